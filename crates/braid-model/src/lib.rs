@@ -1,0 +1,14 @@
+//! Streaming model clients: one per wire format (OpenAI Responses, Chat Completions, Anthropic Messages),
+//! all behind the `ModelClient` trait and all reporting the same `ModelEvent`s.
+//!
+//! Retries live here, not in the agent: a client retries 429/5xx answers and streams that drop before
+//! completion, with exponential backoff and jitter, honouring `Retry-After`, and reports each retry as
+//! `ModelEvent::Retrying` so the caller discards what it received since the request began.
+
+mod client;
+mod error;
+mod provider;
+
+pub use client::{ModelClient, ModelStream, client_for};
+pub use error::ModelError;
+pub use provider::{ProviderConfig, RetryConfig, WireApi};

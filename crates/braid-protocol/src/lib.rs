@@ -1,0 +1,16 @@
+//! Plain data shared by every braid crate: conversation items, model stream events, agent events, tool
+//! specifications and usage figures.
+//!
+//! This crate does no IO and depends on no async runtime or HTTP stack, so that the model clients, the
+//! agent core, the front ends and the dashboard can all speak the same types without pulling each other in.
+
+mod event;
+mod item;
+mod prompt;
+
+pub use event::{
+    AgentEvent, CommandStatus, FileChange, FileChangeKind, ModelEvent, PlanItem,
+    PlanStatus, ToolEffect,
+};
+pub use item::{Item, Role};
+pub use prompt::{Prompt, ReasoningEffort, ToolSpec, Usage};

@@ -1,0 +1,9 @@
+//! Policy and confinement: which paths the agent's tools may touch, and how a command the model chose is
+//! run (its own process group, a timeout that kills the whole group, capped output).
+//!
+//! This is the only crate allowed to spawn processes (see `clippy.toml`), so that every command goes
+//! through the same policy.
+#![allow(clippy::disallowed_methods)]
+
+pub mod exec;
+pub mod paths;

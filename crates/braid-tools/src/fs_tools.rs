@@ -1,0 +1,1 @@
+//! File tools: read_file (line ranges, binary detection, caps), list_dir and grep (respecting .gitignore).

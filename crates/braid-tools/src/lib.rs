@@ -1,0 +1,12 @@
+//! The agent's tools. Each tool declares its JSON schema (`Tool::spec`), previews its effect before it runs
+//! and returns exactly the text the model will see. Tools never decide policy: path checks and process
+//! confinement are asked of `braid-sandbox`.
+
+mod registry;
+
+pub mod apply_patch;
+pub mod fs_tools;
+pub mod plan;
+pub mod shell;
+
+pub use registry::{Tool, ToolContext, ToolRegistry, ToolResult};

@@ -1,0 +1,103 @@
+//! The `Tool` trait, the context a call runs in, and the registry that dispatches a model's tool call.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use braid_protocol::{ToolEffect, ToolSpec};
+use braid_sandbox::paths::WorkspacePolicy;
+
+/// Everything a tool call may depend on besides its arguments.
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    /// The directory relative paths and commands start from.
+    pub cwd: PathBuf,
+    /// Which paths the file tools may read and write.
+    pub policy: WorkspacePolicy,
+}
+
+/// What a tool call returns: the text for the model, whether it succeeded, and its effect for front ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolResult {
+    pub output: String,
+    pub success: bool,
+    pub effect: ToolEffect,
+}
+
+impl ToolResult {
+    /// A failed call whose message goes back to the model so it can correct itself.
+    pub fn error(message: impl Into<String>) -> Self {
+        ToolResult { output: message.into(), success: false, effect: ToolEffect::None }
+    }
+}
+
+/// One tool the model may call.
+#[async_trait]
+pub trait Tool: Send + Sync {
+    /// The name, description and argument schema offered to the model.
+    fn spec(&self) -> ToolSpec;
+
+    /// What the call is about to do, shown before it runs. Arguments that do not parse preview as `None`.
+    fn preview(&self, _ctx: &ToolContext, _args: &serde_json::Value) -> ToolEffect {
+        ToolEffect::None
+    }
+
+    /// Runs the call. Failures the model can act on are `ToolResult`s with `success: false`, not panics.
+    async fn call(&self, ctx: &ToolContext, args: serde_json::Value) -> ToolResult;
+}
+
+/// The tools offered in a session, dispatched by name.
+#[derive(Default)]
+pub struct ToolRegistry {
+    tools: Vec<Box<dyn Tool>>,
+}
+
+impl ToolRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        ToolRegistry::default()
+    }
+
+    /// Adds a tool; a later tool with the same name replaces the earlier one.
+    pub fn register(&mut self, tool: Box<dyn Tool>) {
+        let name = tool.spec().name;
+        self.tools.retain(|t| t.spec().name != name);
+        self.tools.push(tool);
+    }
+
+    /// The specs of every registered tool, in registration order.
+    pub fn specs(&self) -> Vec<ToolSpec> {
+        self.tools.iter().map(|t| t.spec()).collect()
+    }
+
+    fn find(&self, name: &str) -> Option<&dyn Tool> {
+        self.tools.iter().find(|t| t.spec().name == name).map(|t| t.as_ref())
+    }
+
+    /// Parses `raw_arguments` and previews the call; `None` effect when either fails.
+    pub fn preview(&self, ctx: &ToolContext, name: &str, raw_arguments: &str) -> ToolEffect {
+        match (self.find(name), serde_json::from_str::<serde_json::Value>(raw_arguments)) {
+            (Some(tool), Ok(args)) => tool.preview(ctx, &args),
+            _ => ToolEffect::None,
+        }
+    }
+
+    /// Runs the tool `name` with the model's raw argument text. An unknown tool or arguments that are not
+    /// valid JSON become an error result addressed to the model, so the turn goes on and it can correct
+    /// itself.
+    pub async fn dispatch(&self, ctx: &ToolContext, name: &str, raw_arguments: &str) -> ToolResult {
+        let Some(tool) = self.find(name) else {
+            let known: Vec<String> = self.tools.iter().map(|t| t.spec().name).collect();
+            return ToolResult::error(format!(
+                "unknown tool `{name}`; the available tools are: {}",
+                known.join(", ")
+            ));
+        };
+        let raw = if raw_arguments.trim().is_empty() { "{}" } else { raw_arguments };
+        match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(args) => tool.call(ctx, args).await,
+            Err(err) => ToolResult::error(format!(
+                "the arguments for `{name}` are not valid JSON ({err}); send a JSON object matching the tool's schema"
+            )),
+        }
+    }
+}
