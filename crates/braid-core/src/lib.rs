@@ -2,4 +2,17 @@
 //! AGENTS.md), the turn loop that streams a response and dispatches tool calls, and the rollout that
 //! records every session so it can be resumed.
 //!
-//! This crate never touches the terminal: it reports everything as `AgentEvent`s.
+//! This crate never touches the terminal: it reports everything as `AgentEvent`s, and offers the
+//! renderings front ends need (`exec_jsonl`, `render`) as pure functions of those events.
+
+pub mod agents_md;
+pub mod config;
+pub mod environment;
+pub mod exec_jsonl;
+pub mod git_info;
+pub mod render;
+pub mod rollout;
+pub mod session;
+pub mod tools;
+
+pub use session::{EventSink, Session, SessionError, SessionOptions, TurnOutcome};

@@ -14,3 +14,5 @@ pub use event::{
 };
 pub use item::{Item, Role};
 pub use prompt::{Prompt, ReasoningEffort, ToolSpec, Usage};
+
+pub mod thread_event;

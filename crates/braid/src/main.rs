@@ -1,4 +1,41 @@
 //! The `braid` binary: parses the command line and wires the library crates together. No behaviour lives
 //! here that a library crate could own.
 
-fn main() {}
+mod cli;
+mod exec;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            report_error(&anyhow::anyhow!("cannot start the async runtime: {err}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            report_error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        cli::Command::Exec(args) => exec::run(&cli.global, args).await,
+        cli::Command::Resume(args) => exec::run_resume(&cli.global, args).await,
+    }
+}
+
+/// Prints a failure as one line on stderr: the error and its causes, joined.
+#[allow(clippy::print_stderr)]
+fn report_error(err: &anyhow::Error) {
+    let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+    eprintln!("error: {}", chain.join(": "));
+}

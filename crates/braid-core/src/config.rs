@@ -1,0 +1,370 @@
+//! braid's configuration: `config.toml` in braid's home, `-c key=value` overrides, profiles, and the
+//! resolution of a provider into what a model client needs.
+//!
+//! The file is optional (a missing file means defaults). A file that does not parse, or that names a key
+//! braid does not know, is an error naming the file, line and column, because silently ignoring a typo in
+//! `model_provider` would send a user's code to a provider they did not choose.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use braid_model::{ProviderConfig, RetryConfig, WireApi};
+use braid_protocol::ReasoningEffort;
+use serde::Deserialize;
+
+/// Why the configuration could not be loaded or resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Parse { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("bad override `-c {raw}`: {message}")]
+    Override { raw: String, message: String },
+    #[error("unknown profile `{name}`; profiles defined in {}: {}", path.display(), known.join(", "))]
+    UnknownProfile { name: String, path: PathBuf, known: Vec<String> },
+    #[error(
+        "unknown model provider `{name}`; define it under [model_providers.{name}] in {} or use one of: {}",
+        path.display(),
+        known.join(", ")
+    )]
+    UnknownProvider { name: String, path: PathBuf, known: Vec<String> },
+    #[error("provider `{provider}` needs an API key: set ${env_key}, or choose another provider with -c model_provider=NAME")]
+    MissingApiKey { provider: String, env_key: String },
+    #[error("no model provider is configured and no API key is set; set OPENAI_API_KEY or ANTHROPIC_API_KEY, or add a provider to {}", path.display())]
+    NoProvider { path: PathBuf },
+    #[error("no model is set for provider `{provider}`; pass -m MODEL or set `model` in {}", path.display())]
+    NoModel { provider: String, path: PathBuf },
+}
+
+/// One `[model_providers.<id>]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderToml {
+    /// A display name; defaults to the table's id.
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    pub wire_api: Option<WireApi>,
+    /// The environment variable holding the API key. A provider without one sends no key.
+    pub env_key: Option<String>,
+    #[serde(default)]
+    pub http_headers: BTreeMap<String, String>,
+    /// The model to use with this provider when none is chosen otherwise.
+    pub default_model: Option<String>,
+    pub request_max_retries: Option<u32>,
+    pub retry_base_delay_ms: Option<u64>,
+    pub stream_idle_timeout_ms: Option<u64>,
+}
+
+/// One `[profiles.<name>]` table: a named set of choices that override the top level.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileToml {
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+}
+
+/// The `[tools]` table.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ToolsToml {
+    /// Default timeout for a shell command the model runs.
+    pub shell_timeout_ms: u64,
+    /// Output kept per shell command (head and tail).
+    pub max_output_bytes: usize,
+}
+
+impl Default for ToolsToml {
+    fn default() -> Self {
+        ToolsToml { shell_timeout_ms: 120_000, max_output_bytes: 16 * 1024 }
+    }
+}
+
+/// The whole file, as written by the user.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigToml {
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+    /// The profile used when `--profile` is not given.
+    pub profile: Option<String>,
+    /// Model requests allowed within one user turn before braid stops the turn.
+    pub max_turns: Option<u32>,
+    /// Cap on the joined AGENTS.md text, in bytes.
+    pub project_doc_max_bytes: Option<usize>,
+    /// File names read when a directory has no AGENTS.md (for example `CLAUDE.md`).
+    #[serde(default)]
+    pub project_doc_fallback_filenames: Vec<String>,
+    #[serde(default)]
+    pub model_providers: BTreeMap<String, ProviderToml>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileToml>,
+    #[serde(default)]
+    pub tools: ToolsToml,
+}
+
+/// What the command line adds on top of the file.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigOverrides {
+    /// `-c key=value` pairs, applied in order.
+    pub raw: Vec<String>,
+    pub profile: Option<String>,
+    pub model: Option<String>,
+}
+
+/// The configuration after file, profile and overrides are merged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it came from (which may not exist).
+    pub path: PathBuf,
+    pub toml: ConfigToml,
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    pub reasoning_effort: Option<ReasoningEffort>,
+    pub max_turns: u32,
+    pub project_doc_max_bytes: usize,
+}
+
+/// The default cap on AGENTS.md text.
+pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
+const DEFAULT_MAX_TURNS: u32 = 100;
+
+impl Config {
+    /// Loads `<home>/config.toml` (defaults when missing) and applies `overrides`.
+    ///
+    /// Fails when the file cannot be read or parsed, an override is malformed, or the profile is unknown;
+    /// every error names the file and, for parse errors, the line and column.
+    pub fn load(home: &Path, overrides: &ConfigOverrides) -> Result<Config, ConfigError> {
+        let path = home.join("config.toml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        Config::parse(&path, &text, overrides)
+    }
+
+    /// Parses `text` as if it were the file at `path`, then applies `overrides`.
+    pub fn parse(path: &Path, text: &str, overrides: &ConfigOverrides) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|err| parse_error(path, text, &err))?;
+        for raw in &overrides.raw {
+            apply_override(&mut table, raw)?;
+        }
+        // Re-serialising lets the typed parse report unknown keys and wrong types. Positions then refer
+        // to the merged text, so when the file alone already fails we report against the file itself.
+        let toml: ConfigToml = match toml::from_str::<ConfigToml>(text) {
+            Err(err) => return Err(parse_error(path, text, &err)),
+            Ok(_) => {
+                let merged = toml::to_string(&table).map_err(|err| ConfigError::Override {
+                    raw: overrides.raw.join(" "),
+                    message: err.to_string(),
+                })?;
+                toml::from_str(&merged).map_err(|err| ConfigError::Override {
+                    raw: overrides.raw.join(" "),
+                    message: err.message().to_string(),
+                })?
+            }
+        };
+
+        let profile_name = overrides.profile.clone().or_else(|| toml.profile.clone());
+        let profile = match &profile_name {
+            Some(name) => match toml.profiles.get(name) {
+                Some(profile) => profile.clone(),
+                None => {
+                    return Err(ConfigError::UnknownProfile {
+                        name: name.clone(),
+                        path: path.to_path_buf(),
+                        known: toml.profiles.keys().cloned().collect(),
+                    });
+                }
+            },
+            None => ProfileToml::default(),
+        };
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            model: overrides.model.clone().or(profile.model).or_else(|| toml.model.clone()),
+            model_provider: profile.model_provider.or_else(|| toml.model_provider.clone()),
+            reasoning_effort: profile.model_reasoning_effort.or(toml.model_reasoning_effort),
+            max_turns: toml.max_turns.unwrap_or(DEFAULT_MAX_TURNS),
+            project_doc_max_bytes: toml.project_doc_max_bytes.unwrap_or(DEFAULT_PROJECT_DOC_MAX_BYTES),
+            toml,
+        })
+    }
+
+    /// The provider ids the user may choose: the built-in ones and those in the file.
+    pub fn provider_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = builtin_providers().into_keys().collect();
+        ids.extend(self.toml.model_providers.keys().cloned());
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// Resolves the chosen provider and model. `env` looks up environment variables (injected so that
+    /// tests and callers decide what the environment is).
+    ///
+    /// Without an explicit provider, the first built-in provider whose key is set is chosen (OpenAI, then
+    /// Anthropic). Fails when the provider is unknown, its key is missing, or no model can be determined.
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<(ProviderConfig, String), ConfigError> {
+        let builtins = builtin_providers();
+        let id = match &self.model_provider {
+            Some(id) => id.clone(),
+            None => ["openai", "anthropic"]
+                .into_iter()
+                .find(|id| {
+                    builtins
+                        .get(*id)
+                        .and_then(|p| p.env_key.as_deref())
+                        .is_some_and(|key| env(key).is_some_and(|v| !v.is_empty()))
+                })
+                .map(str::to_string)
+                .ok_or_else(|| ConfigError::NoProvider { path: self.path.clone() })?,
+        };
+        let user = self.toml.model_providers.get(&id);
+        let builtin = builtins.get(&id);
+        let merged = match (builtin, user) {
+            (None, None) => {
+                return Err(ConfigError::UnknownProvider {
+                    name: id,
+                    path: self.path.clone(),
+                    known: self.provider_ids(),
+                });
+            }
+            (Some(base), None) => base.clone(),
+            (None, Some(user)) => user.clone(),
+            (Some(base), Some(user)) => merge_provider(base, user),
+        };
+        let base_url = merged.base_url.clone().ok_or_else(|| ConfigError::Parse {
+            path: self.path.clone(),
+            line: 0,
+            column: 0,
+            message: format!("[model_providers.{id}] needs a base_url"),
+        })?;
+        let api_key = match &merged.env_key {
+            Some(key) => match env(key).filter(|v| !v.is_empty()) {
+                Some(value) => Some(value),
+                None => return Err(ConfigError::MissingApiKey { provider: id, env_key: key.clone() }),
+            },
+            None => None,
+        };
+        let model = self
+            .model
+            .clone()
+            .or_else(|| merged.default_model.clone())
+            .ok_or_else(|| ConfigError::NoModel { provider: id.clone(), path: self.path.clone() })?;
+        let defaults = RetryConfig::default();
+        let provider = ProviderConfig {
+            name: merged.name.clone().unwrap_or_else(|| id.clone()),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            wire_api: merged.wire_api.unwrap_or(WireApi::Chat),
+            api_key,
+            env_key: merged.env_key.clone(),
+            headers: merged.http_headers.clone(),
+            retry: RetryConfig {
+                max_retries: merged.request_max_retries.unwrap_or(defaults.max_retries),
+                base_delay: merged.retry_base_delay_ms.map(Duration::from_millis).unwrap_or(defaults.base_delay),
+                ..defaults
+            },
+            stream_idle_timeout: Duration::from_millis(merged.stream_idle_timeout_ms.unwrap_or(300_000)),
+        };
+        Ok((provider, model))
+    }
+}
+
+/// The providers braid knows without configuration.
+fn builtin_providers() -> BTreeMap<String, ProviderToml> {
+    let provider = |name: &str, url: &str, wire: WireApi, key: Option<&str>, model: Option<&str>| ProviderToml {
+        name: Some(name.to_string()),
+        base_url: Some(url.to_string()),
+        wire_api: Some(wire),
+        env_key: key.map(str::to_string),
+        default_model: model.map(str::to_string),
+        ..ProviderToml::default()
+    };
+    BTreeMap::from([
+        (
+            "openai".to_string(),
+            provider("OpenAI", "https://api.openai.com/v1", WireApi::Responses, Some("OPENAI_API_KEY"), Some("gpt-5")),
+        ),
+        (
+            "anthropic".to_string(),
+            provider(
+                "Anthropic",
+                "https://api.anthropic.com/v1",
+                WireApi::Anthropic,
+                Some("ANTHROPIC_API_KEY"),
+                Some("claude-sonnet-4-5"),
+            ),
+        ),
+        ("ollama".to_string(), provider("Ollama", "http://127.0.0.1:11434/v1", WireApi::Chat, None, None)),
+        (
+            "openrouter".to_string(),
+            provider("OpenRouter", "https://openrouter.ai/api/v1", WireApi::Chat, Some("OPENROUTER_API_KEY"), None),
+        ),
+    ])
+}
+
+/// The user's table wins field by field over the built-in one.
+fn merge_provider(base: &ProviderToml, user: &ProviderToml) -> ProviderToml {
+    let mut headers = base.http_headers.clone();
+    headers.extend(user.http_headers.clone());
+    ProviderToml {
+        name: user.name.clone().or_else(|| base.name.clone()),
+        base_url: user.base_url.clone().or_else(|| base.base_url.clone()),
+        wire_api: user.wire_api.or(base.wire_api),
+        env_key: user.env_key.clone().or_else(|| base.env_key.clone()),
+        http_headers: headers,
+        default_model: user.default_model.clone().or_else(|| base.default_model.clone()),
+        request_max_retries: user.request_max_retries.or(base.request_max_retries),
+        retry_base_delay_ms: user.retry_base_delay_ms.or(base.retry_base_delay_ms),
+        stream_idle_timeout_ms: user.stream_idle_timeout_ms.or(base.stream_idle_timeout_ms),
+    }
+}
+
+/// Turns a TOML error into one naming the file, line and column (1-based).
+fn parse_error(path: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
+    let (line, column) = match err.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            (line, column)
+        }
+        None => (0, 0),
+    };
+    ConfigError::Parse { path: path.to_path_buf(), line, column, message: err.message().trim().to_string() }
+}
+
+/// Applies one `key.path=value` override. The value is parsed as TOML when it can be (numbers, booleans,
+/// arrays, quoted strings) and taken as a plain string otherwise, so `-c model=gpt-5` works unquoted.
+fn apply_override(table: &mut toml::Table, raw: &str) -> Result<(), ConfigError> {
+    let bad = |message: &str| ConfigError::Override { raw: raw.to_string(), message: message.to_string() };
+    let (key, value) = raw.split_once('=').ok_or_else(|| bad("expected key=value"))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(bad("the key is empty"));
+    }
+    let value: toml::Value = match toml::from_str::<toml::Table>(&format!("v = {value}")) {
+        Ok(mut parsed) => parsed.remove("v").unwrap_or_else(|| toml::Value::String(value.to_string())),
+        Err(_) => toml::Value::String(value.trim().to_string()),
+    };
+    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+    let (last, parents) = parts.split_last().ok_or_else(|| bad("the key is empty"))?;
+    let mut current = table;
+    for part in parents {
+        let entry = current.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(bad(&format!("`{part}` is not a table"))),
+        };
+    }
+    current.insert(last.to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

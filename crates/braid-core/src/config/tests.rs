@@ -1,0 +1,107 @@
+//! Tests of config parsing, overrides, profiles and provider resolution.
+
+use std::path::Path;
+
+use super::*;
+
+fn parse(text: &str, raw: &[&str]) -> Result<Config, ConfigError> {
+    let overrides = ConfigOverrides { raw: raw.iter().map(|s| s.to_string()).collect(), ..Default::default() };
+    Config::parse(Path::new("/home/u/.braid/config.toml"), text, &overrides)
+}
+
+fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |key| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string())
+}
+
+#[test]
+fn missing_file_gives_defaults() {
+    let home = tempfile::tempdir().unwrap();
+    let config = Config::load(home.path(), &ConfigOverrides::default()).unwrap();
+    assert_eq!(config.max_turns, DEFAULT_MAX_TURNS);
+    assert_eq!(config.model, None);
+}
+
+#[test]
+fn broken_file_names_the_line() {
+    let err = parse("model = \"a\"\nmodel_provider = \n", &[]).unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("/home/u/.braid/config.toml:2:"), "{message}");
+}
+
+#[test]
+fn unknown_key_names_the_line() {
+    let err = parse("model = \"a\"\n\nmodle_provider = \"x\"\n", &[]).unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("/home/u/.braid/config.toml:3:1:"), "{message}");
+    assert!(message.contains("modle_provider"), "{message}");
+}
+
+#[test]
+fn overrides_accept_bare_strings_and_toml_values() {
+    let config = parse("model = \"a\"", &["model=gpt-5", "max_turns=7", "model_providers.x.base_url=http://h/v1"]).unwrap();
+    assert_eq!(config.model.as_deref(), Some("gpt-5"));
+    assert_eq!(config.max_turns, 7);
+    assert_eq!(config.toml.model_providers["x"].base_url.as_deref(), Some("http://h/v1"));
+}
+
+#[test]
+fn bad_override_is_named() {
+    assert!(matches!(parse("", &["novalue"]), Err(ConfigError::Override { .. })));
+    let err = parse("", &["max_turns=\"many\""]).unwrap_err();
+    assert!(err.to_string().contains("-c max_turns=\"many\""), "{err}");
+}
+
+#[test]
+fn profile_overrides_top_level() {
+    let text = "model = \"a\"\nprofile = \"fast\"\n[profiles.fast]\nmodel = \"b\"\nmodel_reasoning_effort = \"low\"\n";
+    let config = parse(text, &[]).unwrap();
+    assert_eq!(config.model.as_deref(), Some("b"));
+    assert_eq!(config.reasoning_effort, Some(ReasoningEffort::Low));
+    let err = parse("profile = \"nope\"", &[]).unwrap_err();
+    assert!(matches!(err, ConfigError::UnknownProfile { .. }), "{err}");
+}
+
+#[test]
+fn custom_provider_resolves_with_key_and_headers() {
+    let text = r#"
+model = "m1"
+model_provider = "local"
+[model_providers.local]
+base_url = "http://127.0.0.1:9/v1/"
+wire_api = "responses"
+env_key = "LOCAL_KEY"
+http_headers = { "X-Team" = "braid" }
+request_max_retries = 2
+"#;
+    let config = parse(text, &[]).unwrap();
+    let (provider, model) = config.resolve(&env(&[("LOCAL_KEY", "secret")])).unwrap();
+    assert_eq!(model, "m1");
+    assert_eq!(provider.base_url, "http://127.0.0.1:9/v1");
+    assert_eq!(provider.wire_api, WireApi::Responses);
+    assert_eq!(provider.api_key.as_deref(), Some("secret"));
+    assert_eq!(provider.headers["X-Team"], "braid");
+    assert_eq!(provider.retry.max_retries, 2);
+}
+
+#[test]
+fn missing_key_names_the_variable() {
+    let config = parse("model_provider = \"openai\"", &[]).unwrap();
+    let err = config.resolve(&env(&[])).unwrap_err();
+    assert!(err.to_string().contains("$OPENAI_API_KEY"), "{err}");
+}
+
+#[test]
+fn provider_is_picked_from_the_keys_present() {
+    let config = parse("", &[]).unwrap();
+    let (provider, model) = config.resolve(&env(&[("ANTHROPIC_API_KEY", "k")])).unwrap();
+    assert_eq!(provider.wire_api, WireApi::Anthropic);
+    assert_eq!(model, "claude-sonnet-4-5");
+    assert!(matches!(config.resolve(&env(&[])), Err(ConfigError::NoProvider { .. })));
+}
+
+#[test]
+fn unknown_provider_lists_known_ones() {
+    let config = parse("model_provider = \"olama\"\nmodel = \"x\"", &[]).unwrap();
+    let err = config.resolve(&env(&[])).unwrap_err();
+    assert!(err.to_string().contains("ollama"), "{err}");
+}

@@ -1,0 +1,117 @@
+//! The JSONL events `braid exec --json` prints, shaped like `codex exec --json` so that tooling written for
+//! Codex (its TypeScript SDK among others) can drive braid unchanged.
+//!
+//! One object per line: `thread.started`, `turn.started`, `item.started` / `item.updated` /
+//! `item.completed` (each carrying a `ThreadItem`), `turn.completed` with usage, `turn.failed`, `error`.
+
+use serde::{Deserialize, Serialize};
+
+/// One line of `braid exec --json` output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ThreadEvent {
+    #[serde(rename = "thread.started")]
+    ThreadStarted { thread_id: String },
+    #[serde(rename = "turn.started")]
+    TurnStarted {},
+    #[serde(rename = "item.started")]
+    ItemStarted { item: ThreadItem },
+    #[serde(rename = "item.updated")]
+    ItemUpdated { item: ThreadItem },
+    #[serde(rename = "item.completed")]
+    ItemCompleted { item: ThreadItem },
+    #[serde(rename = "turn.completed")]
+    TurnCompleted { usage: ThreadUsage },
+    #[serde(rename = "turn.failed")]
+    TurnFailed { error: ThreadError },
+    /// A fatal error outside a turn.
+    #[serde(rename = "error")]
+    Error { message: String },
+}
+
+/// Token usage of one turn, as Codex reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadUsage {
+    pub input_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// Why a turn failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadError {
+    pub message: String,
+}
+
+/// One item of a thread: an id stable across its started/updated/completed events, and its details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadItem {
+    pub id: String,
+    #[serde(flatten)]
+    pub details: ThreadItemDetails,
+}
+
+/// The kinds of thread items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ThreadItemDetails {
+    AgentMessage { text: String },
+    Reasoning { text: String },
+    CommandExecution {
+        command: String,
+        aggregated_output: String,
+        exit_code: Option<i32>,
+        status: ItemStatus,
+    },
+    FileChange { changes: Vec<ThreadFileChange>, status: ItemStatus },
+    /// Codex's generic tool-call item. braid reports its own non-command, non-patch tools (read_file,
+    /// grep, list_dir) as calls on the server `braid`, so consumers that only know Codex's item types
+    /// still see every tool call.
+    McpToolCall {
+        server: String,
+        tool: String,
+        arguments: serde_json::Value,
+        result: Option<McpResult>,
+        error: Option<ThreadError>,
+        status: ItemStatus,
+    },
+    TodoList { items: Vec<TodoItem> },
+    /// A non-fatal problem (a retried stream, a warning).
+    Error { message: String },
+}
+
+/// State of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// One file of a `file_change` item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadFileChange {
+    pub path: String,
+    pub kind: crate::FileChangeKind,
+}
+
+/// The result of a generic tool call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpResult {
+    pub content: Vec<McpContent>,
+}
+
+/// One content block of a tool result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum McpContent {
+    Text { text: String },
+}
+
+/// One entry of a `todo_list` item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TodoItem {
+    pub text: String,
+    pub completed: bool,
+}

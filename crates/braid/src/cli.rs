@@ -1,0 +1,88 @@
+//! The command-line surface, as clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// braid: a coding agent and agent orchestrator.
+#[derive(Debug, Parser)]
+#[command(name = "braid", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Override a config.toml value for this run, e.g. `-c model=gpt-5` or `-c max_turns=20`.
+    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE", global = true)]
+    pub config: Vec<String>,
+    /// Use this profile from config.toml.
+    #[arg(short = 'p', long, global = true)]
+    pub profile: Option<String>,
+    /// The model to use.
+    #[arg(short = 'm', long, global = true)]
+    pub model: Option<String>,
+    /// Work in this directory instead of the current one.
+    #[arg(short = 'C', long = "cd", value_name = "DIR", global = true)]
+    pub cd: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the agent on a task without a terminal UI; the final message goes to stdout.
+    Exec(ExecArgs),
+    /// Continue a saved session with a new prompt.
+    Resume(ResumeArgs),
+}
+
+/// `braid exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// `resume [--last|ID] [PROMPT]`, as in `codex exec resume`.
+    #[command(subcommand)]
+    pub resume: Option<ExecSubcommand>,
+    /// The task. `-` (or no task with piped input) reads it from stdin.
+    pub prompt: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExecSubcommand {
+    /// Continue a saved session.
+    Resume(ResumeArgs),
+}
+
+/// Where and how `exec` reports.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Print JSONL events on stdout (the shape of `codex exec --json`).
+    #[arg(long, alias = "experimental-json")]
+    pub json: bool,
+    /// Also write the last assistant message to this file.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output_last_message: Option<PathBuf>,
+    /// Accepted for compatibility with `codex exec`; braid runs outside git repositories anyway.
+    #[arg(long, hide = true)]
+    pub skip_git_repo_check: bool,
+}
+
+/// `braid resume` and `braid exec resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Resume the most recent session.
+    #[arg(long)]
+    pub last: bool,
+    /// The session id (or a unique prefix of at least 4 characters, or a rollout file path). With
+    /// `--last`, the first positional argument is the prompt.
+    #[arg(required_unless_present = "last")]
+    pub session: Option<String>,
+    /// The next prompt. `-` reads it from stdin.
+    pub prompt: Option<String>,
+}

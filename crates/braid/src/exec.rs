@@ -1,0 +1,181 @@
+//! `braid exec` and `braid resume`: load config, build the model client and the session, run one turn,
+//! and print its events as human progress (stderr) or JSONL (stdout).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use braid_core::config::{Config, ConfigOverrides};
+use braid_core::exec_jsonl::JsonlMapper;
+use braid_core::{EventSink, Session, SessionOptions, render, rollout};
+use braid_core::session::CancellationToken;
+
+use crate::cli::{ExecArgs, ExecSubcommand, GlobalArgs, OutputArgs, ResumeArgs};
+
+/// Runs `braid exec`.
+pub async fn run(global: &GlobalArgs, args: ExecArgs) -> anyhow::Result<ExitCode> {
+    if let Some(ExecSubcommand::Resume(resume)) = args.resume {
+        return run_resume(global, resume).await;
+    }
+    let prompt = read_prompt(args.prompt)?;
+    let home = braid_home()?;
+    let config = load_config(&home, global)?;
+    let cwd = working_dir(global.cd.as_deref(), None)?;
+    let (options, client) = prepare(&config, &home, cwd)?;
+    let output = args.output;
+    let sink = make_sink(&output);
+    let tools = braid_core::tools::default_registry(&config.toml.tools);
+    let session = Session::start(options, client, tools, sink)?;
+    drive(session, &prompt, &output).await
+}
+
+/// Runs `braid resume` / `braid exec resume`.
+pub async fn run_resume(global: &GlobalArgs, mut args: ResumeArgs) -> anyhow::Result<ExitCode> {
+    // With --last there is no id, so the first positional word is the prompt.
+    if args.last && args.prompt.is_none() {
+        args.prompt = args.session.take();
+    }
+    let prompt = read_prompt(args.prompt)?;
+    let home = braid_home()?;
+    let config = load_config(&home, global)?;
+    let path = rollout::find(&home, if args.last { None } else { args.session.as_deref() })?;
+    let recorded = rollout::read(&path)?;
+    let cwd = working_dir(global.cd.as_deref(), Some(&recorded.meta.cwd))?;
+    let (options, client) = prepare(&config, &home, cwd)?;
+    let sink = make_sink(&args.output);
+    let tools = braid_core::tools::default_registry(&config.toml.tools);
+    let session = Session::resume(options, client, tools, sink, &path)?;
+    drive(session, &prompt, &args.output).await
+}
+
+/// Runs one turn, interrupting it on Ctrl-C, and reports its outcome.
+async fn drive(mut session: Session, prompt: &str, output: &OutputArgs) -> anyhow::Result<ExitCode> {
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+    match session.run_turn(prompt, &cancel).await {
+        Ok(outcome) => {
+            let message = outcome.last_message.unwrap_or_default();
+            if let Some(path) = &output.output_last_message {
+                std::fs::write(path, &message).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            if !output.json {
+                print_final(&message)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(braid_core::SessionError::Interrupted) => {
+            // The event stream already carries turn.failed; the exit code says it was the user.
+            Ok(ExitCode::from(130))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn print_final(message: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", message.trim_end()).context("cannot write to stdout")?;
+    Ok(())
+}
+
+/// The event printer: JSONL on stdout with `--json`, else progress lines on stderr.
+fn make_sink(output: &OutputArgs) -> EventSink {
+    if output.json {
+        let mapper = Arc::new(Mutex::new(JsonlMapper::new()));
+        Box::new(move |event| {
+            let Ok(mut mapper) = mapper.lock() else { return };
+            let mut stdout = std::io::stdout().lock();
+            for line in mapper.map(event) {
+                if let Ok(text) = serde_json::to_string(&line) {
+                    // A closed stdout (the consumer went away) is not worth crashing the agent over.
+                    let _ = writeln!(stdout, "{text}");
+                }
+            }
+            let _ = stdout.flush();
+        })
+    } else {
+        Box::new(|event| {
+            if let Some(line) = render::progress_line(event) {
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+            }
+        })
+    }
+}
+
+/// Resolves config into session options and a model client.
+fn prepare(
+    config: &Config,
+    home: &Path,
+    cwd: PathBuf,
+) -> anyhow::Result<(SessionOptions, Arc<dyn braid_model::ModelClient>)> {
+    let env = |key: &str| std::env::var(key).ok();
+    let (provider, model) = config.resolve(&env)?;
+    let options = SessionOptions {
+        model,
+        provider_name: provider.name.clone(),
+        reasoning_effort: config.reasoning_effort,
+        cwd,
+        home: Some(home.to_path_buf()),
+        max_turns: config.max_turns,
+        project_doc_max_bytes: config.project_doc_max_bytes,
+        project_doc_fallback_filenames: config.toml.project_doc_fallback_filenames.clone(),
+        instructions: None,
+    };
+    let client = braid_model::client_for(provider)?;
+    Ok((options, client))
+}
+
+fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Config> {
+    let overrides = ConfigOverrides { raw: global.config.clone(), profile: global.profile.clone(), model: global.model.clone() };
+    Ok(Config::load(home, &overrides)?)
+}
+
+/// braid's home: `$BRAID_HOME`, else `~/.braid`.
+fn braid_home() -> anyhow::Result<PathBuf> {
+    if let Some(home) = std::env::var_os("BRAID_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(".braid")),
+        None => bail!("neither BRAID_HOME nor HOME is set; set BRAID_HOME to a directory braid may use"),
+    }
+}
+
+/// The working directory: `-C`, else the resumed session's, else the current one. It must exist.
+fn working_dir(cd: Option<&Path>, recorded: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let dir = match (cd, recorded) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some(dir)) => dir.to_path_buf(),
+        (None, None) => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    dir.canonicalize().with_context(|| format!("working directory {} does not exist", dir.display()))
+}
+
+/// The prompt from the argument, or from stdin when it is `-` or absent and stdin is not a terminal.
+fn read_prompt(arg: Option<String>) -> anyhow::Result<String> {
+    let from_stdin = match arg.as_deref() {
+        Some("-") => true,
+        Some(text) => return non_empty(text.to_string()),
+        None => !std::io::stdin().is_terminal(),
+    };
+    if !from_stdin {
+        bail!("no task given; pass it as an argument (braid exec \"fix the failing test\") or pipe it on stdin");
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).context("cannot read the task from stdin")?;
+    non_empty(text)
+}
+
+fn non_empty(text: String) -> anyhow::Result<String> {
+    if text.trim().is_empty() {
+        bail!("the task is empty; say what braid should do");
+    }
+    Ok(text)
+}
