@@ -32,10 +32,7 @@ impl WorkspacePolicy {
     pub fn new(roots: impl IntoIterator<Item = PathBuf>) -> Result<Self, PathError> {
         let roots = roots
             .into_iter()
-            .map(|root| {
-                root.canonicalize()
-                    .map_err(|source| PathError::Resolve { path: root, source })
-            })
+            .map(|root| root.canonicalize().map_err(|source| PathError::Resolve { path: root, source }))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(WorkspacePolicy { roots })
     }
@@ -57,10 +54,7 @@ impl WorkspacePolicy {
         if self.roots.iter().any(|root| resolved.starts_with(root)) {
             Ok(resolved)
         } else {
-            Err(PathError::Escapes {
-                path: PathBuf::from(path),
-                roots: self.roots.clone(),
-            })
+            Err(PathError::Escapes { path: PathBuf::from(path), roots: self.roots.clone() })
         }
     }
 }
@@ -96,25 +90,14 @@ fn canonicalize_existing_prefix(path: &Path) -> Result<PathBuf, PathError> {
             }
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
                 let Some(name) = existing.file_name().map(|n| n.to_os_string()) else {
-                    return Err(PathError::Resolve {
-                        path: path.to_path_buf(),
-                        source: err,
-                    });
+                    return Err(PathError::Resolve { path: path.to_path_buf(), source: err });
                 };
                 rest.push(name);
                 if !existing.pop() {
-                    return Err(PathError::Resolve {
-                        path: path.to_path_buf(),
-                        source: err,
-                    });
+                    return Err(PathError::Resolve { path: path.to_path_buf(), source: err });
                 }
             }
-            Err(source) => {
-                return Err(PathError::Resolve {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+            Err(source) => return Err(PathError::Resolve { path: path.to_path_buf(), source }),
         }
     }
 }
@@ -148,10 +131,7 @@ mod tests {
     fn absolute_path_outside_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = policy(dir.path());
-        assert!(matches!(
-            p.resolve(dir.path(), "/etc/hosts"),
-            Err(PathError::Escapes { .. })
-        ));
+        assert!(matches!(p.resolve(dir.path(), "/etc/hosts"), Err(PathError::Escapes { .. })));
     }
 
     #[test]
@@ -160,9 +140,6 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
         let p = policy(dir.path());
-        assert!(matches!(
-            p.resolve(dir.path(), "link/secret"),
-            Err(PathError::Escapes { .. })
-        ));
+        assert!(matches!(p.resolve(dir.path(), "link/secret"), Err(PathError::Escapes { .. })));
     }
 }
