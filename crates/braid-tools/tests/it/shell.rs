@@ -138,11 +138,11 @@ async fn missing_workdir_is_named() {
 #[tokio::test]
 async fn timeout_kills_and_reports_output_so_far() {
     let (_dir, ctx) = workspace();
-    let args = json!({"command": ["sh", "-c", "echo started; sleep 100"], "timeout_ms": 300});
+    let args = json!({"command": ["sh", "-c", "echo started; sleep 100"], "timeout_ms": 1000});
     let result = call(&shell(), &ctx, args).await;
     assert!(!result.success);
     assert_output!(result, @r"
-    Command timed out after 0.3 seconds and was killed.
+    Command timed out after 1.0 seconds and was killed.
     Wall time: [T] seconds
     Output so far:
     started
