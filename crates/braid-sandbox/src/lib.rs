@@ -5,5 +5,8 @@
 //! through the same policy.
 #![allow(clippy::disallowed_methods)]
 
+mod capture;
 pub mod exec;
 pub mod paths;
+
+pub use exec::{ExecError, ExecOutput, ExecRequest, run};

@@ -2,6 +2,7 @@
 //! and returns exactly the text the model will see. Tools never decide policy: path checks and process
 //! confinement are asked of `braid-sandbox`.
 
+mod args;
 mod registry;
 
 pub mod apply_patch;
@@ -9,4 +10,7 @@ pub mod fs_tools;
 pub mod plan;
 pub mod shell;
 
+pub use fs_tools::{GrepTool, ListDirTool, ReadFileTool};
+pub use plan::UpdatePlanTool;
 pub use registry::{Tool, ToolContext, ToolRegistry, ToolResult};
+pub use shell::{ShellConfig, ShellTool};

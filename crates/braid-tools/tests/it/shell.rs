@@ -1,0 +1,242 @@
+//! The shell tool against real processes: output format, exit codes, workdirs, timeouts, bad arguments.
+
+use std::time::Duration;
+
+use braid_protocol::{CommandStatus, ToolEffect};
+use braid_tools::{ShellConfig, ShellTool, Tool, ToolResult};
+use serde_json::json;
+
+use crate::{assert_error, call, workspace};
+
+fn shell() -> ShellTool {
+    ShellTool::new(ShellConfig::default())
+}
+
+/// Snapshots a result's output with wall times redacted.
+macro_rules! assert_output {
+    ($result:expr, @$snapshot:literal) => {
+        insta::with_settings!({ filters => vec![(r"Wall time: \d+\.\d seconds", "Wall time: [T] seconds")] }, {
+            insta::assert_snapshot!($result.output, @$snapshot);
+        })
+    };
+}
+
+fn status(result: &ToolResult) -> (Option<i32>, CommandStatus) {
+    match &result.effect {
+        ToolEffect::Command {
+            exit_code, status, ..
+        } => (*exit_code, *status),
+        other => panic!("expected a command effect, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn argv_command_reports_exit_code_and_output() {
+    let (_dir, ctx) = workspace();
+    let result = call(
+        &shell(),
+        &ctx,
+        json!({"command": ["bash", "-lc", "echo hi; echo err >&2"]}),
+    )
+    .await;
+    assert!(result.success);
+    assert_output!(result, @r"
+    Exit code: 0
+    Wall time: [T] seconds
+    Output:
+    hi
+    err
+    ");
+    let ToolEffect::Command {
+        command,
+        cwd,
+        aggregated_output,
+        ..
+    } = &result.effect
+    else {
+        panic!()
+    };
+    assert_eq!(command, "bash -lc 'echo hi; echo err >&2'");
+    assert_eq!(cwd, &ctx.cwd.display().to_string());
+    assert_eq!(aggregated_output, "hi\nerr\n");
+    assert_eq!(status(&result), (Some(0), CommandStatus::Completed));
+}
+
+#[tokio::test]
+async fn string_command_runs_through_bash() {
+    let (_dir, ctx) = workspace();
+    let result = call(&shell(), &ctx, json!({"command": "echo $((1 + 2)) | cat"})).await;
+    assert!(result.success);
+    assert!(result.output.ends_with("Output:\n3\n"), "{}", result.output);
+}
+
+#[tokio::test]
+async fn failing_command_is_not_a_success() {
+    let (_dir, ctx) = workspace();
+    let result = call(
+        &shell(),
+        &ctx,
+        json!({"command": ["sh", "-c", "echo nope; exit 2"]}),
+    )
+    .await;
+    assert!(!result.success);
+    assert!(
+        result.output.starts_with("Exit code: 2\n"),
+        "{}",
+        result.output
+    );
+    assert_eq!(status(&result), (Some(2), CommandStatus::Failed));
+}
+
+#[tokio::test]
+async fn workdir_inside_the_workspace_is_used() {
+    let (_dir, ctx) = workspace();
+    std::fs::create_dir(ctx.cwd.join("sub")).unwrap();
+    let result = call(
+        &shell(),
+        &ctx,
+        json!({"command": ["pwd"], "workdir": "sub"}),
+    )
+    .await;
+    assert!(result.success, "{}", result.output);
+    assert!(
+        result
+            .output
+            .ends_with(&format!("Output:\n{}\n", ctx.cwd.join("sub").display()))
+    );
+}
+
+#[tokio::test]
+async fn workdir_outside_the_workspace_is_refused() {
+    let (_dir, ctx) = workspace();
+    for workdir in ["..", "/tmp", "../../etc"] {
+        let result = call(
+            &shell(),
+            &ctx,
+            json!({"command": ["pwd"], "workdir": workdir}),
+        )
+        .await;
+        assert_error(
+            &result,
+            &["cannot run in workdir", workdir, "outside the workspace"],
+        );
+    }
+}
+
+#[tokio::test]
+async fn missing_workdir_is_named() {
+    let (_dir, ctx) = workspace();
+    let result = call(
+        &shell(),
+        &ctx,
+        json!({"command": ["pwd"], "workdir": "nope"}),
+    )
+    .await;
+    assert_error(&result, &["nope", "does not exist"]);
+}
+
+#[tokio::test]
+async fn timeout_kills_and_reports_output_so_far() {
+    let (_dir, ctx) = workspace();
+    let args = json!({"command": ["sh", "-c", "echo started; sleep 100"], "timeout_ms": 1000});
+    let result = call(&shell(), &ctx, args).await;
+    assert!(!result.success);
+    assert_output!(result, @r"
+    Command timed out after 1.0 seconds and was killed.
+    Wall time: [T] seconds
+    Output so far:
+    started
+    ");
+    assert_eq!(status(&result), (None, CommandStatus::TimedOut));
+}
+
+#[tokio::test]
+async fn requested_timeout_is_capped_by_max_timeout() {
+    let (_dir, ctx) = workspace();
+    let tool = ShellTool::new(ShellConfig {
+        max_timeout: Duration::from_millis(200),
+        ..ShellConfig::default()
+    });
+    let result = call(
+        &tool,
+        &ctx,
+        json!({"command": ["sleep", "100"], "timeout_ms": 100_000}),
+    )
+    .await;
+    assert!(
+        result
+            .output
+            .starts_with("Command timed out after 0.2 seconds"),
+        "{}",
+        result.output
+    );
+}
+
+#[tokio::test]
+async fn long_output_is_cut_in_the_middle() {
+    let (_dir, ctx) = workspace();
+    let tool = ShellTool::new(ShellConfig {
+        max_output_bytes: 100,
+        ..ShellConfig::default()
+    });
+    let result = call(&tool, &ctx, json!({"command": ["seq", "1", "10000"]})).await;
+    assert!(result.success);
+    assert!(result.output.contains("\n1\n2\n3\n"));
+    assert!(result.output.contains("bytes cut ...]\n"));
+    assert!(result.output.ends_with("9999\n10000\n"));
+}
+
+#[tokio::test]
+async fn missing_program_is_reported_to_the_model() {
+    let (_dir, ctx) = workspace();
+    let result = call(
+        &shell(),
+        &ctx,
+        json!({"command": ["braid-no-such-program-xyz"]}),
+    )
+    .await;
+    assert_error(&result, &["command not found", "braid-no-such-program-xyz"]);
+}
+
+#[tokio::test]
+async fn bad_arguments_name_the_problem() {
+    let (_dir, ctx) = workspace();
+    let check = |args: serde_json::Value, needle: &'static str| {
+        let ctx = ctx.clone();
+        async move { assert_error(&call(&shell(), &ctx, args).await, &[needle]) }
+    };
+    check(json!({}), "missing field `command`").await;
+    check(
+        json!({"command": 5}),
+        "`command` must be a non-empty array of strings",
+    )
+    .await;
+    check(
+        json!({"command": []}),
+        "`command` must be a non-empty array of strings",
+    )
+    .await;
+    check(
+        json!({"command": ["ls"], "timeout_ms": "soon"}),
+        "invalid arguments for `shell`",
+    )
+    .await;
+}
+
+#[test]
+fn preview_shows_the_command_about_to_run() {
+    let (_dir, ctx) = workspace();
+    let effect = shell().preview(&ctx, &json!({"command": ["bash", "-lc", "cargo test"]}));
+    let expected = ToolEffect::Command {
+        command: "bash -lc 'cargo test'".into(),
+        cwd: ctx.cwd.display().to_string(),
+        exit_code: None,
+        aggregated_output: String::new(),
+        status: CommandStatus::InProgress,
+    };
+    assert_eq!(effect, expected);
+    assert_eq!(
+        shell().preview(&ctx, &json!({"command": 1})),
+        ToolEffect::None
+    );
+}
