@@ -1,0 +1,79 @@
+//! Builds sessions wired to a scripted server and collects their events.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use braid_core::config::ToolsToml;
+use braid_core::{Session, SessionOptions};
+use braid_model::{ProviderConfig, RetryConfig, WireApi};
+use braid_protocol::AgentEvent;
+use braid_test_support::ScriptedServer;
+
+pub const WIRES: [WireApi; 3] = [WireApi::Responses, WireApi::Chat, WireApi::Anthropic];
+
+pub fn provider(server: &ScriptedServer, wire: WireApi) -> ProviderConfig {
+    ProviderConfig {
+        name: "scripted".into(),
+        base_url: server.base_url(),
+        wire_api: wire,
+        api_key: Some("test-key".into()),
+        env_key: Some("SCRIPTED_API_KEY".into()),
+        headers: Default::default(),
+        retry: RetryConfig {
+            max_retries: 3,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            max_retry_after: Duration::from_secs(5),
+        },
+        stream_idle_timeout: Duration::from_millis(500),
+    }
+}
+
+pub fn options(cwd: &Path, home: Option<&Path>) -> SessionOptions {
+    SessionOptions {
+        model: "scripted-model".into(),
+        provider_name: "scripted".into(),
+        reasoning_effort: None,
+        cwd: cwd.to_path_buf(),
+        home: home.map(Path::to_path_buf),
+        max_turns: 10,
+        project_doc_max_bytes: 32 * 1024,
+        project_doc_fallback_filenames: vec![],
+        instructions: None,
+    }
+}
+
+/// Events a session emitted, shared with the test.
+#[derive(Clone, Default)]
+pub struct Events(pub Arc<Mutex<Vec<AgentEvent>>>);
+
+impl Events {
+    pub fn sink(&self) -> braid_core::EventSink {
+        let events = self.0.clone();
+        Box::new(move |event| events.lock().unwrap().push(event.clone()))
+    }
+
+    pub fn all(&self) -> Vec<AgentEvent> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Tool outputs by tool name, in order.
+    pub fn tool_ends(&self) -> Vec<(String, bool, String)> {
+        self.all()
+            .into_iter()
+            .filter_map(|e| match e {
+                AgentEvent::ToolCallEnd { name, success, output, .. } => Some((name, success, output)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+pub fn start(server: &ScriptedServer, wire: WireApi, cwd: &Path, home: Option<&Path>) -> (Session, Events) {
+    let events = Events::default();
+    let client = braid_model::client_for(provider(server, wire)).unwrap();
+    let tools = braid_core::tools::default_registry(&ToolsToml::default());
+    let session = Session::start(options(cwd, home), client, tools, events.sink()).unwrap();
+    (session, events)
+}
