@@ -118,7 +118,10 @@ mod tests {
         let found = problems(entries);
         assert_eq!(found.len(), expected.len(), "problems: {found:#?}");
         for (problem, fragment) in found.iter().zip(expected) {
-            assert!(problem.contains(fragment), "{problem:?} should contain {fragment:?}");
+            assert!(
+                problem.contains(fragment),
+                "{problem:?} should contain {fragment:?}"
+            );
         }
     }
 
@@ -134,15 +137,24 @@ mod tests {
         let go = || chat(json!([{"role": "user", "content": "go"}]));
         check(&[entry(go(), &["c1"])], &["never followed"]);
         check(
-            &[entry(go(), &["c1"]), entry(chat(Value::Array(call_and_output("c1", 0))), &[])],
+            &[
+                entry(go(), &["c1"]),
+                entry(chat(Value::Array(call_and_output("c1", 0))), &[]),
+            ],
             &["carries 0 outputs"],
         );
         check(
-            &[entry(go(), &["c1"]), entry(chat(Value::Array(call_and_output("c1", 2))), &[])],
+            &[
+                entry(go(), &["c1"]),
+                entry(chat(Value::Array(call_and_output("c1", 2))), &[]),
+            ],
             &["carries 2 outputs"],
         );
         check(
-            &[entry(go(), &[]), entry(chat(Value::Array(call_and_output("zz", 1))), &[])],
+            &[
+                entry(go(), &[]),
+                entry(chat(Value::Array(call_and_output("zz", 1))), &[]),
+            ],
             &["no earlier completed reply delivered"],
         );
         let mut late = entry(go(), &[]);

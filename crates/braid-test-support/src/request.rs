@@ -159,7 +159,9 @@ impl RecordedRequest {
                     .filter(|item| matches!(kind(item), None | Some("message")))
                     .collect()
             }
-            Some(Wire::Chat) | Some(Wire::Anthropic) => array(&self.body, "messages").iter().collect(),
+            Some(Wire::Chat) | Some(Wire::Anthropic) => {
+                array(&self.body, "messages").iter().collect()
+            }
             None => Vec::new(),
         };
         messages
@@ -180,7 +182,9 @@ impl RecordedRequest {
                 .map(str::to_owned),
             Wire::Chat => array(&self.body, "messages")
                 .iter()
-                .find(|message| matches!(str_field(message, "role").as_str(), "system" | "developer"))
+                .find(|message| {
+                    matches!(str_field(message, "role").as_str(), "system" | "developer")
+                })
                 .and_then(|message| text_of(message.get("content"))),
             Wire::Anthropic => text_of(self.body.get("system")),
         }

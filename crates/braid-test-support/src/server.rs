@@ -35,7 +35,9 @@ type SharedState = Arc<Mutex<Shared>>;
 /// Locks the shared state, ignoring poisoning: a test that panicked while holding the lock has already
 /// failed, and the data stays readable for its report.
 fn lock(shared: &SharedState) -> MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A model provider impersonator for tests. It runs on its own thread with its own tokio runtime, so it
@@ -187,7 +189,8 @@ async fn handle(
         }
     };
     if let Err(err) = &parsed {
-        let message = format!("scripted server: the request body to {path} is not valid JSON: {err}");
+        let message =
+            format!("scripted server: the request body to {path} is not valid JSON: {err}");
         record(request, Vec::new(), false);
         return json_error(StatusCode::BAD_REQUEST, &message);
     }
@@ -234,9 +237,7 @@ async fn handle(
         Some(Reply::Failed { code, message }) => {
             sse(failed_events(wire, &code, &message, &ctx), Ending::Clean)
         }
-        Some(Reply::Raw { content_type, body }) => {
-            plain(StatusCode::OK, &content_type, body, None)
-        }
+        Some(Reply::Raw { content_type, body }) => plain(StatusCode::OK, &content_type, body, None),
         Some(Reply::HttpError {
             status,
             body,
@@ -282,7 +283,9 @@ fn sse(events: Vec<SseEvent>, ending: Ending) -> Response {
                 // connection breaks rather than losing them with it.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 let _ = sender
-                    .send(Err(io::Error::other("scripted server: dropping the stream")))
+                    .send(Err(io::Error::other(
+                        "scripted server: dropping the stream",
+                    )))
                     .await;
             }
             Ending::Stall => sender.closed().await,
@@ -290,7 +293,10 @@ fn sse(events: Vec<SseEvent>, ending: Ending) -> Response {
     });
     let mut response = Response::new(Body::from_stream(ReceiverStream::new(receiver)));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(id) = HeaderValue::from_str(&fresh_id("req")) {
         headers.insert("x-request-id", id);
@@ -299,7 +305,12 @@ fn sse(events: Vec<SseEvent>, ending: Ending) -> Response {
 }
 
 /// Returns a non-streamed response with this status, content type, body and optional `Retry-After`.
-fn plain(status: StatusCode, content_type: &str, body: String, retry_after: Option<&str>) -> Response {
+fn plain(
+    status: StatusCode,
+    content_type: &str,
+    body: String,
+    retry_after: Option<&str>,
+) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();

@@ -43,8 +43,9 @@ impl TempRepo {
     pub fn write(&self, rel: &str, contents: &str) {
         let path = self.full(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .unwrap_or_else(|err| panic!("TempRepo: cannot create {}: {err}", parent.display()));
+            std::fs::create_dir_all(parent).unwrap_or_else(|err| {
+                panic!("TempRepo: cannot create {}: {err}", parent.display())
+            });
         }
         std::fs::write(&path, contents)
             .unwrap_or_else(|err| panic!("TempRepo: cannot write {}: {err}", path.display()));

@@ -54,7 +54,15 @@ pub(super) fn turn_events(turn: &Turn, ctx: &Context) -> Vec<SseEvent> {
     let mut out = Emitter { events: Vec::new() };
     let id = fresh_id("resp");
     let created_at = now_secs();
-    let pending = response_object(&id, created_at, ctx, "in_progress", vec![], Value::Null, Value::Null);
+    let pending = response_object(
+        &id,
+        created_at,
+        ctx,
+        "in_progress",
+        vec![],
+        Value::Null,
+        Value::Null,
+    );
     out.emit("response.created", json!({ "response": pending.clone() }));
     out.emit("response.in_progress", json!({ "response": pending }));
 
@@ -92,7 +100,15 @@ pub(super) fn turn_events(turn: &Turn, ctx: &Context) -> Vec<SseEvent> {
         "output_tokens_details": { "reasoning_tokens": reasoning_tokens },
         "total_tokens": turn.input_tokens + turn.output_tokens,
     });
-    let done = response_object(&id, created_at, ctx, "completed", done_items, usage, Value::Null);
+    let done = response_object(
+        &id,
+        created_at,
+        ctx,
+        "completed",
+        done_items,
+        usage,
+        Value::Null,
+    );
     out.emit("response.completed", json!({ "response": done }));
     out.events
 }
@@ -124,7 +140,10 @@ fn message(out: &mut Emitter, output_index: usize, text: &str) -> Value {
         with(json!({ "text": text, "logprobs": [] })),
     );
     let part = json!({ "type": "output_text", "text": text, "annotations": [] });
-    out.emit("response.content_part.done", with(json!({ "part": part.clone() })));
+    out.emit(
+        "response.content_part.done",
+        with(json!({ "part": part.clone() })),
+    );
     json!({ "id": item_id, "type": "message", "status": "completed", "role": "assistant", "content": [part] })
 }
 
@@ -142,11 +161,20 @@ fn reasoning(out: &mut Emitter, output_index: usize, summary: &str) -> Value {
         with(json!({ "part": { "type": "summary_text", "text": "" } })),
     );
     for piece in pieces(summary) {
-        out.emit("response.reasoning_summary_text.delta", with(json!({ "delta": piece })));
+        out.emit(
+            "response.reasoning_summary_text.delta",
+            with(json!({ "delta": piece })),
+        );
     }
-    out.emit("response.reasoning_summary_text.done", with(json!({ "text": summary })));
+    out.emit(
+        "response.reasoning_summary_text.done",
+        with(json!({ "text": summary })),
+    );
     let part = json!({ "type": "summary_text", "text": summary });
-    out.emit("response.reasoning_summary_part.done", with(json!({ "part": part.clone() })));
+    out.emit(
+        "response.reasoning_summary_part.done",
+        with(json!({ "part": part.clone() })),
+    );
     json!({ "id": item_id, "type": "reasoning", "summary": [part] })
 }
 
@@ -171,7 +199,10 @@ fn function_call(
     );
     let at = json!({ "item_id": item_id, "output_index": output_index });
     for piece in pieces(arguments) {
-        out.emit("response.function_call_arguments.delta", merge(&at, json!({ "delta": piece })));
+        out.emit(
+            "response.function_call_arguments.delta",
+            merge(&at, json!({ "delta": piece })),
+        );
     }
     out.emit(
         "response.function_call_arguments.done",
@@ -197,7 +228,15 @@ pub(super) fn failed_events(code: &str, message: &str, ctx: &Context) -> Vec<Sse
     let mut out = Emitter { events: Vec::new() };
     let id = fresh_id("resp");
     let created_at = now_secs();
-    let pending = response_object(&id, created_at, ctx, "in_progress", vec![], Value::Null, Value::Null);
+    let pending = response_object(
+        &id,
+        created_at,
+        ctx,
+        "in_progress",
+        vec![],
+        Value::Null,
+        Value::Null,
+    );
     out.emit("response.created", json!({ "response": pending }));
     let error = json!({ "code": code, "message": message });
     let failed = response_object(&id, created_at, ctx, "failed", vec![], Value::Null, error);

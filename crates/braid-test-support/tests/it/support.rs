@@ -77,7 +77,12 @@ pub fn joined(events: &[Event], kind: &str, pointer: &str) -> String {
         .iter()
         .map(Event::json)
         .filter(|json| json["type"] == kind)
-        .map(|json| json.pointer(pointer).and_then(Value::as_str).unwrap().to_owned())
+        .map(|json| {
+            json.pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
