@@ -259,3 +259,123 @@ fn content_text(content: Option<&Value>) -> String {
         Some(other) => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn request(path: &str, body: Value) -> RecordedRequest {
+        RecordedRequest {
+            path: path.to_owned(),
+            headers: vec![("x-api-key".to_owned(), "k".to_owned())],
+            body,
+        }
+    }
+
+    /// Checks every reader on one request at once.
+    fn check(
+        path: &str,
+        body: Value,
+        outputs: &[(&str, &str)],
+        calls: &[(&str, &str)],
+        users: &[&str],
+        instructions: Option<&str>,
+    ) {
+        let request = request(path, body);
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect()
+        };
+        assert_eq!(request.tool_outputs(), pairs(outputs), "outputs of {path}");
+        assert_eq!(request.tool_calls(), pairs(calls), "calls of {path}");
+        assert_eq!(request.user_texts(), users, "user texts of {path}");
+        assert_eq!(
+            request.instructions().as_deref(),
+            instructions,
+            "instructions of {path}"
+        );
+    }
+
+    #[test]
+    fn reads_responses_history_shapes() {
+        check(
+            "/v1/responses",
+            json!({"instructions": "sys", "input": [
+                {"role": "user", "content": "plain string, no type"},
+                {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "dev"}]},
+                {"type": "reasoning", "summary": []},
+                {"type": "function_call", "call_id": "a", "name": "shell", "arguments": "{}"},
+                {"type": "function_call_output", "call_id": "a", "output": "plain"},
+                {"type": "message", "role": "user", "content": [
+                    {"type": "input_text", "text": "one"}, {"type": "input_text", "text": "two"}]},
+            ]}),
+            &[("a", "plain")],
+            &[("a", "shell")],
+            &["plain string, no type", "one\ntwo"],
+            Some("sys"),
+        );
+    }
+
+    #[test]
+    fn reads_chat_history_shapes() {
+        check(
+            "/chat/completions",
+            json!({"messages": [
+                {"role": "system", "content": [{"type": "text", "text": "sys"}]},
+                {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "a", "type": "function", "function": {"name": "shell", "arguments": "{}"}},
+                    {"id": "b", "type": "function", "function": {"name": "read", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "b", "content": "B"},
+                {"role": "tool", "tool_call_id": "a", "content": [{"type": "text", "text": "A"}]},
+            ]}),
+            &[("b", "B"), ("a", "A")],
+            &[("a", "shell"), ("b", "read")],
+            &["hi"],
+            Some("sys"),
+        );
+    }
+
+    #[test]
+    fn reads_anthropic_history_shapes() {
+        check(
+            "/v1/messages",
+            json!({"system": [{"type": "text", "text": "s1"}, {"type": "text", "text": "s2"}], "messages": [
+                {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": [
+                    {"type": "thinking", "thinking": "hm", "signature": "x"},
+                    {"type": "tool_use", "id": "t", "name": "shell", "input": {}}]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "t", "content": "out", "is_error": true}]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "u", "content": [{"type": "text", "text": "o2"}]},
+                    {"type": "text", "text": "and then"}]},
+            ]}),
+            &[("t", "out"), ("u", "o2")],
+            &[("t", "shell")],
+            &["hi", "and then"],
+            Some("s1\ns2"),
+        );
+    }
+
+    #[test]
+    fn wire_comes_from_the_path() {
+        assert_eq!(Wire::from_path("/v1/responses"), Some(Wire::Responses));
+        assert_eq!(Wire::from_path("/chat/completions"), Some(Wire::Chat));
+        assert_eq!(Wire::from_path("/v1/messages"), Some(Wire::Anthropic));
+        assert_eq!(Wire::from_path("/v1/models"), None);
+        assert_eq!(
+            request("/v1/messages", json!({})).header("X-API-Key"),
+            Some("k")
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "has no wire format")]
+    fn wire_of_an_unknown_path_panics_with_the_path() {
+        request("/v1/embeddings", json!({})).wire();
+    }
+}

@@ -34,6 +34,13 @@ pub enum Reply {
     Raw { content_type: String, body: String },
 }
 
+impl From<Turn> for Reply {
+    /// Wraps a turn as a normal streamed reply, so scripts can say `turn.into()`.
+    fn from(turn: Turn) -> Reply {
+        Reply::Turn(turn)
+    }
+}
+
 /// One piece of a turn's output, in the order the model "produced" it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Block {

@@ -14,6 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
+use axum::serve::ListenerExt;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
@@ -79,7 +80,12 @@ impl ScriptedServer {
             .spawn(move || {
                 runtime.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener)
-                        .expect("scripted server: cannot register the listener with tokio");
+                        .expect("scripted server: cannot register the listener with tokio")
+                        // Events go out as many small writes; without TCP_NODELAY, Nagle's algorithm and
+                        // delayed ACKs add tens of milliseconds per request.
+                        .tap_io(|stream| {
+                            let _ = stream.set_nodelay(true);
+                        });
                     // Dropping the accept loop on shutdown is enough: the runtime is shut down right after,
                     // which also ends stalled streams that would otherwise keep a graceful shutdown waiting.
                     tokio::select! {

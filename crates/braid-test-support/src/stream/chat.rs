@@ -35,7 +35,7 @@ pub(super) fn turn_events(turn: &Turn, ctx: &Context) -> Vec<SseEvent> {
         model: ctx.model.clone(),
         events: Vec::new(),
     };
-    out.push(json!({ "role": "assistant", "content": "" }), Value::Null);
+    out.push(json!({ "role": "assistant" }), Value::Null);
     let mut tool_index = 0;
     for block in &turn.blocks {
         match block {
