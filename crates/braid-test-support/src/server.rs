@@ -201,6 +201,7 @@ async fn handle(
         return json_error(StatusCode::BAD_REQUEST, &message);
     }
 
+    let ctx = Context::from_body(&request.body);
     // Take the reply and record the request under one lock, so concurrent requests cannot interleave
     // between consuming a reply and recording what it delivered.
     let reply = {
@@ -212,13 +213,12 @@ async fn handle(
         };
         let exhausted = reply.is_none();
         state.entries.push(Entry {
-            request: request.clone(),
+            request,
             delivered,
             exhausted,
         });
         reply
     };
-    let ctx = Context::from_body(&request.body);
     match reply {
         None => {
             let body = json!({ "error": { "message": "scripted server: script exhausted" } });
