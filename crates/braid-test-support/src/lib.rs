@@ -3,4 +3,33 @@
 //!
 //! This crate is only ever a dev-dependency. Panicking on a broken fixture is the right failure here, so
 //! the unwrap/expect lints are allowed; spawning processes (git for temp repos) is allowed too.
+//!
+//! A typical model-client test scripts the replies, points the client at `base_url()`, and checks what
+//! the client sent:
+//!
+//! ```no_run
+//! use braid_test_support::{Reply, Script, ScriptedServer, Turn};
+//! use serde_json::json;
+//!
+//! let server = ScriptedServer::start(Script::new([
+//!     Reply::Turn(Turn::new().tool_call("call_1", "shell", json!({"command": "ls"}))),
+//!     Reply::Turn(Turn::new().text("All done.")),
+//! ]));
+//! let base_url = server.base_url(); // e.g. http://127.0.0.1:41234/v1
+//! // ... run the client against base_url ...
+//! assert_eq!(server.remaining(), 0);
+//! server.assert_every_tool_call_answered_once();
+//! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+
+mod check;
+mod request;
+mod script;
+mod server;
+mod stream;
+mod temp_repo;
+
+pub use request::{RecordedRequest, Wire};
+pub use script::{Reply, Script, Turn};
+pub use server::ScriptedServer;
+pub use temp_repo::TempRepo;
