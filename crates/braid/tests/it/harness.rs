@@ -1,0 +1,64 @@
+//! Runs the braid binary with a private BRAID_HOME whose config points at a scripted server.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use braid_test_support::ScriptedServer;
+
+pub struct Env {
+    pub home: tempfile::TempDir,
+}
+
+impl Env {
+    /// A home whose config selects the scripted server speaking `wire` ("responses", "chat", "anthropic").
+    pub fn new(server: &ScriptedServer, wire: &str) -> Env {
+        let home = tempfile::tempdir().unwrap();
+        let config = format!(
+            r#"model = "scripted-model"
+model_provider = "scripted"
+
+[model_providers.scripted]
+base_url = "{}"
+wire_api = "{wire}"
+env_key = "SCRIPTED_API_KEY"
+retry_base_delay_ms = 1
+stream_idle_timeout_ms = 2000
+"#,
+            server.base_url()
+        );
+        std::fs::write(home.path().join("config.toml"), config).unwrap();
+        Env { home }
+    }
+
+    /// A home with exactly this config text.
+    pub fn with_config(text: &str) -> Env {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("config.toml"), text).unwrap();
+        Env { home }
+    }
+
+    pub fn braid(&self, cwd: &Path) -> Command {
+        let mut cmd = Command::cargo_bin("braid").unwrap();
+        cmd.current_dir(cwd)
+            .env("BRAID_HOME", self.home.path())
+            .env("SCRIPTED_API_KEY", "test-key")
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("RUST_LOG")
+            .timeout(std::time::Duration::from_secs(60));
+        cmd
+    }
+
+    /// The rollout files written under this home.
+    pub fn sessions(&self) -> Vec<std::path::PathBuf> {
+        braid_core::rollout::list(self.home.path())
+    }
+}
+
+/// Parses JSONL output into values.
+pub fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the `braid` binary: real processes against the scripted model server, in real
+//! temporary git repositories, with the JSONL stream and the recorded requests asserted.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod exec_e2e;
+mod harness;
