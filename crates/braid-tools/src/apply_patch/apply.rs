@@ -17,13 +17,21 @@ use super::write::{self, Original, Staged};
 pub enum ApplyError {
     #[error("cannot use `{path}`: {source}")]
     Path { path: String, source: PathError },
-    #[error("the path `{path}` is absolute; paths in a patch must be relative to the working directory")]
+    #[error(
+        "the path `{path}` is absolute; paths in a patch must be relative to the working directory"
+    )]
     AbsolutePath { path: String },
     #[error("cannot add `{path}`: it already exists; use `*** Update File: {path}` to change it")]
     AddExists { path: String },
     #[error("cannot {action} `{path}`: there is no such file{hint}")]
-    Missing { path: String, action: &'static str, hint: &'static str },
-    #[error("cannot {action} `{path}`: it is a directory or other non-file; patches only change files")]
+    Missing {
+        path: String,
+        action: &'static str,
+        hint: &'static str,
+    },
+    #[error(
+        "cannot {action} `{path}`: it is a directory or other non-file; patches only change files"
+    )]
     NotAFile { path: String, action: &'static str },
     #[error("cannot move `{from}` to `{to}`: `{to}` already exists")]
     MoveExists { from: String, to: String },
@@ -33,13 +41,27 @@ pub enum ApplyError {
         "`{path}`, hunk {hunk}: could not find the `@@` anchor line `{anchor}`; copy the anchor exactly from \
          the file"
     )]
-    AnchorNotFound { path: String, hunk: usize, anchor: String },
-    #[error("`{path}`, hunk {hunk}: {detail}; re-read the file and resend the hunk with its lines copied exactly")]
-    ContextNotFound { path: String, hunk: usize, detail: String },
+    AnchorNotFound {
+        path: String,
+        hunk: usize,
+        anchor: String,
+    },
+    #[error(
+        "`{path}`, hunk {hunk}: {detail}; re-read the file and resend the hunk with its lines copied exactly"
+    )]
+    ContextNotFound {
+        path: String,
+        hunk: usize,
+        detail: String,
+    },
     #[error("cannot read `{path}`: {source}")]
     Read { path: String, source: io::Error },
     #[error("cannot write `{path}`: {source}{restore}")]
-    Write { path: String, source: io::Error, restore: String },
+    Write {
+        path: String,
+        source: io::Error,
+        restore: String,
+    },
 }
 
 /// Applies `patch` with relative paths taken from `cwd`, every path checked against `policy`.
@@ -53,7 +75,11 @@ pub fn apply_patch(
     cwd: &Path,
     patch: &Patch,
 ) -> Result<Vec<FileChange>, ApplyError> {
-    let mut plan = Plan { policy, cwd, staged: Vec::new() };
+    let mut plan = Plan {
+        policy,
+        cwd,
+        staged: Vec::new(),
+    };
     let mut changes = Vec::with_capacity(patch.hunks.len());
     for op in &patch.hunks {
         changes.push(plan.stage(op)?);
@@ -80,11 +106,16 @@ struct Plan<'a> {
 impl Plan<'_> {
     fn resolve(&self, path: &str) -> Result<PathBuf, ApplyError> {
         if Path::new(path).is_absolute() {
-            return Err(ApplyError::AbsolutePath { path: path.to_string() });
+            return Err(ApplyError::AbsolutePath {
+                path: path.to_string(),
+            });
         }
         self.policy
             .resolve(self.cwd, path)
-            .map_err(|source| ApplyError::Path { path: path.to_string(), source })
+            .map_err(|source| ApplyError::Path {
+                path: path.to_string(),
+                source,
+            })
     }
 
     fn current(&self, resolved: &Path, shown: &str) -> Result<Current, ApplyError> {
@@ -96,29 +127,48 @@ impl Plan<'_> {
         }
         match std::fs::metadata(resolved) {
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Current::Missing),
-            Err(source) => Err(ApplyError::Read { path: shown.to_string(), source }),
+            Err(source) => Err(ApplyError::Read {
+                path: shown.to_string(),
+                source,
+            }),
             Ok(meta) if !meta.is_file() => Ok(Current::NotAFile),
             Ok(_) => {
-                let bytes = std::fs::read(resolved)
-                    .map_err(|source| ApplyError::Read { path: shown.to_string(), source })?;
+                let bytes = std::fs::read(resolved).map_err(|source| ApplyError::Read {
+                    path: shown.to_string(),
+                    source,
+                })?;
                 String::from_utf8(bytes)
                     .map(Current::File)
-                    .map_err(|_| ApplyError::NotText { path: shown.to_string() })
+                    .map_err(|_| ApplyError::NotText {
+                        path: shown.to_string(),
+                    })
             }
         }
     }
 
     /// Records that `resolved` should end up holding `new` (or be gone), remembering what is on disk now
     /// the first time the path is staged, so a failed write can put it back.
-    fn put(&mut self, resolved: PathBuf, shown: &str, new: Option<String>) -> Result<(), ApplyError> {
+    fn put(
+        &mut self,
+        resolved: PathBuf,
+        shown: &str,
+        new: Option<String>,
+    ) -> Result<(), ApplyError> {
         let new = new.map(String::into_bytes);
         if let Some(staged) = self.staged.iter_mut().find(|s| s.path == resolved) {
             staged.new = new;
             return Ok(());
         }
-        let original = Original::read(&resolved)
-            .map_err(|source| ApplyError::Read { path: shown.to_string(), source })?;
-        self.staged.push(Staged { path: resolved, shown: shown.to_string(), original, new });
+        let original = Original::read(&resolved).map_err(|source| ApplyError::Read {
+            path: shown.to_string(),
+            source,
+        })?;
+        self.staged.push(Staged {
+            path: resolved,
+            shown: shown.to_string(),
+            original,
+            new,
+        });
         Ok(())
     }
 
@@ -127,11 +177,18 @@ impl Plan<'_> {
         let resolved = self.resolve(path)?;
         match self.current(&resolved, path)? {
             Current::File(text) => Ok((resolved, text)),
-            Current::NotAFile => Err(ApplyError::NotAFile { path: path.to_string(), action }),
+            Current::NotAFile => Err(ApplyError::NotAFile {
+                path: path.to_string(),
+                action,
+            }),
             Current::Missing => Err(ApplyError::Missing {
                 path: path.to_string(),
                 action,
-                hint: if action == "update" { "; use `*** Add File:` to create it" } else { "" },
+                hint: if action == "update" {
+                    "; use `*** Add File:` to create it"
+                } else {
+                    ""
+                },
             }),
         }
     }
@@ -151,7 +208,11 @@ impl Plan<'_> {
                 self.put(resolved, path, None)?;
                 Ok(change(path, FileChangeKind::Delete, None))
             }
-            FileOp::Update { path, move_to, chunks } => {
+            FileOp::Update {
+                path,
+                move_to,
+                chunks,
+            } => {
                 let (resolved, text) = self.existing(path, "update")?;
                 let new_text = apply_chunks(&text, chunks, path)?;
                 let destination = match move_to {
@@ -161,7 +222,10 @@ impl Plan<'_> {
                 match destination {
                     Some((dest, to)) if dest != resolved => {
                         if !matches!(self.current(&dest, to)?, Current::Missing) {
-                            return Err(ApplyError::MoveExists { from: path.clone(), to: to.clone() });
+                            return Err(ApplyError::MoveExists {
+                                from: path.clone(),
+                                to: to.clone(),
+                            });
                         }
                         self.put(resolved, path, None)?;
                         self.put(dest, to, Some(new_text))?;
@@ -175,7 +239,11 @@ impl Plan<'_> {
 }
 
 fn change(path: &str, kind: FileChangeKind, move_to: Option<String>) -> FileChange {
-    FileChange { path: path.to_string(), kind, move_to }
+    FileChange {
+        path: path.to_string(),
+        kind,
+        move_to,
+    }
 }
 
 /// Applies `chunks` in order to `text`, keeping its line endings (CRLF stays CRLF) and whether it ends
@@ -189,7 +257,14 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
         Vec::new()
     } else {
         body.split('\n')
-            .map(|l| if crlf { l.strip_suffix('\r').unwrap_or(l) } else { l }.to_string())
+            .map(|l| {
+                if crlf {
+                    l.strip_suffix('\r').unwrap_or(l)
+                } else {
+                    l
+                }
+                .to_string()
+            })
             .collect()
     };
 
@@ -200,7 +275,11 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
         for anchor in &chunk.anchors {
             let found = matcher::find(&lines, std::slice::from_ref(anchor), cursor, false);
             let Some(at) = found else {
-                return Err(ApplyError::AnchorNotFound { path: path.to_string(), hunk, anchor: anchor.clone() });
+                return Err(ApplyError::AnchorNotFound {
+                    path: path.to_string(),
+                    hunk,
+                    anchor: anchor.clone(),
+                });
             };
             cursor = at + 1;
         }
@@ -210,17 +289,25 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
         } else {
             matcher::find(&lines, &chunk.old_lines, cursor, chunk.end_of_file).ok_or_else(|| {
                 let detail = describe_miss(&lines, &chunk.old_lines, cursor);
-                ApplyError::ContextNotFound { path: path.to_string(), hunk, detail }
+                ApplyError::ContextNotFound {
+                    path: path.to_string(),
+                    hunk,
+                    detail,
+                }
             })?
         };
-        replacements.push((start, chunk.old_lines.len(), &chunk.new_lines));
+        replacements.push((
+            start,
+            chunk.old_lines.len(),
+            keep_file_context(&lines, start, chunk),
+        ));
         cursor = start + chunk.old_lines.len();
     }
 
     // Replacements are ordered and do not overlap (each hunk is searched after the previous one), so
     // applying them back to front keeps the earlier indices valid.
     for (start, len, new_lines) in replacements.into_iter().rev() {
-        lines.splice(start..start + len, new_lines.iter().cloned());
+        lines.splice(start..start + len, new_lines);
     }
     let eol = if crlf { "\r\n" } else { "\n" };
     let mut out = lines.join(eol);
@@ -228,6 +315,32 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
         out.push_str(eol);
     }
     Ok(out)
+}
+
+/// The lines that replace a hunk matched at `start`, with every line the hunk leaves unchanged taken from
+/// the file rather than from the patch: when the match was whitespace- or punctuation-tolerant, the
+/// context the model retyped loosely must not overwrite what the file really says.
+fn keep_file_context(lines: &[String], start: usize, chunk: &Chunk) -> Vec<String> {
+    let mut replacement = chunk.new_lines.clone();
+    for op in similar::capture_diff_slices(
+        similar::Algorithm::Myers,
+        &chunk.old_lines,
+        &chunk.new_lines,
+    ) {
+        if let similar::DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        {
+            for k in 0..len {
+                if let Some(original) = lines.get(start + old_index + k) {
+                    replacement[new_index + k] = original.clone();
+                }
+            }
+        }
+    }
+    replacement
 }
 
 /// Explains why `old_lines` were not found from `cursor`: the first line that is nowhere to be found, the
@@ -254,7 +367,10 @@ fn describe_miss(lines: &[String], old_lines: &[String], cursor: usize) -> Strin
         }
     }
     // Unreachable in practice: the whole sequence was not found, so some prefix fails above.
-    format!("could not find the hunk's lines starting with `{}`", old_lines[0])
+    format!(
+        "could not find the hunk's lines starting with `{}`",
+        old_lines[0]
+    )
 }
 
 #[cfg(test)]
@@ -281,7 +397,11 @@ mod tests {
 
     #[test]
     fn keeps_line_endings_and_final_newline() {
-        check("a\r\nb\r\n", &[chunk(&[], &["a"], &["A", "A2"], false)], Ok("A\r\nA2\r\nb\r\n"));
+        check(
+            "a\r\nb\r\n",
+            &[chunk(&[], &["a"], &["A", "A2"], false)],
+            Ok("A\r\nA2\r\nb\r\n"),
+        );
         check("a\nb", &[chunk(&[], &["b"], &["B"], false)], Ok("a\nB"));
         check("", &[chunk(&[], &[], &["x"], false)], Ok("x\n"));
         check("a\n", &[chunk(&[], &["a"], &[], false)], Ok(""));
@@ -290,20 +410,57 @@ mod tests {
     #[test]
     fn anchors_and_insertions() {
         let text = "fn a() {\n    x\n}\nfn b() {\n    x\n}\n";
-        check(text, &[chunk(&["fn b() {"], &["    x"], &["    y"], false)], Ok("fn a() {\n    x\n}\nfn b() {\n    y\n}\n"));
-        check(text, &[chunk(&["fn b() {"], &[], &["    // b"], false)], Ok("fn a() {\n    x\n}\nfn b() {\n    // b\n    x\n}\n"));
+        check(
+            text,
+            &[chunk(&["fn b() {"], &["    x"], &["    y"], false)],
+            Ok("fn a() {\n    x\n}\nfn b() {\n    y\n}\n"),
+        );
+        check(
+            text,
+            &[chunk(&["fn b() {"], &[], &["    // b"], false)],
+            Ok("fn a() {\n    x\n}\nfn b() {\n    // b\n    x\n}\n"),
+        );
         check("a\nb\n", &[chunk(&[], &[], &["c"], false)], Ok("a\nb\nc\n"));
-        check(text, &[chunk(&["fn c() {"], &["    x"], &["    y"], false)], Err("hunk 1: could not find the `@@` anchor line `fn c() {`"));
+        check(
+            text,
+            &[chunk(&["fn c() {"], &["    x"], &["    y"], false)],
+            Err("hunk 1: could not find the `@@` anchor line `fn c() {`"),
+        );
+    }
+
+    #[test]
+    fn loosely_matched_context_keeps_the_file_text() {
+        check(
+            "x = 1;  \ny \u{2014} z\n",
+            &[chunk(
+                &[],
+                &["x = 1;", "y - z"],
+                &["x = 1;", "y - z", "w"],
+                false,
+            )],
+            Ok("x = 1;  \ny \u{2014} z\nw\n"),
+        );
     }
 
     #[test]
     fn misses_are_explained() {
         let text = "one\ntwo\nthree\n";
-        check(text, &[chunk(&[], &["four"], &[], false)], Err("`f`, hunk 1: could not find the line `four`"));
-        check(text, &[chunk(&[], &["one", "three"], &[], false)], Err("could not find the line `three` after the line `one`"));
         check(
             text,
-            &[chunk(&[], &["two"], &["2"], false), chunk(&[], &["one"], &["1"], false)],
+            &[chunk(&[], &["four"], &[], false)],
+            Err("`f`, hunk 1: could not find the line `four`"),
+        );
+        check(
+            text,
+            &[chunk(&[], &["one", "three"], &[], false)],
+            Err("could not find the line `three` after the line `one`"),
+        );
+        check(
+            text,
+            &[
+                chunk(&[], &["two"], &["2"], false),
+                chunk(&[], &["one"], &["1"], false),
+            ],
             Err("hunk 2: its lines (starting with `one`) occur only before the previous hunk"),
         );
     }

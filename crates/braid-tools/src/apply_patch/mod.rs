@@ -49,7 +49,9 @@ pub struct ApplyPatchTool;
 /// The patch text of a call's arguments: the `input` field, or the arguments themselves when a model sent
 /// a bare string.
 fn patch_text(args: &serde_json::Value) -> Option<&str> {
-    args.get("input").and_then(|v| v.as_str()).or_else(|| args.as_str())
+    args.get("input")
+        .and_then(|v| v.as_str())
+        .or_else(|| args.as_str())
 }
 
 /// The changes a parsed patch announces, as front ends show them before it runs.
@@ -63,7 +65,11 @@ fn announced_changes(patch: &Patch) -> Vec<FileChange> {
                 FileOp::Delete { .. } => (FileChangeKind::Delete, None),
                 FileOp::Update { move_to, .. } => (FileChangeKind::Update, move_to.clone()),
             };
-            FileChange { path: op.path().to_string(), kind, move_to }
+            FileChange {
+                path: op.path().to_string(),
+                kind,
+                move_to,
+            }
         })
         .collect()
 }
@@ -107,7 +113,9 @@ impl Tool for ApplyPatchTool {
 
     fn preview(&self, _ctx: &ToolContext, args: &serde_json::Value) -> ToolEffect {
         match patch_text(args).map(parse_patch) {
-            Some(Ok(patch)) => ToolEffect::FileChange { changes: announced_changes(&patch) },
+            Some(Ok(patch)) => ToolEffect::FileChange {
+                changes: announced_changes(&patch),
+            },
             _ => ToolEffect::None,
         }
     }
@@ -134,7 +142,9 @@ impl Tool for ApplyPatchTool {
             },
             // Nothing was changed, so the failure has no effect to show.
             Ok(Err(err)) => ToolResult::error(format!("The patch was not applied: {err}")),
-            Err(join) => ToolResult::error(format!("The patch was not applied: the worker failed ({join})")),
+            Err(join) => ToolResult::error(format!(
+                "The patch was not applied: the worker failed ({join})"
+            )),
         }
     }
 }
