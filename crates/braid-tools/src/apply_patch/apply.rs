@@ -272,6 +272,7 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
     let mut cursor = 0;
     for (index, chunk) in chunks.iter().enumerate() {
         let hunk = index + 1;
+        let mut anchor_line = None;
         for anchor in &chunk.anchors {
             let found = matcher::find(&lines, std::slice::from_ref(anchor), cursor, false);
             let Some(at) = found else {
@@ -281,20 +282,28 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
                     anchor: anchor.clone(),
                 });
             };
+            anchor_line = Some(at);
             cursor = at + 1;
         }
         let start = if chunk.old_lines.is_empty() && chunk.anchors.is_empty() {
             // A hunk that only adds lines and names no anchor appends them.
             lines.len()
         } else {
-            matcher::find(&lines, &chunk.old_lines, cursor, chunk.end_of_file).ok_or_else(|| {
-                let detail = describe_miss(&lines, &chunk.old_lines, cursor);
-                ApplyError::ContextNotFound {
-                    path: path.to_string(),
-                    hunk,
-                    detail,
-                }
-            })?
+            let eof = chunk.end_of_file;
+            matcher::find(&lines, &chunk.old_lines, cursor, eof)
+                // Models often repeat the `@@` line as the hunk's first context line: then the hunk
+                // starts at the anchor itself rather than after it.
+                .or_else(|| {
+                    anchor_line.and_then(|at| matcher::find(&lines, &chunk.old_lines, at, eof))
+                })
+                .ok_or_else(|| {
+                    let detail = describe_miss(&lines, &chunk.old_lines, cursor);
+                    ApplyError::ContextNotFound {
+                        path: path.to_string(),
+                        hunk,
+                        detail,
+                    }
+                })?
         };
         replacements.push((
             start,
@@ -405,6 +414,20 @@ mod tests {
         check("a\nb", &[chunk(&[], &["b"], &["B"], false)], Ok("a\nB"));
         check("", &[chunk(&[], &[], &["x"], false)], Ok("x\n"));
         check("a\n", &[chunk(&[], &["a"], &[], false)], Ok(""));
+    }
+
+    #[test]
+    fn anchor_repeated_as_context() {
+        check(
+            "fn a() {\n    x\n}\n",
+            &[chunk(
+                &["fn a() {"],
+                &["fn a() {", "    x"],
+                &["fn a() {", "    y"],
+                false,
+            )],
+            Ok("fn a() {\n    y\n}\n"),
+        );
     }
 
     #[test]

@@ -248,6 +248,12 @@ impl<'a> Parser<'a, '_> {
             } else if let Some(rest) = line.strip_prefix(UPDATE) {
                 let path = checked_path(no, UPDATE, rest)?;
                 ops.push(self.update(no, path)?);
+            } else if line.trim() == END {
+                return Err(ParseError::Unexpected {
+                    line: no,
+                    expected: "nothing after the first `*** End Patch` (send one patch per call)",
+                    found: line.to_string(),
+                });
             } else {
                 return Err(ParseError::Unexpected {
                     line: no,
@@ -335,8 +341,7 @@ impl<'a> Parser<'a, '_> {
                     done.finish(&path, &mut chunks)?;
                 }
                 let builder = current.get_or_insert_with(|| ChunkBuilder::new(no));
-                let anchor = rest.trim();
-                if !anchor.is_empty() {
+                if let Some(anchor) = anchor_text(rest) {
                     builder.chunk.anchors.push(anchor.to_string());
                 }
                 continue;
@@ -393,6 +398,27 @@ impl<'a> Parser<'a, '_> {
 /// harmless to recognise).
 fn is_file_header(line: &str) -> bool {
     [ADD, DELETE, UPDATE].iter().any(|h| line.starts_with(h)) || line.trim_end() == END
+}
+
+/// The anchor an `@@` line names, if any. A unified-diff range (`@@ -12,5 +12,6 @@ fn f()`), which models
+/// used to `diff -u` output sometimes write, locates nothing in this format: it is skipped, keeping the
+/// function context after it as the anchor.
+fn anchor_text(rest: &str) -> Option<&str> {
+    let text = rest.trim();
+    let is_range = |word: &str, sign: char| {
+        word.strip_prefix(sign).is_some_and(|r| {
+            r.split(',')
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
+    let mut parts = text.splitn(3, ' ');
+    let text = match (parts.next(), parts.next(), parts.next()) {
+        (Some(old), Some(new), Some(tail)) if is_range(old, '-') && is_range(new, '+') => {
+            tail.trim().strip_prefix("@@").map_or(text, str::trim)
+        }
+        _ => text,
+    };
+    (!text.is_empty()).then_some(text)
 }
 
 /// The path after a header, trimmed; refused when empty or absolute.
@@ -494,6 +520,20 @@ mod tests {
     }
 
     #[test]
+    fn unified_diff_ranges_are_not_anchors() {
+        check(
+            "*** Begin Patch\n*** Update File: x\n@@ -1,2 +1,2 @@\n-a\n+b\n@@ -10 +10 @@ fn f()\n-c\n+d\n*** End Patch",
+            vec![update(
+                "x",
+                vec![
+                    chunk(&[], &["a"], &["b"], false),
+                    chunk(&["fn f()"], &["c"], &["d"], false),
+                ],
+            )],
+        );
+    }
+
+    #[test]
     fn add_file_keeps_inner_blank_lines_and_drops_trailing_ones() {
         check(
             "*** Begin Patch\n*** Add File: a\n+x\n\n+y\n\n*** End Patch",
@@ -514,6 +554,10 @@ mod tests {
     #[test]
     fn reports_malformed_patches_with_line_numbers() {
         check_err("", "the patch is empty");
+        check_err(
+            "*** Begin Patch\n*** Delete File: x\n*** End Patch\n*** End Patch",
+            "line 3: expected nothing after the first `*** End Patch`",
+        );
         check_err("\n \n", "the patch is empty");
         check_err(
             "*** Update File: x\n*** End Patch",
