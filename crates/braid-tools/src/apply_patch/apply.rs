@@ -4,11 +4,11 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use braid_protocol::{FileChange, FileChangeKind};
+use braid_protocol::FileChange;
 use braid_sandbox::paths::{PathError, WorkspacePolicy};
 
 use super::matcher;
-use super::parser::{Chunk, FileOp, Patch};
+use super::patch::{Chunk, FileOp, Patch};
 use super::write::{self, Original, Staged};
 
 /// Why a patch could not be applied. Nothing has been written when any of these is returned, except for
@@ -80,12 +80,11 @@ pub fn apply_patch(
         cwd,
         staged: Vec::new(),
     };
-    let mut changes = Vec::with_capacity(patch.hunks.len());
     for op in &patch.hunks {
-        changes.push(plan.stage(op)?);
+        plan.stage(op)?;
     }
     write::commit(&plan.staged)?;
-    Ok(changes)
+    Ok(patch.changes())
 }
 
 /// What is at a path, as far as the patch so far is concerned.
@@ -193,20 +192,18 @@ impl Plan<'_> {
         }
     }
 
-    fn stage(&mut self, op: &FileOp) -> Result<FileChange, ApplyError> {
+    fn stage(&mut self, op: &FileOp) -> Result<(), ApplyError> {
         match op {
             FileOp::Add { path, contents } => {
                 let resolved = self.resolve(path)?;
                 if !matches!(self.current(&resolved, path)?, Current::Missing) {
                     return Err(ApplyError::AddExists { path: path.clone() });
                 }
-                self.put(resolved, path, Some(contents.clone()))?;
-                Ok(change(path, FileChangeKind::Add, None))
+                self.put(resolved, path, Some(contents.clone()))
             }
             FileOp::Delete { path } => {
                 let (resolved, _) = self.existing(path, "delete")?;
-                self.put(resolved, path, None)?;
-                Ok(change(path, FileChangeKind::Delete, None))
+                self.put(resolved, path, None)
             }
             FileOp::Update {
                 path,
@@ -232,17 +229,9 @@ impl Plan<'_> {
                     }
                     _ => self.put(resolved, path, Some(new_text))?,
                 }
-                Ok(change(path, FileChangeKind::Update, move_to.clone()))
+                Ok(())
             }
         }
-    }
-}
-
-fn change(path: &str, kind: FileChangeKind, move_to: Option<String>) -> FileChange {
-    FileChange {
-        path: path.to_string(),
-        kind,
-        move_to,
     }
 }
 

@@ -1,13 +1,14 @@
 //! The apply_patch tool: parses the patch format models are trained on and applies it wholly or not at all.
 //!
-//! `parser` turns the text into a `Patch`, `matcher` finds hunks in files with increasing tolerance, `apply`
-//! computes every new file in memory and checks every path, and `write` puts the result on disk (restoring
-//! what it wrote if a write fails). `heredoc` recognises a patch sent through the shell tool instead.
+//! `parser` turns the text into a `Patch` (the plain data of `patch`), `matcher` finds hunks in files with
+//! increasing tolerance, `apply` computes every new file in memory and checks every path, and `write` puts
+//! the result on disk (restoring what it wrote if a write fails). `heredoc` recognises a patch sent through the shell tool instead.
 
 mod apply;
 mod heredoc;
 mod matcher;
 mod parser;
+mod patch;
 mod write;
 
 use async_trait::async_trait;
@@ -18,7 +19,8 @@ use crate::{Tool, ToolContext, ToolResult};
 
 pub use apply::{ApplyError, apply_patch};
 pub use heredoc::extract_from_shell_argv;
-pub use parser::{Chunk, FileOp, ParseError, Patch, parse_patch};
+pub use parser::{ParseError, parse_patch};
+pub use patch::{Chunk, FileOp, Patch};
 
 /// What the model reads about the tool: enough to write a correct patch from the description alone.
 const DESCRIPTION: &str = "\
@@ -52,26 +54,6 @@ fn patch_text(args: &serde_json::Value) -> Option<&str> {
     args.get("input")
         .and_then(|v| v.as_str())
         .or_else(|| args.as_str())
-}
-
-/// The changes a parsed patch announces, as front ends show them before it runs.
-fn announced_changes(patch: &Patch) -> Vec<FileChange> {
-    patch
-        .hunks
-        .iter()
-        .map(|op| {
-            let (kind, move_to) = match op {
-                FileOp::Add { .. } => (FileChangeKind::Add, None),
-                FileOp::Delete { .. } => (FileChangeKind::Delete, None),
-                FileOp::Update { move_to, .. } => (FileChangeKind::Update, move_to.clone()),
-            };
-            FileChange {
-                path: op.path().to_string(),
-                kind,
-                move_to,
-            }
-        })
-        .collect()
 }
 
 /// The success message: one `A`/`M`/`D` line per file.
@@ -114,7 +96,7 @@ impl Tool for ApplyPatchTool {
     fn preview(&self, _ctx: &ToolContext, args: &serde_json::Value) -> ToolEffect {
         match patch_text(args).map(parse_patch) {
             Some(Ok(patch)) => ToolEffect::FileChange {
-                changes: announced_changes(&patch),
+                changes: patch.changes(),
             },
             _ => ToolEffect::None,
         }
