@@ -1,6 +1,7 @@
 //! Integration tests for braid-tools: each tool against real temporary directories and real processes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod apply_patch;
 mod fs_tools;
 mod plan;
 mod shell;

@@ -1,1 +1,0 @@
-//! The apply_patch tool: parses the patch format models are trained on and applies it wholly or not at all.
