@@ -5,9 +5,15 @@
 //! completion, with exponential backoff and jitter, honouring `Retry-After`, and reports each retry as
 //! `ModelEvent::Retrying` so the caller discards what it received since the request began.
 
+mod anthropic;
+mod chat;
 mod client;
 mod error;
 mod provider;
+mod responses;
+mod retry;
+mod sse;
+mod wire;
 
 pub use client::{ModelClient, ModelStream, client_for};
 pub use error::ModelError;
