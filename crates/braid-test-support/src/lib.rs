@@ -4,3 +4,15 @@
 //! This crate is only ever a dev-dependency. Panicking on a broken fixture is the right failure here, so
 //! the unwrap/expect lints are allowed; spawning processes (git for temp repos) is allowed too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+
+mod check;
+mod request;
+mod script;
+mod server;
+mod stream;
+mod temp_repo;
+
+pub use request::{RecordedRequest, Wire};
+pub use script::{Reply, Script, Turn};
+pub use server::ScriptedServer;
+pub use temp_repo::TempRepo;
