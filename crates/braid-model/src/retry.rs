@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use braid_protocol::{ModelEvent, Prompt};
+use futures::StreamExt;
 use rand::Rng;
 use serde_json::Value;
 
@@ -56,13 +57,12 @@ pub(crate) fn stream<F: WireFormat>(
         queue: VecDeque::new(),
         finished: false,
     };
-    Box::pin(futures::stream::unfold(
-        attempts,
-        |mut attempts| async move {
-            let next = attempts.next().await?;
-            Some((next, attempts))
-        },
-    ))
+    // Fused, so that polling after the end keeps answering `None` instead of panicking.
+    let events = futures::stream::unfold(attempts, |mut attempts| async move {
+        let next = attempts.next().await?;
+        Some((next, attempts))
+    });
+    Box::pin(events.fuse())
 }
 
 /// The state of one request across its attempts.
