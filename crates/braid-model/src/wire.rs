@@ -127,8 +127,12 @@ pub(crate) fn count_at(value: &Value, pointer: &str) -> u64 {
 }
 
 /// The `(code, message)` of an error object in the shapes providers use: `{code, message}`,
-/// `{type, message}` or either of those nested under `error`.
+/// `{type, message}`, either of those nested under `error`, or a bare string under `error`.
 pub(crate) fn error_parts(value: &Value) -> (Option<String>, String) {
+    // Some local servers send the error as a bare string: `{"error": "model not loaded"}`.
+    if let Some(message) = value.get("error").and_then(Value::as_str) {
+        return (None, message.to_owned());
+    }
     let inner = value
         .get("error")
         .filter(|e| e.is_object())
@@ -186,6 +190,11 @@ mod tests {
             "x",
         );
         check(json!({"error": {"message": "x"}}), None, "x");
+        check(
+            json!({"error": "model not loaded"}),
+            None,
+            "model not loaded",
+        );
     }
 
     #[test]

@@ -131,3 +131,46 @@ async fn invalid_json_arguments_are_kept_verbatim() {
         assert_eq!(outcome.final_items(), vec![expected], "{wire:?}");
     }
 }
+
+#[tokio::test]
+async fn tool_outputs_go_back_once_per_call_in_every_format() {
+    for wire in WIRES {
+        let script = Script::new([
+            Reply::Turn(standard_turn()),
+            Reply::Turn(Turn::new().text("done")),
+        ]);
+        let server = ScriptedServer::start(script);
+        let first = run(provider(wire, &server)).await;
+        let mut next = crate::prompt();
+        next.input.extend(first.final_items());
+        next.input.push(Item::ToolOutput {
+            call_id: "c1".into(),
+            output: "a.txt\nb.txt".into(),
+            success: true,
+        });
+        let second = crate::run_prompt(provider(wire, &server), next).await;
+        assert_eq!(
+            second.final_items(),
+            vec![Item::assistant("done")],
+            "{wire:?}"
+        );
+        let requests = server.requests();
+        assert_eq!(
+            requests[1].tool_outputs(),
+            vec![("c1".to_owned(), "a.txt\nb.txt".to_owned())],
+            "{wire:?}"
+        );
+        server.assert_every_tool_call_answered_once();
+        if wire == WireApi::Anthropic {
+            // The thinking block goes back with the signature the server gave it.
+            let content = &requests[1].body["messages"][1]["content"];
+            assert_eq!(content[0]["type"], "thinking", "{content}");
+            assert!(
+                content[0]["signature"]
+                    .as_str()
+                    .is_some_and(|s| !s.is_empty()),
+                "{content}"
+            );
+        }
+    }
+}

@@ -110,8 +110,13 @@ impl Outcome {
 
 /// Streams `prompt()` through a client for `provider` to the end.
 pub async fn run(provider: ProviderConfig) -> Outcome {
+    run_prompt(provider, prompt()).await
+}
+
+/// Streams `prompt` through a client for `provider` to the end.
+pub async fn run_prompt(provider: ProviderConfig, prompt: Prompt) -> Outcome {
     let client = client_for(provider).expect("client builds");
-    let mut stream = client.stream(prompt());
+    let mut stream = client.stream(prompt);
     let mut events = Vec::new();
     let mut error = None;
     while let Some(next) = stream.next().await {
