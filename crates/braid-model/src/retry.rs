@@ -1,6 +1,9 @@
 //! The retry loop every client shares: one attempt connects and translates events until `Completed`; a
 //! retryable failure before that yields `ModelEvent::Retrying`, waits, and starts a fresh attempt.
 //!
+//! `Retrying.attempt` counts retries from 1 and `Retrying.max_attempts` is the retry budget
+//! (`RetryConfig::max_retries`), so "retry 2 of 5" reads naturally.
+//!
 //! The loop is a `futures::stream::unfold` over an `Attempts` state, so the stream is lazy (nothing is
 //! sent until it is first polled) and needs no task of its own.
 

@@ -196,3 +196,31 @@ async fn stream_that_ends_without_completion_is_retried() {
     assert!(retries[0].3.contains("ended before"), "{}", retries[0].3);
     assert_eq!(outcome.final_items(), vec![Item::assistant("ok")]);
 }
+
+#[tokio::test]
+async fn nothing_after_completed_is_read_or_retried() {
+    // A completed response followed by garbage: the garbage must not turn a finished response into a
+    // failure or a retry, since the caller may already be running its tool calls.
+    let body = concat!(
+        "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"r1\"}}\n\n",
+        "event: response.output_item.done\ndata: {\"type\":\"response.output_item.done\",\"output_index\":0,",
+        "\"item\":{\"type\":\"function_call\",\"call_id\":\"c1\",\"name\":\"shell\",\"arguments\":\"{}\"}}\n\n",
+        "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"r1\"}}\n\n",
+        "data: {not json\n\n",
+    );
+    let raw = Reply::Raw {
+        content_type: "text/event-stream".into(),
+        body: body.into(),
+    };
+    let server = ScriptedServer::start(Script::new([raw]));
+    let outcome = run(provider(braid_model::WireApi::Responses, &server)).await;
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert!(outcome.retries().is_empty());
+    let call = Item::ToolCall {
+        call_id: "c1".into(),
+        name: "shell".into(),
+        arguments: "{}".into(),
+    };
+    assert_eq!(outcome.final_items(), vec![call]);
+    assert_eq!(server.requests().len(), 1);
+}
