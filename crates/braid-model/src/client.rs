@@ -6,7 +6,12 @@ use std::sync::Arc;
 use braid_protocol::{ModelEvent, Prompt};
 use futures::Stream;
 
-use crate::{ModelError, ProviderConfig};
+use crate::anthropic::Anthropic;
+use crate::chat::Chat;
+use crate::responses::Responses;
+use crate::sse::Endpoint;
+use crate::wire::WireFormat;
+use crate::{ModelError, ProviderConfig, RetryConfig, WireApi};
 
 /// A stream of events for one model response, retries included.
 pub type ModelStream = Pin<Box<dyn Stream<Item = Result<ModelEvent, ModelError>> + Send>>;
@@ -22,8 +27,47 @@ pub trait ModelClient: Send + Sync {
     fn provider_name(&self) -> &str;
 }
 
-/// Builds the client for `provider`'s wire format.
+/// Builds the client for `provider`'s wire format. Fails with `ModelError::Config` when a configured
+/// header is not valid HTTP or the HTTP client cannot be built.
 pub fn client_for(provider: ProviderConfig) -> Result<Arc<dyn ModelClient>, ModelError> {
-    let _ = provider;
-    Err(ModelError::NotImplemented)
+    Ok(match provider.wire_api {
+        WireApi::Responses => Arc::new(HttpClient::new(Responses, provider)?),
+        WireApi::Chat => Arc::new(HttpClient::new(Chat, provider)?),
+        WireApi::Anthropic => Arc::new(HttpClient::new(Anthropic, provider)?),
+    })
+}
+
+/// A remote provider speaking wire format `F` over HTTP and server-sent events.
+struct HttpClient<F> {
+    name: String,
+    format: Arc<F>,
+    endpoint: Arc<Endpoint>,
+    retry: RetryConfig,
+}
+
+impl<F: WireFormat> HttpClient<F> {
+    fn new(format: F, provider: ProviderConfig) -> Result<Self, ModelError> {
+        let endpoint = Endpoint::new(&provider, format.path(), format.auth_headers(&provider))?;
+        Ok(HttpClient {
+            name: provider.name,
+            format: Arc::new(format),
+            endpoint: Arc::new(endpoint),
+            retry: provider.retry,
+        })
+    }
+}
+
+impl<F: WireFormat> ModelClient for HttpClient<F> {
+    fn stream(&self, prompt: Prompt) -> ModelStream {
+        crate::retry::stream(
+            Arc::clone(&self.format),
+            Arc::clone(&self.endpoint),
+            self.retry.clone(),
+            &prompt,
+        )
+    }
+
+    fn provider_name(&self) -> &str {
+        &self.name
+    }
 }
