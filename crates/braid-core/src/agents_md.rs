@@ -38,10 +38,10 @@ pub struct AgentsOptions<'a> {
 /// permission problem on one file must not stop the agent from working.
 pub fn discover(options: &AgentsOptions<'_>) -> AgentsDoc {
     let mut files = Vec::new();
-    if let Some(home) = options.home {
-        if let Some(found) = pick_file(home, &[]) {
-            files.push(found);
-        }
+    if let Some(home) = options.home
+        && let Some(found) = pick_file(home, &[])
+    {
+        files.push(found);
     }
     for dir in directories(options.repo_root, options.cwd) {
         if let Some(found) = pick_file(&dir, options.fallback_names) {
@@ -160,7 +160,8 @@ mod tests {
         ]);
         let doc = f.discover("crates/core/src", &[], 1 << 20);
         assert_eq!(f.names(&doc), ["~/AGENTS.md", "AGENTS.md", "crates/AGENTS.md", "crates/core/AGENTS.md"]);
-        let order: Vec<usize> = ["global", "root", "crates", "core"].iter().map(|s| doc.text.find(s).unwrap()).collect();
+        let order: Vec<usize> =
+            ["global", "root", "crates", "core"].iter().map(|s| doc.text.find(s).unwrap()).collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "closer files come later: {}", doc.text);
         assert!(!doc.text.contains("not on the path"));
     }

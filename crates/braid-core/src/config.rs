@@ -30,7 +30,9 @@ pub enum ConfigError {
         known.join(", ")
     )]
     UnknownProvider { name: String, path: PathBuf, known: Vec<String> },
-    #[error("provider `{provider}` needs an API key: set ${env_key}, or choose another provider with -c model_provider=NAME")]
+    #[error(
+        "provider `{provider}` needs an API key: set ${env_key}, or choose another provider with -c model_provider=NAME"
+    )]
     MissingApiKey { provider: String, env_key: String },
     #[error("no model provider is configured and no API key is set; set OPENAI_API_KEY or ANTHROPIC_API_KEY, or add a provider to {}", path.display())]
     NoProvider { path: PathBuf },
@@ -158,10 +160,8 @@ impl Config {
         let toml: ConfigToml = match toml::from_str::<ConfigToml>(text) {
             Err(err) => return Err(parse_error(path, text, &err)),
             Ok(_) => {
-                let merged = toml::to_string(&table).map_err(|err| ConfigError::Override {
-                    raw: overrides.raw.join(" "),
-                    message: err.to_string(),
-                })?;
+                let merged = toml::to_string(&table)
+                    .map_err(|err| ConfigError::Override { raw: overrides.raw.join(" "), message: err.to_string() })?;
                 toml::from_str(&merged).map_err(|err| ConfigError::Override {
                     raw: overrides.raw.join(" "),
                     message: err.message().to_string(),

@@ -49,14 +49,20 @@ impl JsonlMapper {
                 vec![self.completed(ThreadItemDetails::AgentMessage { text: text.clone() })]
             }
             AgentEvent::Reasoning { text } => vec![self.completed(ThreadItemDetails::Reasoning { text: text.clone() })],
-            AgentEvent::ToolCallBegin { call_id, name, arguments, effect } => self.begin(call_id, name, arguments, effect),
+            AgentEvent::ToolCallBegin { call_id, name, arguments, effect } => {
+                self.begin(call_id, name, arguments, effect)
+            }
             AgentEvent::ToolCallEnd { call_id, name, output, success, effect, .. } => {
                 self.end(call_id, name, output, *success, effect)
             }
-            AgentEvent::StreamRetry { attempt, max_attempts, reason, .. } => vec![self.completed(ThreadItemDetails::Error {
-                message: format!("Reconnecting... {attempt}/{max_attempts} ({reason})"),
-            })],
-            AgentEvent::Warning { message } => vec![self.completed(ThreadItemDetails::Error { message: message.clone() })],
+            AgentEvent::StreamRetry { attempt, max_attempts, reason, .. } => {
+                vec![self.completed(ThreadItemDetails::Error {
+                    message: format!("Reconnecting... {attempt}/{max_attempts} ({reason})"),
+                })]
+            }
+            AgentEvent::Warning { message } => {
+                vec![self.completed(ThreadItemDetails::Error { message: message.clone() })]
+            }
             AgentEvent::TurnCompleted { usage, .. } => {
                 let mut events = self.finish_todo();
                 events.push(ThreadEvent::TurnCompleted {
@@ -161,7 +167,9 @@ impl JsonlMapper {
             None => {
                 let id = self.new_id();
                 self.todo = Some((id.clone(), todo.clone()));
-                vec![ThreadEvent::ItemStarted { item: ThreadItem { id, details: ThreadItemDetails::TodoList { items: todo } } }]
+                vec![ThreadEvent::ItemStarted {
+                    item: ThreadItem { id, details: ThreadItemDetails::TodoList { items: todo } },
+                }]
             }
         }
     }
@@ -169,7 +177,9 @@ impl JsonlMapper {
     fn finish_todo(&mut self) -> Vec<ThreadEvent> {
         match self.todo.take() {
             Some((id, items)) => {
-                vec![ThreadEvent::ItemCompleted { item: ThreadItem { id, details: ThreadItemDetails::TodoList { items } } }]
+                vec![ThreadEvent::ItemCompleted {
+                    item: ThreadItem { id, details: ThreadItemDetails::TodoList { items } },
+                }]
             }
             None => vec![],
         }

@@ -48,9 +48,15 @@ pub struct SessionMeta {
 pub enum RolloutLine {
     SessionMeta(SessionMeta),
     /// A conversation item, in history order.
-    Item { timestamp: DateTime<Utc>, item: Item },
+    Item {
+        timestamp: DateTime<Utc>,
+        item: Item,
+    },
     /// An event front ends saw (deltas are not recorded: the items they add up to are).
-    Event { timestamp: DateTime<Utc>, event: AgentEvent },
+    Event {
+        timestamp: DateTime<Utc>,
+        event: AgentEvent,
+    },
 }
 
 /// Appends lines to one session's rollout file.
@@ -98,14 +104,10 @@ impl RolloutWriter {
     /// Appends one line. Each line is written with a single `write_all` of the full JSON plus newline, so
     /// a crash leaves at most one partial last line, which the reader drops.
     pub fn append(&mut self, line: &RolloutLine) -> Result<(), RolloutError> {
-        let mut text = serde_json::to_string(line).map_err(|err| RolloutError::Write {
-            path: self.path.clone(),
-            source: std::io::Error::other(err),
-        })?;
+        let mut text = serde_json::to_string(line)
+            .map_err(|err| RolloutError::Write { path: self.path.clone(), source: std::io::Error::other(err) })?;
         text.push('\n');
-        self.file
-            .write_all(text.as_bytes())
-            .map_err(|source| RolloutError::Write { path: self.path.clone(), source })
+        self.file.write_all(text.as_bytes()).map_err(|source| RolloutError::Write { path: self.path.clone(), source })
     }
 }
 
@@ -140,7 +142,11 @@ pub fn read(path: &Path) -> Result<Rollout, RolloutError> {
                 break;
             }
             Err(err) => {
-                return Err(RolloutError::Corrupt { path: path.to_path_buf(), line: index + 1, message: err.to_string() });
+                return Err(RolloutError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: index + 1,
+                    message: err.to_string(),
+                });
             }
         };
         match parsed {

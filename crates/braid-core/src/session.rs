@@ -339,10 +339,10 @@ impl Session {
     fn emit(&mut self, event: AgentEvent) {
         (self.sink)(&event);
         let is_delta = matches!(event, AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. });
-        if let (Some(rollout), false) = (self.rollout.as_mut(), is_delta) {
-            if let Err(err) = rollout.append(&RolloutLine::Event { timestamp: Utc::now(), event }) {
-                tracing::warn!("{err}");
-            }
+        if let (Some(rollout), false) = (self.rollout.as_mut(), is_delta)
+            && let Err(err) = rollout.append(&RolloutLine::Event { timestamp: Utc::now(), event })
+        {
+            tracing::warn!("{err}");
         }
     }
 

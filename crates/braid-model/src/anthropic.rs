@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 
 use crate::ProviderConfig;
 use crate::wire::{
-    SseEvent, Translate, TranslateError, WireFormat, count_at, error_parts, parse_data,
-    required_str, str_at,
+    SseEvent, Translate, TranslateError, WireFormat, count_at, error_parts, parse_data, required_str, str_at,
 };
 
 /// `max_tokens` is required by this API; this is used when the prompt does not set one.
@@ -61,46 +60,23 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
         let (role, block) = match item {
             // The API rejects empty text blocks.
             Item::Message { text, .. } if text.is_empty() => continue,
-            Item::Message {
-                role: Role::Assistant,
-                text,
-            } => ("assistant", json!({ "type": "text", "text": text })),
-            Item::Message {
-                role: Role::User | Role::Developer,
-                text,
-            } => ("user", json!({ "type": "text", "text": text })),
+            Item::Message { role: Role::Assistant, text } => ("assistant", json!({ "type": "text", "text": text })),
+            Item::Message { role: Role::User | Role::Developer, text } => {
+                ("user", json!({ "type": "text", "text": text }))
+            }
             // Thinking can only be sent back with its signature; without one it is dropped.
-            Item::Reasoning {
-                text,
-                encrypted: Some(signature),
-            } => (
-                "assistant",
-                json!({ "type": "thinking", "thinking": text, "signature": signature }),
-            ),
-            Item::Reasoning {
-                encrypted: None, ..
-            } => continue,
-            Item::ToolCall {
-                call_id,
-                name,
-                arguments,
-            } => {
+            Item::Reasoning { text, encrypted: Some(signature) } => {
+                ("assistant", json!({ "type": "thinking", "thinking": text, "signature": signature }))
+            }
+            Item::Reasoning { encrypted: None, .. } => continue,
+            Item::ToolCall { call_id, name, arguments } => {
                 // The API wants an object; arguments the model garbled are sent as `{}`, and the tool's
                 // error output (which braid sends next) tells the model what went wrong.
-                let input = serde_json::from_str::<Value>(arguments)
-                    .ok()
-                    .filter(Value::is_object)
-                    .unwrap_or_else(|| json!({}));
-                (
-                    "assistant",
-                    json!({ "type": "tool_use", "id": call_id, "name": name, "input": input }),
-                )
+                let input =
+                    serde_json::from_str::<Value>(arguments).ok().filter(Value::is_object).unwrap_or_else(|| json!({}));
+                ("assistant", json!({ "type": "tool_use", "id": call_id, "name": name, "input": input }))
             }
-            Item::ToolOutput {
-                call_id,
-                output,
-                success,
-            } => (
+            Item::ToolOutput { call_id, output, success } => (
                 "user",
                 json!({ "type": "tool_result", "tool_use_id": call_id, "content": output, "is_error": !success }),
             ),
@@ -164,11 +140,7 @@ pub(crate) struct AnthropicTranslator {
 }
 
 impl Translate for AnthropicTranslator {
-    fn on_event(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<ModelEvent>,
-    ) -> Result<(), TranslateError> {
+    fn on_event(&mut self, event: &SseEvent, out: &mut Vec<ModelEvent>) -> Result<(), TranslateError> {
         let data = parse_data(event)?;
         let kind = str_at(&data, "/type").unwrap_or(&event.event);
         match kind {
@@ -178,31 +150,24 @@ impl Translate for AnthropicTranslator {
                     // Anthropic counts cache reads and writes apart from `input_tokens`; braid's `Usage`
                     // (like OpenAI's) counts all input, with the cached part repeated.
                     let cached = count_at(usage, "/cache_read_input_tokens");
-                    self.usage.input_tokens = count_at(usage, "/input_tokens")
-                        + count_at(usage, "/cache_creation_input_tokens")
-                        + cached;
+                    self.usage.input_tokens =
+                        count_at(usage, "/input_tokens") + count_at(usage, "/cache_creation_input_tokens") + cached;
                     self.usage.cached_input_tokens = cached;
                     self.usage.output_tokens = count_at(usage, "/output_tokens");
                 }
-                out.push(ModelEvent::Created {
-                    response_id: self.response_id.clone(),
-                });
+                out.push(ModelEvent::Created { response_id: self.response_id.clone() });
             }
             "content_block_start" => {
                 let index = index(event, &data)?;
                 let block = data
                     .get("content_block")
                     .filter(|b| b.is_object())
-                    .ok_or_else(|| {
-                        TranslateError::malformed(event, "missing object field `content_block`")
-                    })?;
+                    .ok_or_else(|| TranslateError::malformed(event, "missing object field `content_block`"))?;
                 let block = match required_str(event, block, "/type")? {
                     "text" => Block::Text(str_at(block, "/text").unwrap_or_default().to_owned()),
                     "thinking" => Block::Thinking {
                         text: str_at(block, "/thinking").unwrap_or_default().to_owned(),
-                        signature: str_at(block, "/signature")
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_owned),
+                        signature: str_at(block, "/signature").filter(|s| !s.is_empty()).map(str::to_owned),
                     },
                     "tool_use" => Block::ToolUse {
                         id: required_str(event, block, "/id")?.to_owned(),
@@ -218,10 +183,7 @@ impl Translate for AnthropicTranslator {
             "content_block_stop" => {
                 let index = index(event, &data)?;
                 let block = self.blocks.remove(&index).ok_or_else(|| {
-                    TranslateError::malformed(
-                        event,
-                        format!("block {index} was stopped but never started"),
-                    )
+                    TranslateError::malformed(event, format!("block {index} was stopped but never started"))
                 })?;
                 if let Some(item) = finish_block(block) {
                     out.push(ModelEvent::ItemDone { item });
@@ -233,10 +195,7 @@ impl Translate for AnthropicTranslator {
                 }
             }
             "message_stop" => {
-                out.push(ModelEvent::Completed {
-                    response_id: self.response_id.clone(),
-                    usage: Some(self.usage),
-                });
+                out.push(ModelEvent::Completed { response_id: self.response_id.clone(), usage: Some(self.usage) });
             }
             "error" => {
                 let (code, message) = error_parts(&data);
@@ -250,18 +209,10 @@ impl Translate for AnthropicTranslator {
 }
 
 impl AnthropicTranslator {
-    fn on_delta(
-        &mut self,
-        event: &SseEvent,
-        data: &Value,
-        out: &mut Vec<ModelEvent>,
-    ) -> Result<(), TranslateError> {
+    fn on_delta(&mut self, event: &SseEvent, data: &Value, out: &mut Vec<ModelEvent>) -> Result<(), TranslateError> {
         let index = index(event, data)?;
         let block = self.blocks.get_mut(&index).ok_or_else(|| {
-            TranslateError::malformed(
-                event,
-                format!("delta for block {index}, which was never started"),
-            )
+            TranslateError::malformed(event, format!("delta for block {index}, which was never started"))
         })?;
         let delta = data
             .get("delta")
@@ -271,16 +222,12 @@ impl AnthropicTranslator {
             ("text_delta", Block::Text(text)) => {
                 let piece = required_str(event, delta, "/text")?;
                 text.push_str(piece);
-                out.push(ModelEvent::TextDelta {
-                    delta: piece.to_owned(),
-                });
+                out.push(ModelEvent::TextDelta { delta: piece.to_owned() });
             }
             ("thinking_delta", Block::Thinking { text, .. }) => {
                 let piece = required_str(event, delta, "/thinking")?;
                 text.push_str(piece);
-                out.push(ModelEvent::ReasoningDelta {
-                    delta: piece.to_owned(),
-                });
+                out.push(ModelEvent::ReasoningDelta { delta: piece.to_owned() });
             }
             ("signature_delta", Block::Thinking { signature, .. }) => {
                 let piece = required_str(event, delta, "/signature")?;
@@ -305,16 +252,8 @@ impl AnthropicTranslator {
 fn finish_block(block: Block) -> Option<Item> {
     match block {
         Block::Text(text) => Some(Item::assistant(text)),
-        Block::Thinking { text, signature } => Some(Item::Reasoning {
-            text,
-            encrypted: signature,
-        }),
-        Block::ToolUse {
-            id,
-            name,
-            json,
-            start_input,
-        } => {
+        Block::Thinking { text, signature } => Some(Item::Reasoning { text, encrypted: signature }),
+        Block::ToolUse { id, name, json, start_input } => {
             // The arguments normally arrive as `input_json_delta` pieces; a server that sends the whole
             // input in the start event (and no deltas) still yields it.
             let arguments = if !json.is_empty() {
@@ -324,11 +263,7 @@ fn finish_block(block: Block) -> Option<Item> {
             } else {
                 "{}".to_owned()
             };
-            Some(Item::ToolCall {
-                call_id: id,
-                name,
-                arguments,
-            })
+            Some(Item::ToolCall { call_id: id, name, arguments })
         }
         Block::Other => None,
     }
@@ -398,28 +333,16 @@ mod tests {
                     "message_start",
                     json!({"message": {"id": "msg1", "usage": {"input_tokens": 5, "cache_read_input_tokens": 3, "output_tokens": 1}}}),
                 ),
-                ev(
-                    "content_block_start",
-                    json!({"index": 0, "content_block": {"type": "thinking", "thinking": ""}}),
-                ),
-                ev(
-                    "content_block_delta",
-                    json!({"index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm"}}),
-                ),
+                ev("content_block_start", json!({"index": 0, "content_block": {"type": "thinking", "thinking": ""}})),
+                ev("content_block_delta", json!({"index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm"}})),
                 ev(
                     "content_block_delta",
                     json!({"index": 0, "delta": {"type": "signature_delta", "signature": "sig"}}),
                 ),
                 ev("content_block_stop", json!({"index": 0})),
                 ev("ping", json!({})),
-                ev(
-                    "content_block_start",
-                    json!({"index": 1, "content_block": {"type": "text", "text": ""}}),
-                ),
-                ev(
-                    "content_block_delta",
-                    json!({"index": 1, "delta": {"type": "text_delta", "text": "ok"}}),
-                ),
+                ev("content_block_start", json!({"index": 1, "content_block": {"type": "text", "text": ""}})),
+                ev("content_block_delta", json!({"index": 1, "delta": {"type": "text_delta", "text": "ok"}})),
                 ev("content_block_stop", json!({"index": 1})),
                 ev(
                     "content_block_start",
@@ -434,29 +357,15 @@ mod tests {
                     json!({"index": 2, "delta": {"type": "input_json_delta", "partial_json": "\"ls\"}"}}),
                 ),
                 ev("content_block_stop", json!({"index": 2})),
-                ev(
-                    "message_delta",
-                    json!({"delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 42}}),
-                ),
+                ev("message_delta", json!({"delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 42}})),
                 ev("message_stop", json!({})),
             ],
             Ok(vec![
-                ModelEvent::Created {
-                    response_id: Some("msg1".into()),
-                },
-                ModelEvent::ReasoningDelta {
-                    delta: "hmm".into(),
-                },
-                ModelEvent::ItemDone {
-                    item: Item::Reasoning {
-                        text: "hmm".into(),
-                        encrypted: Some("sig".into()),
-                    },
-                },
+                ModelEvent::Created { response_id: Some("msg1".into()) },
+                ModelEvent::ReasoningDelta { delta: "hmm".into() },
+                ModelEvent::ItemDone { item: Item::Reasoning { text: "hmm".into(), encrypted: Some("sig".into()) } },
                 ModelEvent::TextDelta { delta: "ok".into() },
-                ModelEvent::ItemDone {
-                    item: Item::assistant("ok"),
-                },
+                ModelEvent::ItemDone { item: Item::assistant("ok") },
                 ModelEvent::ItemDone {
                     item: Item::ToolCall {
                         call_id: "t1".into(),
@@ -488,11 +397,7 @@ mod tests {
                 ev("content_block_stop", json!({"index": 0})),
             ],
             Ok(vec![ModelEvent::ItemDone {
-                item: Item::ToolCall {
-                    call_id: "t1".into(),
-                    name: "plan".into(),
-                    arguments: "{}".into(),
-                },
+                item: Item::ToolCall { call_id: "t1".into(), name: "plan".into(), arguments: "{}".into() },
             }]),
         );
     }
@@ -500,36 +405,20 @@ mod tests {
     #[test]
     fn error_event_and_malformed_blocks() {
         check(
-            &[ev(
-                "error",
-                json!({"error": {"type": "overloaded_error", "message": "Overloaded"}}),
-            )],
-            Err(TranslateError::Failed {
-                code: Some("overloaded_error".into()),
-                message: "Overloaded".into(),
-            }),
+            &[ev("error", json!({"error": {"type": "overloaded_error", "message": "Overloaded"}}))],
+            Err(TranslateError::Failed { code: Some("overloaded_error".into()), message: "Overloaded".into() }),
         );
         let result = feed(
             &mut AnthropicTranslator::default(),
-            &[ev(
-                "content_block_delta",
-                json!({"index": 4, "delta": {"type": "text_delta", "text": "x"}}),
-            )],
+            &[ev("content_block_delta", json!({"index": 4, "delta": {"type": "text_delta", "text": "x"}}))],
         );
-        let Err(TranslateError::Malformed { detail, .. }) = result else {
-            panic!("{result:?}")
-        };
+        let Err(TranslateError::Malformed { detail, .. }) = result else { panic!("{result:?}") };
         assert!(detail.contains("never started"), "{detail}");
         let result = feed(
             &mut AnthropicTranslator::default(),
-            &[ev(
-                "content_block_start",
-                json!({"index": 0, "content_block": {"type": "tool_use", "name": "x"}}),
-            )],
+            &[ev("content_block_start", json!({"index": 0, "content_block": {"type": "tool_use", "name": "x"}}))],
         );
-        let Err(TranslateError::Malformed { detail, .. }) = result else {
-            panic!("{result:?}")
-        };
+        let Err(TranslateError::Malformed { detail, .. }) = result else { panic!("{result:?}") };
         assert!(detail.contains("/id"), "{detail}");
     }
 }

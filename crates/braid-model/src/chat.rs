@@ -8,9 +8,7 @@ use serde_json::{Value, json};
 
 use crate::ProviderConfig;
 use crate::responses::bearer;
-use crate::wire::{
-    SseEvent, Translate, TranslateError, WireFormat, count_at, error_parts, parse_data, str_at,
-};
+use crate::wire::{SseEvent, Translate, TranslateError, WireFormat, count_at, error_parts, parse_data, str_at};
 
 /// Chat Completions: `POST {base_url}/chat/completions`.
 pub(crate) struct Chat;
@@ -41,10 +39,7 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
     }
     for item in &prompt.input {
         match item {
-            Item::Message {
-                role: Role::Assistant,
-                text,
-            } => {
+            Item::Message { role: Role::Assistant, text } => {
                 let message = assistant_message(&mut messages);
                 message["content"] = match message["content"].as_str() {
                     Some(before) if !before.is_empty() => json!(format!("{before}\n\n{text}")),
@@ -53,17 +48,10 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
             }
             // Many local servers accept only one leading system message, so braid's context goes as
             // user messages.
-            Item::Message {
-                role: Role::User | Role::Developer,
-                text,
-            } => {
+            Item::Message { role: Role::User | Role::Developer, text } => {
                 messages.push(json!({ "role": "user", "content": text }));
             }
-            Item::ToolCall {
-                call_id,
-                name,
-                arguments,
-            } => {
+            Item::ToolCall { call_id, name, arguments } => {
                 let call = json!({
                     "id": call_id,
                     "type": "function",
@@ -75,11 +63,8 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
                     None => message["tool_calls"] = json!([call]),
                 }
             }
-            Item::ToolOutput {
-                call_id, output, ..
-            } => {
-                messages
-                    .push(json!({ "role": "tool", "tool_call_id": call_id, "content": output }));
+            Item::ToolOutput { call_id, output, .. } => {
+                messages.push(json!({ "role": "tool", "tool_call_id": call_id, "content": output }));
             }
             // Chat Completions has no standard way to send reasoning back.
             Item::Reasoning { .. } => {}
@@ -151,18 +136,11 @@ pub(crate) struct ChatTranslator {
 }
 
 impl Translate for ChatTranslator {
-    fn on_event(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<ModelEvent>,
-    ) -> Result<(), TranslateError> {
+    fn on_event(&mut self, event: &SseEvent, out: &mut Vec<ModelEvent>) -> Result<(), TranslateError> {
         if event.data.trim() == "[DONE]" {
             self.ensure_created(out);
             self.flush(event, out)?;
-            out.push(ModelEvent::Completed {
-                response_id: self.response_id.clone(),
-                usage: self.usage,
-            });
+            out.push(ModelEvent::Completed { response_id: self.response_id.clone(), usage: self.usage });
             return Ok(());
         }
         let data = parse_data(event)?;
@@ -179,18 +157,11 @@ impl Translate for ChatTranslator {
                 input_tokens: count_at(usage, "/prompt_tokens"),
                 cached_input_tokens: count_at(usage, "/prompt_tokens_details/cached_tokens"),
                 output_tokens: count_at(usage, "/completion_tokens"),
-                reasoning_output_tokens: count_at(
-                    usage,
-                    "/completion_tokens_details/reasoning_tokens",
-                ),
+                reasoning_output_tokens: count_at(usage, "/completion_tokens_details/reasoning_tokens"),
             });
         }
         // braid asks for one choice; a server that sends more gets its first one read.
-        let Some(choice) = data
-            .get("choices")
-            .and_then(Value::as_array)
-            .and_then(|c| c.first())
-        else {
+        let Some(choice) = data.get("choices").and_then(Value::as_array).and_then(|c| c.first()) else {
             return Ok(());
         };
         if let Some(delta) = choice.get("delta").filter(|d| d.is_object()) {
@@ -207,46 +178,31 @@ impl ChatTranslator {
     fn ensure_created(&mut self, out: &mut Vec<ModelEvent>) {
         if !self.created {
             self.created = true;
-            out.push(ModelEvent::Created {
-                response_id: self.response_id.clone(),
-            });
+            out.push(ModelEvent::Created { response_id: self.response_id.clone() });
         }
     }
 
-    fn on_delta(
-        &mut self,
-        event: &SseEvent,
-        delta: &Value,
-        out: &mut Vec<ModelEvent>,
-    ) -> Result<(), TranslateError> {
+    fn on_delta(&mut self, event: &SseEvent, delta: &Value, out: &mut Vec<ModelEvent>) -> Result<(), TranslateError> {
         // Servers spell streamed reasoning `reasoning_content` (DeepSeek, vLLM, llama.cpp) or
         // `reasoning` (Ollama, OpenRouter).
         for field in ["/reasoning_content", "/reasoning"] {
             if let Some(piece) = str_at(delta, field).filter(|p| !p.is_empty()) {
                 self.reasoning.push_str(piece);
-                out.push(ModelEvent::ReasoningDelta {
-                    delta: piece.to_owned(),
-                });
+                out.push(ModelEvent::ReasoningDelta { delta: piece.to_owned() });
             }
         }
         if let Some(piece) = str_at(delta, "/content").filter(|p| !p.is_empty()) {
             self.text.push_str(piece);
-            out.push(ModelEvent::TextDelta {
-                delta: piece.to_owned(),
-            });
+            out.push(ModelEvent::TextDelta { delta: piece.to_owned() });
         }
-        let fragments = delta
-            .get("tool_calls")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let fragments = delta.get("tool_calls").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         for (position, fragment) in fragments.iter().enumerate() {
             // `index` says which call a fragment continues; a server that leaves it out sends whole
             // calls, so their position in the array is the index.
             let index = match fragment.get("index") {
-                Some(index) => index.as_u64().ok_or_else(|| {
-                    TranslateError::malformed(event, "`tool_calls[].index` is not a number")
-                })?,
+                Some(index) => index
+                    .as_u64()
+                    .ok_or_else(|| TranslateError::malformed(event, "`tool_calls[].index` is not a number"))?,
                 None => position as u64,
             };
             let call = self.calls.entry(index).or_default();
@@ -255,9 +211,7 @@ impl ChatTranslator {
             }
             // The name comes whole in the first fragment; later repeats of it are ignored.
             match str_at(fragment, "/function/name") {
-                Some(name) if !name.is_empty() && call.name.is_empty() => {
-                    call.name = name.to_owned()
-                }
+                Some(name) if !name.is_empty() && call.name.is_empty() => call.name = name.to_owned(),
                 _ => {}
             }
             if let Some(arguments) = str_at(fragment, "/function/arguments") {
@@ -275,33 +229,19 @@ impl ChatTranslator {
         self.flushed = true;
         if !self.reasoning.is_empty() {
             let text = std::mem::take(&mut self.reasoning);
-            out.push(ModelEvent::ItemDone {
-                item: Item::Reasoning {
-                    text,
-                    encrypted: None,
-                },
-            });
+            out.push(ModelEvent::ItemDone { item: Item::Reasoning { text, encrypted: None } });
         }
         if !self.text.is_empty() {
-            out.push(ModelEvent::ItemDone {
-                item: Item::assistant(std::mem::take(&mut self.text)),
-            });
+            out.push(ModelEvent::ItemDone { item: Item::assistant(std::mem::take(&mut self.text)) });
         }
         for (index, call) in std::mem::take(&mut self.calls) {
             if call.name.is_empty() {
-                return Err(TranslateError::malformed(
-                    event,
-                    format!("tool call {index} has no function name"),
-                ));
+                return Err(TranslateError::malformed(event, format!("tool call {index} has no function name")));
             }
             // Some local servers send no call ids; braid still needs one to pair the output with.
             let call_id = call.id.unwrap_or_else(|| format!("call_{index}"));
             out.push(ModelEvent::ItemDone {
-                item: Item::ToolCall {
-                    call_id,
-                    name: call.name,
-                    arguments: call.arguments,
-                },
+                item: Item::ToolCall { call_id, name: call.name, arguments: call.arguments },
             });
         }
         Ok(())
@@ -345,16 +285,12 @@ mod tests {
     }
 
     fn chunk(delta: Value, finish: Option<&str>) -> (&'static str, Value) {
-        (
-            "message",
-            json!({"id": "cc1", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}),
-        )
+        ("message", json!({"id": "cc1", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}))
     }
 
     fn check(events: &[(&str, Value)], expected: Result<Vec<ModelEvent>, TranslateError>) {
         let mut translator = ChatTranslator::default();
-        let mut raw: Vec<(&str, String)> =
-            events.iter().map(|(n, d)| (*n, d.to_string())).collect();
+        let mut raw: Vec<(&str, String)> = events.iter().map(|(n, d)| (*n, d.to_string())).collect();
         if expected.is_ok() {
             raw.push(("message", "[DONE]".to_owned()));
         }
@@ -365,10 +301,7 @@ mod tests {
     fn tool_call_fragments_across_indices() {
         check(
             &[
-                chunk(
-                    json!({"role": "assistant", "reasoning_content": "let me"}),
-                    None,
-                ),
+                chunk(json!({"role": "assistant", "reasoning_content": "let me"}), None),
                 chunk(json!({"reasoning": " see"}), None),
                 chunk(json!({"content": "Running"}), None),
                 chunk(
@@ -379,45 +312,21 @@ mod tests {
                     json!({"tool_calls": [{"index": 1, "id": "b", "function": {"name": "read", "arguments": "{\"p"}}]}),
                     None,
                 ),
-                chunk(
-                    json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"cmd\":"}}]}),
-                    None,
-                ),
-                chunk(
-                    json!({"tool_calls": [{"index": 1, "function": {"arguments": "\":1}"}}]}),
-                    None,
-                ),
-                chunk(
-                    json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"ls\""}}]}),
-                    Some("tool_calls"),
-                ),
+                chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"cmd\":"}}]}), None),
+                chunk(json!({"tool_calls": [{"index": 1, "function": {"arguments": "\":1}"}}]}), None),
+                chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"ls\""}}]}), Some("tool_calls")),
                 (
                     "message",
                     json!({"id": "cc1", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 2}}}),
                 ),
             ],
             Ok(vec![
-                ModelEvent::Created {
-                    response_id: Some("cc1".into()),
-                },
-                ModelEvent::ReasoningDelta {
-                    delta: "let me".into(),
-                },
-                ModelEvent::ReasoningDelta {
-                    delta: " see".into(),
-                },
-                ModelEvent::TextDelta {
-                    delta: "Running".into(),
-                },
-                ModelEvent::ItemDone {
-                    item: Item::Reasoning {
-                        text: "let me see".into(),
-                        encrypted: None,
-                    },
-                },
-                ModelEvent::ItemDone {
-                    item: Item::assistant("Running"),
-                },
+                ModelEvent::Created { response_id: Some("cc1".into()) },
+                ModelEvent::ReasoningDelta { delta: "let me".into() },
+                ModelEvent::ReasoningDelta { delta: " see".into() },
+                ModelEvent::TextDelta { delta: "Running".into() },
+                ModelEvent::ItemDone { item: Item::Reasoning { text: "let me see".into(), encrypted: None } },
+                ModelEvent::ItemDone { item: Item::assistant("Running") },
                 // Index 0 never got its closing brace: the text is kept as the model wrote it.
                 ModelEvent::ItemDone {
                     item: Item::ToolCall {
@@ -427,11 +336,7 @@ mod tests {
                     },
                 },
                 ModelEvent::ItemDone {
-                    item: Item::ToolCall {
-                        call_id: "b".into(),
-                        name: "read".into(),
-                        arguments: "{\"p\":1}".into(),
-                    },
+                    item: Item::ToolCall { call_id: "b".into(), name: "read".into(), arguments: "{\"p\":1}".into() },
                 },
                 ModelEvent::Completed {
                     response_id: Some("cc1".into()),
@@ -451,17 +356,10 @@ mod tests {
         check(
             &[chunk(json!({"content": "hi"}), None)],
             Ok(vec![
-                ModelEvent::Created {
-                    response_id: Some("cc1".into()),
-                },
+                ModelEvent::Created { response_id: Some("cc1".into()) },
                 ModelEvent::TextDelta { delta: "hi".into() },
-                ModelEvent::ItemDone {
-                    item: Item::assistant("hi"),
-                },
-                ModelEvent::Completed {
-                    response_id: Some("cc1".into()),
-                    usage: None,
-                },
+                ModelEvent::ItemDone { item: Item::assistant("hi") },
+                ModelEvent::Completed { response_id: Some("cc1".into()), usage: None },
             ]),
         );
     }
@@ -469,10 +367,7 @@ mod tests {
     #[test]
     fn error_chunk_fails() {
         check(
-            &[(
-                "message",
-                json!({"error": {"message": "model not found", "type": "invalid_request_error"}}),
-            )],
+            &[("message", json!({"error": {"message": "model not found", "type": "invalid_request_error"}}))],
             Err(TranslateError::Failed {
                 code: Some("invalid_request_error".into()),
                 message: "model not found".into(),
@@ -482,24 +377,13 @@ mod tests {
 
     #[test]
     fn bad_data_and_nameless_calls_are_malformed() {
-        let result = feed_raw(
-            &mut ChatTranslator::default(),
-            &[("message", "{not json".to_owned())],
-        );
-        assert!(
-            matches!(result, Err(TranslateError::Malformed { .. })),
-            "{result:?}"
-        );
+        let result = feed_raw(&mut ChatTranslator::default(), &[("message", "{not json".to_owned())]);
+        assert!(matches!(result, Err(TranslateError::Malformed { .. })), "{result:?}");
         let result = feed(
             &mut ChatTranslator::default(),
-            &[chunk(
-                json!({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}),
-                Some("tool_calls"),
-            )],
+            &[chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}), Some("tool_calls"))],
         );
-        let Err(TranslateError::Malformed { detail, .. }) = result else {
-            panic!("{result:?}")
-        };
+        let Err(TranslateError::Malformed { detail, .. }) = result else { panic!("{result:?}") };
         assert!(detail.contains("no function name"), "{detail}");
     }
 }

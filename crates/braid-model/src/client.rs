@@ -59,12 +59,7 @@ impl<F: WireFormat> HttpClient<F> {
 
 impl<F: WireFormat> ModelClient for HttpClient<F> {
     fn stream(&self, prompt: Prompt) -> ModelStream {
-        crate::retry::stream(
-            Arc::clone(&self.format),
-            Arc::clone(&self.endpoint),
-            self.retry.clone(),
-            &prompt,
-        )
+        crate::retry::stream(Arc::clone(&self.format), Arc::clone(&self.endpoint), self.retry.clone(), &prompt)
     }
 
     fn provider_name(&self) -> &str {

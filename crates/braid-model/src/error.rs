@@ -17,12 +17,7 @@ pub enum ModelError {
     /// The provider rejected the credentials (HTTP 401 or 403). `hint` tells the user where the key
     /// should come from.
     #[error("HTTP {status} from {url}: {hint} (server said: {body})")]
-    Unauthorized {
-        url: String,
-        status: u16,
-        hint: String,
-        body: String,
-    },
+    Unauthorized { url: String, status: u16, hint: String, body: String },
     /// The request could not be sent or the response body could not be read (connection refused, reset,
     /// TLS failure, broken chunked encoding).
     #[error("could not talk to {url}: {source}")]
@@ -39,26 +34,13 @@ pub enum ModelError {
     IdleTimeout { url: String, timeout: Duration },
     /// An event could not be understood: its data was not JSON, or a required field was missing.
     #[error("malformed `{event}` event from {url}: {detail}; data: {excerpt}")]
-    Malformed {
-        url: String,
-        event: String,
-        detail: String,
-        excerpt: String,
-    },
+    Malformed { url: String, event: String, detail: String, excerpt: String },
     /// The provider reported a failure inside the stream (`response.failed`, an `error` event or chunk).
     #[error("the provider at {url} failed the response: {message} (code: {})", code.as_deref().unwrap_or("none"))]
-    Failed {
-        url: String,
-        code: Option<String>,
-        message: String,
-    },
+    Failed { url: String, code: Option<String>, message: String },
     /// The provider configuration cannot be used (a header that is not valid HTTP, for example).
     #[error("invalid configuration for provider `{provider}` ({url}): {detail}")]
-    Config {
-        provider: String,
-        url: String,
-        detail: String,
-    },
+    Config { provider: String, url: String, detail: String },
 }
 
 impl ModelError {
@@ -108,15 +90,7 @@ impl ModelError {
 /// on the words rather than on exact codes.
 fn is_transient_code(code: &str) -> bool {
     let code = code.to_ascii_lowercase();
-    [
-        "overloaded",
-        "server_error",
-        "rate_limit",
-        "api_error",
-        "timeout",
-    ]
-    .iter()
-    .any(|word| code.contains(word))
+    ["overloaded", "server_error", "rate_limit", "api_error", "timeout"].iter().any(|word| code.contains(word))
 }
 
 #[cfg(test)]
@@ -124,33 +98,18 @@ mod tests {
     use super::*;
 
     fn http(status: u16) -> ModelError {
-        ModelError::Http {
-            url: "u".into(),
-            status,
-            body: String::new(),
-            retry_after: None,
-        }
+        ModelError::Http { url: "u".into(), status, body: String::new(), retry_after: None }
     }
 
     fn failed(code: Option<&str>) -> ModelError {
-        ModelError::Failed {
-            url: "u".into(),
-            code: code.map(Into::into),
-            message: "m".into(),
-        }
+        ModelError::Failed { url: "u".into(), code: code.map(Into::into), message: "m".into() }
     }
 
     #[test]
     fn retryable_statuses() {
-        for (status, expected) in [
-            (400, false),
-            (404, false),
-            (408, true),
-            (409, true),
-            (429, true),
-            (500, true),
-            (503, true),
-        ] {
+        for (status, expected) in
+            [(400, false), (404, false), (408, true), (409, true), (429, true), (500, true), (503, true)]
+        {
             assert_eq!(http(status).is_retryable(), expected, "status {status}");
         }
     }

@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 
 use crate::ProviderConfig;
 use crate::wire::{
-    SseEvent, Translate, TranslateError, WireFormat, count_at, error_parts, parse_data,
-    required_str, str_at,
+    SseEvent, Translate, TranslateError, WireFormat, count_at, error_parts, parse_data, required_str, str_at,
 };
 
 /// OpenAI Responses: `POST {base_url}/responses`.
@@ -34,11 +33,7 @@ impl WireFormat for Responses {
 
 /// `Authorization: Bearer <key>` when a key is set; shared with Chat Completions.
 pub(crate) fn bearer(provider: &ProviderConfig) -> Vec<(String, String)> {
-    provider
-        .api_key
-        .iter()
-        .map(|key| ("authorization".to_owned(), format!("Bearer {key}")))
-        .collect()
+    provider.api_key.iter().map(|key| ("authorization".to_owned(), format!("Bearer {key}"))).collect()
 }
 
 /// The Responses request body for `prompt`.
@@ -87,10 +82,7 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
 /// One history item as a Responses input item, or `None` for reasoning the server could not use.
 fn input_item(item: &Item) -> Option<Value> {
     Some(match item {
-        Item::Message {
-            role: Role::Assistant,
-            text,
-        } => json!({
+        Item::Message { role: Role::Assistant, text } => json!({
             "type": "message",
             "role": "assistant",
             "content": [{ "type": "output_text", "text": text }],
@@ -104,26 +96,17 @@ fn input_item(item: &Item) -> Option<Value> {
         // id, and nothing is stored), so it is dropped.
         Item::Reasoning { text, encrypted } => {
             let encrypted = encrypted.as_ref()?;
-            let summary: Vec<Value> = if text.is_empty() {
-                Vec::new()
-            } else {
-                vec![json!({ "type": "summary_text", "text": text })]
-            };
+            let summary: Vec<Value> =
+                if text.is_empty() { Vec::new() } else { vec![json!({ "type": "summary_text", "text": text })] };
             json!({ "type": "reasoning", "summary": summary, "encrypted_content": encrypted })
         }
-        Item::ToolCall {
-            call_id,
-            name,
-            arguments,
-        } => json!({
+        Item::ToolCall { call_id, name, arguments } => json!({
             "type": "function_call",
             "call_id": call_id,
             "name": name,
             "arguments": arguments,
         }),
-        Item::ToolOutput {
-            call_id, output, ..
-        } => json!({
+        Item::ToolOutput { call_id, output, .. } => json!({
             "type": "function_call_output",
             "call_id": call_id,
             "output": output,
@@ -139,30 +122,22 @@ pub(crate) struct ResponsesTranslator {
 }
 
 impl Translate for ResponsesTranslator {
-    fn on_event(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<ModelEvent>,
-    ) -> Result<(), TranslateError> {
+    fn on_event(&mut self, event: &SseEvent, out: &mut Vec<ModelEvent>) -> Result<(), TranslateError> {
         let data = parse_data(event)?;
         // The type is in the data; the `event:` line repeats it, and is the fallback for servers that
         // only send one of them.
         let kind = str_at(&data, "/type").unwrap_or(&event.event);
         match kind {
-            "response.created" => out.push(ModelEvent::Created {
-                response_id: str_at(&data, "/response/id").map(str::to_owned),
-            }),
+            "response.created" => {
+                out.push(ModelEvent::Created { response_id: str_at(&data, "/response/id").map(str::to_owned) })
+            }
             "response.output_text.delta" => {
                 let delta = required_str(event, &data, "/delta")?;
-                out.push(ModelEvent::TextDelta {
-                    delta: delta.to_owned(),
-                });
+                out.push(ModelEvent::TextDelta { delta: delta.to_owned() });
             }
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
                 let delta = required_str(event, &data, "/delta")?;
-                out.push(ModelEvent::ReasoningDelta {
-                    delta: delta.to_owned(),
-                });
+                out.push(ModelEvent::ReasoningDelta { delta: delta.to_owned() });
             }
             "response.function_call_arguments.delta" => {
                 let delta = required_str(event, &data, "/delta")?;
@@ -178,10 +153,7 @@ impl Translate for ResponsesTranslator {
             }
             "response.completed" => out.push(ModelEvent::Completed {
                 response_id: str_at(&data, "/response/id").map(str::to_owned),
-                usage: data
-                    .pointer("/response/usage")
-                    .filter(|u| u.is_object())
-                    .map(usage),
+                usage: data.pointer("/response/usage").filter(|u| u.is_object()).map(usage),
             }),
             "response.failed" => {
                 let (code, message) = match data.pointer("/response/error") {
@@ -191,8 +163,7 @@ impl Translate for ResponsesTranslator {
                 return Err(TranslateError::Failed { code, message });
             }
             "response.incomplete" => {
-                let reason =
-                    str_at(&data, "/response/incomplete_details/reason").unwrap_or("unknown");
+                let reason = str_at(&data, "/response/incomplete_details/reason").unwrap_or("unknown");
                 return Err(TranslateError::Failed {
                     code: Some("incomplete".to_owned()),
                     message: format!("the response is incomplete: {reason}"),
@@ -222,12 +193,7 @@ fn output_item(
         .ok_or_else(|| TranslateError::malformed(event, "missing object field `item`"))?;
     let kind = required_str(event, item, "/type")?;
     Ok(match kind {
-        "message" => Some(Item::assistant(join_parts(
-            item,
-            "content",
-            &["output_text", "refusal"],
-            "",
-        ))),
+        "message" => Some(Item::assistant(join_parts(item, "content", &["output_text", "refusal"], ""))),
         "reasoning" => {
             let mut text = join_parts(item, "summary", &["summary_text"], "\n\n");
             if text.is_empty() {
@@ -243,11 +209,7 @@ fn output_item(
                 Some(arguments) => arguments.to_owned(),
                 None => streamed_arguments.unwrap_or_default(),
             };
-            Some(Item::ToolCall {
-                call_id,
-                name,
-                arguments,
-            })
+            Some(Item::ToolCall { call_id, name, arguments })
         }
         _ => None,
     })
@@ -256,11 +218,7 @@ fn output_item(
 /// The texts of the parts in `item[field]` whose type is one of `types` (the refusal part keeps its
 /// text under `refusal`), joined with `separator`.
 fn join_parts(item: &Value, field: &str, types: &[&str], separator: &str) -> String {
-    let parts = item
-        .get(field)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let parts = item.get(field).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     parts
         .iter()
         .filter(|part| str_at(part, "/type").is_some_and(|t| types.contains(&t)))
@@ -320,14 +278,7 @@ mod tests {
         let mut prompt = prompt_fixture();
         prompt.tools.clear();
         let body = build_request(&prompt);
-        for field in [
-            "tools",
-            "tool_choice",
-            "parallel_tool_calls",
-            "reasoning",
-            "include",
-            "max_output_tokens",
-        ] {
+        for field in ["tools", "tool_choice", "parallel_tool_calls", "reasoning", "include", "max_output_tokens"] {
             assert!(body.get(field).is_none(), "{field} should be absent");
         }
     }
@@ -340,10 +291,7 @@ mod tests {
     fn text_reasoning_and_tool_call() {
         check(
             &[
-                (
-                    "response.created",
-                    json!({"type": "response.created", "response": {"id": "r1"}}),
-                ),
+                ("response.created", json!({"type": "response.created", "response": {"id": "r1"}})),
                 (
                     "response.reasoning_summary_text.delta",
                     json!({"type": "response.reasoning_summary_text.delta", "delta": "hm"}),
@@ -353,14 +301,8 @@ mod tests {
                     json!({"type": "response.output_item.done", "output_index": 0, "item": {
                     "type": "reasoning", "summary": [{"type": "summary_text", "text": "hm"}], "encrypted_content": "enc"}}),
                 ),
-                (
-                    "response.output_text.delta",
-                    json!({"type": "response.output_text.delta", "delta": "Hel"}),
-                ),
-                (
-                    "response.output_text.delta",
-                    json!({"type": "response.output_text.delta", "delta": "lo"}),
-                ),
+                ("response.output_text.delta", json!({"type": "response.output_text.delta", "delta": "Hel"})),
+                ("response.output_text.delta", json!({"type": "response.output_text.delta", "delta": "lo"})),
                 (
                     "response.output_item.done",
                     json!({"type": "response.output_item.done", "output_index": 1, "item": {
@@ -387,30 +329,15 @@ mod tests {
                 ),
             ],
             Ok(vec![
-                ModelEvent::Created {
-                    response_id: Some("r1".into()),
-                },
+                ModelEvent::Created { response_id: Some("r1".into()) },
                 ModelEvent::ReasoningDelta { delta: "hm".into() },
-                ModelEvent::ItemDone {
-                    item: Item::Reasoning {
-                        text: "hm".into(),
-                        encrypted: Some("enc".into()),
-                    },
-                },
-                ModelEvent::TextDelta {
-                    delta: "Hel".into(),
-                },
+                ModelEvent::ItemDone { item: Item::Reasoning { text: "hm".into(), encrypted: Some("enc".into()) } },
+                ModelEvent::TextDelta { delta: "Hel".into() },
                 ModelEvent::TextDelta { delta: "lo".into() },
-                ModelEvent::ItemDone {
-                    item: Item::assistant("Hello"),
-                },
+                ModelEvent::ItemDone { item: Item::assistant("Hello") },
                 // The arguments are kept verbatim even though they are not valid JSON.
                 ModelEvent::ItemDone {
-                    item: Item::ToolCall {
-                        call_id: "c1".into(),
-                        name: "shell".into(),
-                        arguments: "{\"a\":1".into(),
-                    },
+                    item: Item::ToolCall { call_id: "c1".into(), name: "shell".into(), arguments: "{\"a\":1".into() },
                 },
                 ModelEvent::Completed {
                     response_id: Some("r1".into()),
@@ -432,20 +359,11 @@ mod tests {
                 "response.failed",
                 json!({"type": "response.failed", "response": {"error": {"code": "server_error", "message": "boom"}}}),
             )],
-            Err(TranslateError::Failed {
-                code: Some("server_error".into()),
-                message: "boom".into(),
-            }),
+            Err(TranslateError::Failed { code: Some("server_error".into()), message: "boom".into() }),
         );
         check(
-            &[(
-                "error",
-                json!({"type": "error", "code": "rate_limit_exceeded", "message": "slow down"}),
-            )],
-            Err(TranslateError::Failed {
-                code: Some("rate_limit_exceeded".into()),
-                message: "slow down".into(),
-            }),
+            &[("error", json!({"type": "error", "code": "rate_limit_exceeded", "message": "slow down"}))],
+            Err(TranslateError::Failed { code: Some("rate_limit_exceeded".into()), message: "slow down".into() }),
         );
     }
 
@@ -458,9 +376,7 @@ mod tests {
                 json!({"type": "response.output_item.done", "item": {"type": "function_call", "name": "x"}}),
             )],
         );
-        let Err(TranslateError::Malformed { event, detail, .. }) = result else {
-            panic!("{result:?}")
-        };
+        let Err(TranslateError::Malformed { event, detail, .. }) = result else { panic!("{result:?}") };
         assert_eq!(event, "response.output_item.done");
         assert!(detail.contains("call_id"), "{detail}");
     }

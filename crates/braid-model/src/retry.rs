@@ -24,19 +24,12 @@ use crate::{ModelError, RetryConfig};
 /// How long to wait before retry number `attempt` (1-based) after `error`: the server's `Retry-After` when
 /// it sent one, otherwise `base_delay * 2^(attempt-1)` capped at `max_delay`, with ±20% jitter. Returns
 /// `None` when the server asked for longer than `max_retry_after`, so the caller fails instead of waiting.
-pub(crate) fn retry_delay(
-    config: &RetryConfig,
-    attempt: u32,
-    error: &ModelError,
-) -> Option<Duration> {
+pub(crate) fn retry_delay(config: &RetryConfig, attempt: u32, error: &ModelError) -> Option<Duration> {
     if let Some(asked) = error.retry_after() {
         return (asked <= config.max_retry_after).then_some(asked);
     }
     let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-    let backoff = config
-        .base_delay
-        .saturating_mul(factor)
-        .min(config.max_delay);
+    let backoff = config.base_delay.saturating_mul(factor).min(config.max_delay);
     let jitter = rand::rng().random_range(0.8..=1.2);
     Some(backoff.mul_f64(jitter))
 }
@@ -126,9 +119,7 @@ impl<F: WireFormat> Attempts<F> {
             return Err(ModelError::StreamEnded { url: url.clone() });
         };
         let mut out = Vec::new();
-        translator
-            .on_event(&event, &mut out)
-            .map_err(|err| translate_error(url, err))?;
+        translator.on_event(&event, &mut out).map_err(|err| translate_error(url, err))?;
         self.queue.extend(out);
         Ok(())
     }
@@ -163,16 +154,7 @@ impl<F: WireFormat> Attempts<F> {
 fn translate_error(url: &str, error: TranslateError) -> ModelError {
     let url = url.to_owned();
     match error {
-        TranslateError::Malformed {
-            event,
-            detail,
-            excerpt,
-        } => ModelError::Malformed {
-            url,
-            event,
-            detail,
-            excerpt,
-        },
+        TranslateError::Malformed { event, detail, excerpt } => ModelError::Malformed { url, event, detail, excerpt },
         TranslateError::Failed { code, message } => ModelError::Failed { url, code, message },
     }
 }
@@ -191,32 +173,15 @@ mod tests {
     }
 
     fn http(retry_after: Option<Duration>) -> ModelError {
-        ModelError::Http {
-            url: "u".into(),
-            status: 429,
-            body: String::new(),
-            retry_after,
-        }
+        ModelError::Http { url: "u".into(), status: 429, body: String::new(), retry_after }
     }
 
     #[test]
     fn backoff_doubles_with_jitter_and_caps() {
-        for (attempt, nominal) in [
-            (1, 100),
-            (2, 200),
-            (3, 400),
-            (4, 800),
-            (5, 1000),
-            (30, 1000),
-        ] {
-            let delay = retry_delay(&config(), attempt, &http(None))
-                .unwrap()
-                .as_millis();
+        for (attempt, nominal) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (30, 1000)] {
+            let delay = retry_delay(&config(), attempt, &http(None)).unwrap().as_millis();
             let (low, high) = (nominal * 8 / 10, nominal * 12 / 10);
-            assert!(
-                (low..=high).contains(&delay),
-                "attempt {attempt}: {delay} not in {low}..={high}"
-            );
+            assert!((low..=high).contains(&delay), "attempt {attempt}: {delay} not in {low}..={high}");
         }
     }
 
@@ -224,9 +189,6 @@ mod tests {
     fn retry_after_is_honoured_up_to_the_limit() {
         let asked = Duration::from_secs(3);
         assert_eq!(retry_delay(&config(), 1, &http(Some(asked))), Some(asked));
-        assert_eq!(
-            retry_delay(&config(), 1, &http(Some(Duration::from_secs(11)))),
-            None
-        );
+        assert_eq!(retry_delay(&config(), 1, &http(Some(Duration::from_secs(11)))), None);
     }
 }

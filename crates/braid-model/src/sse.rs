@@ -16,12 +16,8 @@ use crate::{ModelError, ProviderConfig};
 /// The longest error body kept in a `ModelError`, so a server's HTML error page does not flood the log.
 const MAX_ERROR_BODY: usize = 2000;
 
-type RawEvents = Pin<
-    Box<
-        dyn Stream<Item = Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>>
-            + Send,
-    >,
->;
+type RawEvents =
+    Pin<Box<dyn Stream<Item = Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>> + Send>>;
 
 /// An open response stream: its events, and what is needed to name it in errors.
 pub(crate) struct EventStream {
@@ -43,39 +39,23 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     /// Builds the endpoint for `provider` at `path`, with the format's `auth_headers` and the provider's
     /// extra headers (which win on conflict). Fails when a header name or value is not valid HTTP.
-    pub fn new(
-        provider: &ProviderConfig,
-        path: &str,
-        auth_headers: Vec<(String, String)>,
-    ) -> Result<Self, ModelError> {
+    pub fn new(provider: &ProviderConfig, path: &str, auth_headers: Vec<(String, String)>) -> Result<Self, ModelError> {
         let url = format!("{}{}", provider.base_url.trim_end_matches('/'), path);
-        let config_error = |detail: String| ModelError::Config {
-            provider: provider.name.clone(),
-            url: url.clone(),
-            detail,
-        };
+        let config_error =
+            |detail: String| ModelError::Config { provider: provider.name.clone(), url: url.clone(), detail };
         let mut headers = HeaderMap::new();
         let extra = provider.headers.iter().map(|(k, v)| (k.clone(), v.clone()));
         for (name, value) in auth_headers.into_iter().chain(extra) {
             let header = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| config_error(format!("`{name}` is not a valid HTTP header name")))?;
-            let value = HeaderValue::from_str(&value).map_err(|_| {
-                config_error(format!(
-                    "the value of header `{name}` is not a valid HTTP header value"
-                ))
-            })?;
+            let value = HeaderValue::from_str(&value)
+                .map_err(|_| config_error(format!("the value of header `{name}` is not a valid HTTP header value")))?;
             headers.insert(header, value);
         }
         let http = reqwest::Client::builder()
             .build()
             .map_err(|err| config_error(format!("could not build an HTTP client: {err}")))?;
-        Ok(Endpoint {
-            http,
-            url,
-            headers,
-            auth_hint: auth_hint(provider),
-            idle_timeout: provider.stream_idle_timeout,
-        })
+        Ok(Endpoint { http, url, headers, auth_hint: auth_hint(provider), idle_timeout: provider.stream_idle_timeout })
     }
 
     /// Sends `body` and returns the event stream of a successful answer. Fails with the matching
@@ -92,10 +72,7 @@ impl Endpoint {
         let response = tokio::time::timeout(self.idle_timeout, request)
             .await
             .map_err(|_| self.idle_error())?
-            .map_err(|source| ModelError::Transport {
-                url: self.url.clone(),
-                source,
-            })?;
+            .map_err(|source| ModelError::Transport { url: self.url.clone(), source })?;
         let status = response.status();
         if !status.is_success() {
             return Err(self.status_error(status, response).await);
@@ -108,10 +85,7 @@ impl Endpoint {
     }
 
     fn idle_error(&self) -> ModelError {
-        ModelError::IdleTimeout {
-            url: self.url.clone(),
-            timeout: self.idle_timeout,
-        }
+        ModelError::IdleTimeout { url: self.url.clone(), timeout: self.idle_timeout }
     }
 
     /// The error for a non-success `status`, with the body (read under the idle timeout, cut short).
@@ -125,19 +99,9 @@ impl Endpoint {
         let url = self.url.clone();
         let status = status.as_u16();
         if status == 401 || status == 403 {
-            ModelError::Unauthorized {
-                url,
-                status,
-                hint: self.auth_hint.clone(),
-                body,
-            }
+            ModelError::Unauthorized { url, status, hint: self.auth_hint.clone(), body }
         } else {
-            ModelError::Http {
-                url,
-                status,
-                body,
-                retry_after,
-            }
+            ModelError::Http { url, status, body, retry_after }
         }
     }
 }
@@ -148,20 +112,13 @@ impl EventStream {
     pub async fn next(&mut self) -> Result<Option<SseEvent>, ModelError> {
         let next = tokio::time::timeout(self.idle_timeout, self.events.next())
             .await
-            .map_err(|_| ModelError::IdleTimeout {
-                url: self.url.clone(),
-                timeout: self.idle_timeout,
-            })?;
+            .map_err(|_| ModelError::IdleTimeout { url: self.url.clone(), timeout: self.idle_timeout })?;
         match next {
             None => Ok(None),
-            Some(Ok(event)) => Ok(Some(SseEvent {
-                event: event.event,
-                data: event.data,
-            })),
-            Some(Err(EventStreamError::Transport(source))) => Err(ModelError::Transport {
-                url: self.url.clone(),
-                source,
-            }),
+            Some(Ok(event)) => Ok(Some(SseEvent { event: event.event, data: event.data })),
+            Some(Err(EventStreamError::Transport(source))) => {
+                Err(ModelError::Transport { url: self.url.clone(), source })
+            }
             Some(Err(EventStreamError::Utf8(err))) => Err(ModelError::Malformed {
                 url: self.url.clone(),
                 event: "(stream)".to_owned(),
@@ -182,10 +139,7 @@ impl EventStream {
 fn auth_hint(provider: &ProviderConfig) -> String {
     match (&provider.env_key, &provider.api_key) {
         (Some(env), _) => format!("check your API key in ${env}"),
-        (None, Some(_)) => format!(
-            "check the API key configured for provider `{}`",
-            provider.name
-        ),
+        (None, Some(_)) => format!("check the API key configured for provider `{}`", provider.name),
         (None, None) => format!(
             "no API key is configured for provider `{}`; set `env_key` to the environment variable \
              that holds it",
@@ -198,13 +152,7 @@ fn auth_hint(provider: &ProviderConfig) -> String {
 /// fractional). The HTTP-date form of `Retry-After` is ignored: model providers send seconds.
 pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let number = |name: &str| -> Option<f64> {
-        let value = headers
-            .get(name)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<f64>()
-            .ok()?;
+        let value = headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok()?;
         (value.is_finite() && value >= 0.0).then_some(value)
     };
     if let Some(ms) = number("retry-after-ms") {
@@ -227,10 +175,7 @@ mod tests {
     fn check(headers: &[(&str, &str)], expected: Option<Duration>) {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
-            map.insert(
-                HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                HeaderValue::from_str(value).unwrap(),
-            );
+            map.insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
         }
         assert_eq!(parse_retry_after(&map), expected, "{headers:?}");
     }
@@ -240,10 +185,7 @@ mod tests {
         check(&[], None);
         check(&[("retry-after", "3")], Some(Duration::from_secs(3)));
         check(&[("retry-after", "0.5")], Some(Duration::from_millis(500)));
-        check(
-            &[("retry-after-ms", "250"), ("retry-after", "9")],
-            Some(Duration::from_millis(250)),
-        );
+        check(&[("retry-after-ms", "250"), ("retry-after", "9")], Some(Duration::from_millis(250)));
         check(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")], None);
         check(&[("retry-after", "-1")], None);
     }

@@ -21,10 +21,7 @@ impl SseEvent {
     /// An event with the given name and data, for tests and fixtures.
     #[cfg(test)]
     pub fn new(event: &str, data: &str) -> Self {
-        SseEvent {
-            event: event.to_owned(),
-            data: data.to_owned(),
-        }
+        SseEvent { event: event.to_owned(), data: data.to_owned() }
     }
 }
 
@@ -32,26 +29,15 @@ impl SseEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TranslateError {
     /// The event's data was not JSON or lacked a required field.
-    Malformed {
-        event: String,
-        detail: String,
-        excerpt: String,
-    },
+    Malformed { event: String, detail: String, excerpt: String },
     /// The provider reported a failure inside the stream.
-    Failed {
-        code: Option<String>,
-        message: String,
-    },
+    Failed { code: Option<String>, message: String },
 }
 
 impl TranslateError {
     /// A malformed-event error for `event`, quoting the start of its data.
     pub fn malformed(event: &SseEvent, detail: impl Into<String>) -> Self {
-        TranslateError::Malformed {
-            event: event.event.clone(),
-            detail: detail.into(),
-            excerpt: excerpt(&event.data),
-        }
+        TranslateError::Malformed { event: event.event.clone(), detail: detail.into(), excerpt: excerpt(&event.data) }
     }
 }
 
@@ -60,11 +46,7 @@ pub(crate) trait Translate: Send {
     /// Handles one event, appending what it produces to `out`. After the event that completes the
     /// response, `out` ends with `ModelEvent::Completed`. Fails when the event is malformed or reports a
     /// provider failure.
-    fn on_event(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<ModelEvent>,
-    ) -> Result<(), TranslateError>;
+    fn on_event(&mut self, event: &SseEvent, out: &mut Vec<ModelEvent>) -> Result<(), TranslateError>;
 }
 
 /// A wire format: where requests go, how they look, which headers carry the key, and how to read answers.
@@ -95,14 +77,7 @@ pub(crate) fn excerpt(data: &str) -> String {
 pub(crate) fn parse_data(event: &SseEvent) -> Result<Value, TranslateError> {
     let value: Value = serde_json::from_str(&event.data)
         .map_err(|err| TranslateError::malformed(event, format!("data is not JSON ({err})")))?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(TranslateError::malformed(
-            event,
-            "data is not a JSON object",
-        ))
-    }
+    if value.is_object() { Ok(value) } else { Err(TranslateError::malformed(event, "data is not a JSON object")) }
 }
 
 /// The string at `pointer` in `value`, if there is one.
@@ -111,14 +86,8 @@ pub(crate) fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
 }
 
 /// The string at `pointer`, or a malformed-event error naming the missing field.
-pub(crate) fn required_str<'a>(
-    event: &SseEvent,
-    value: &'a Value,
-    pointer: &str,
-) -> Result<&'a str, TranslateError> {
-    str_at(value, pointer).ok_or_else(|| {
-        TranslateError::malformed(event, format!("missing string field `{pointer}`"))
-    })
+pub(crate) fn required_str<'a>(event: &SseEvent, value: &'a Value, pointer: &str) -> Result<&'a str, TranslateError> {
+    str_at(value, pointer).ok_or_else(|| TranslateError::malformed(event, format!("missing string field `{pointer}`")))
 }
 
 /// The unsigned number at `pointer`, or 0 when it is absent (providers omit zero counts).
@@ -133,19 +102,11 @@ pub(crate) fn error_parts(value: &Value) -> (Option<String>, String) {
     if let Some(message) = value.get("error").and_then(Value::as_str) {
         return (None, message.to_owned());
     }
-    let inner = value
-        .get("error")
-        .filter(|e| e.is_object())
-        .unwrap_or(value);
+    let inner = value.get("error").filter(|e| e.is_object()).unwrap_or(value);
     let code = str_at(inner, "/code")
         .or_else(|| str_at(inner, "/type"))
         .map(str::to_owned)
-        .or_else(|| {
-            inner
-                .get("code")
-                .filter(|c| c.is_number())
-                .map(Value::to_string)
-        });
+        .or_else(|| inner.get("code").filter(|c| c.is_number()).map(Value::to_string));
     let message = str_at(inner, "/message")
         .map(str::to_owned)
         .unwrap_or_else(|| format!("no message given: {}", excerpt(&value.to_string())));
@@ -169,46 +130,21 @@ mod tests {
     #[test]
     fn error_parts_reads_every_shape() {
         let check = |value: Value, code: Option<&str>, message: &str| {
-            assert_eq!(
-                error_parts(&value),
-                (code.map(str::to_owned), message.to_owned())
-            );
+            assert_eq!(error_parts(&value), (code.map(str::to_owned), message.to_owned()));
         };
-        check(
-            json!({"code": "server_error", "message": "boom"}),
-            Some("server_error"),
-            "boom",
-        );
-        check(
-            json!({"error": {"type": "overloaded_error", "message": "busy"}}),
-            Some("overloaded_error"),
-            "busy",
-        );
-        check(
-            json!({"error": {"code": 500, "message": "x"}}),
-            Some("500"),
-            "x",
-        );
+        check(json!({"code": "server_error", "message": "boom"}), Some("server_error"), "boom");
+        check(json!({"error": {"type": "overloaded_error", "message": "busy"}}), Some("overloaded_error"), "busy");
+        check(json!({"error": {"code": 500, "message": "x"}}), Some("500"), "x");
         check(json!({"error": {"message": "x"}}), None, "x");
-        check(
-            json!({"error": "model not loaded"}),
-            None,
-            "model not loaded",
-        );
+        check(json!({"error": "model not loaded"}), None, "model not loaded");
     }
 
     #[test]
     fn parse_data_rejects_non_objects() {
         let bad = SseEvent::new("message", "not json");
-        assert!(matches!(
-            parse_data(&bad),
-            Err(TranslateError::Malformed { .. })
-        ));
+        assert!(matches!(parse_data(&bad), Err(TranslateError::Malformed { .. })));
         let array = SseEvent::new("message", "[1]");
-        assert!(matches!(
-            parse_data(&array),
-            Err(TranslateError::Malformed { .. })
-        ));
+        assert!(matches!(parse_data(&array), Err(TranslateError::Malformed { .. })));
     }
 }
 
@@ -220,14 +156,8 @@ pub(crate) mod tests_support {
 
     /// Feeds `events` (name and JSON data) to `translator`, collecting what it yields up to the first
     /// error.
-    pub fn feed(
-        translator: &mut dyn Translate,
-        events: &[(&str, Value)],
-    ) -> Result<Vec<ModelEvent>, TranslateError> {
-        let raw: Vec<(&str, String)> = events
-            .iter()
-            .map(|(name, data)| (*name, data.to_string()))
-            .collect();
+    pub fn feed(translator: &mut dyn Translate, events: &[(&str, Value)]) -> Result<Vec<ModelEvent>, TranslateError> {
+        let raw: Vec<(&str, String)> = events.iter().map(|(name, data)| (*name, data.to_string())).collect();
         feed_raw(translator, &raw)
     }
 
@@ -253,35 +183,13 @@ pub(crate) mod tests_support {
             input: vec![
                 Item::developer("env"),
                 Item::user("hi"),
-                Item::Reasoning {
-                    text: "thinking".into(),
-                    encrypted: Some("blob".into()),
-                },
-                Item::Reasoning {
-                    text: "plain".into(),
-                    encrypted: None,
-                },
+                Item::Reasoning { text: "thinking".into(), encrypted: Some("blob".into()) },
+                Item::Reasoning { text: "plain".into(), encrypted: None },
                 Item::assistant("looking"),
-                Item::ToolCall {
-                    call_id: "c1".into(),
-                    name: "shell".into(),
-                    arguments: r#"{"cmd":"ls"}"#.into(),
-                },
-                Item::ToolOutput {
-                    call_id: "c1".into(),
-                    output: "a.txt".into(),
-                    success: true,
-                },
-                Item::ToolCall {
-                    call_id: "c2".into(),
-                    name: "shell".into(),
-                    arguments: "not json".into(),
-                },
-                Item::ToolOutput {
-                    call_id: "c2".into(),
-                    output: "bad args".into(),
-                    success: false,
-                },
+                Item::ToolCall { call_id: "c1".into(), name: "shell".into(), arguments: r#"{"cmd":"ls"}"#.into() },
+                Item::ToolOutput { call_id: "c1".into(), output: "a.txt".into(), success: true },
+                Item::ToolCall { call_id: "c2".into(), name: "shell".into(), arguments: "not json".into() },
+                Item::ToolOutput { call_id: "c2".into(), output: "bad args".into(), success: false },
             ],
             tools: vec![ToolSpec {
                 name: "shell".into(),

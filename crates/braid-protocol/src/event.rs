@@ -120,14 +120,7 @@ pub enum AgentEvent {
     /// A tool call is about to run. `effect` previews it (the command, the files a patch names).
     ToolCallBegin { call_id: String, name: String, arguments: String, effect: ToolEffect },
     /// A tool call finished. `output` is exactly what the model receives.
-    ToolCallEnd {
-        call_id: String,
-        name: String,
-        output: String,
-        success: bool,
-        effect: ToolEffect,
-        duration_ms: u64,
-    },
+    ToolCallEnd { call_id: String, name: String, output: String, success: bool, effect: ToolEffect, duration_ms: u64 },
     /// A model request failed in a retryable way and is retried; streamed text since the request began
     /// is void.
     StreamRetry { attempt: u32, max_attempts: u32, delay_ms: u64, reason: String },

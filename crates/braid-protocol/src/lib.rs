@@ -8,10 +8,7 @@ mod event;
 mod item;
 mod prompt;
 
-pub use event::{
-    AgentEvent, CommandStatus, FileChange, FileChangeKind, ModelEvent, PlanItem,
-    PlanStatus, ToolEffect,
-};
+pub use event::{AgentEvent, CommandStatus, FileChange, FileChangeKind, ModelEvent, PlanItem, PlanStatus, ToolEffect};
 pub use item::{Item, Role};
 pub use prompt::{Prompt, ReasoningEffort, ToolSpec, Usage};
 

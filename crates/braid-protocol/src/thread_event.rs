@@ -55,15 +55,22 @@ pub struct ThreadItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ThreadItemDetails {
-    AgentMessage { text: String },
-    Reasoning { text: String },
+    AgentMessage {
+        text: String,
+    },
+    Reasoning {
+        text: String,
+    },
     CommandExecution {
         command: String,
         aggregated_output: String,
         exit_code: Option<i32>,
         status: ItemStatus,
     },
-    FileChange { changes: Vec<ThreadFileChange>, status: ItemStatus },
+    FileChange {
+        changes: Vec<ThreadFileChange>,
+        status: ItemStatus,
+    },
     /// Codex's generic tool-call item. braid reports its own non-command, non-patch tools (read_file,
     /// grep, list_dir) as calls on the server `braid`, so consumers that only know Codex's item types
     /// still see every tool call.
@@ -75,9 +82,13 @@ pub enum ThreadItemDetails {
         error: Option<ThreadError>,
         status: ItemStatus,
     },
-    TodoList { items: Vec<TodoItem> },
+    TodoList {
+        items: Vec<TodoItem>,
+    },
     /// A non-fatal problem (a retried stream, a warning).
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 /// State of an item.

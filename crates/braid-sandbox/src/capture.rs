@@ -27,13 +27,7 @@ impl HeadTail {
     /// A capture that keeps at most `max_bytes` bytes in total.
     pub fn new(max_bytes: usize) -> Self {
         let head_cap = max_bytes / 2;
-        HeadTail {
-            head: Vec::new(),
-            tail: VecDeque::new(),
-            head_cap,
-            tail_cap: max_bytes - head_cap,
-            total: 0,
-        }
+        HeadTail { head: Vec::new(), tail: VecDeque::new(), head_cap, tail_cap: max_bytes - head_cap, total: 0 }
     }
 
     /// Appends `bytes`; the head fills first, later bytes go through the tail window.
@@ -65,10 +59,7 @@ impl HeadTail {
         if kept == self.total {
             let mut all = head;
             all.extend_from_slice(&tail);
-            return Captured {
-                text: String::from_utf8_lossy(&all).into_owned(),
-                truncated_bytes: 0,
-            };
+            return Captured { text: String::from_utf8_lossy(&all).into_owned(), truncated_bytes: 0 };
         }
         let head = &head[..char_boundary_back(&head)];
         let tail = &tail[char_boundary_forward(&tail)..];
@@ -79,10 +70,7 @@ impl HeadTail {
         }
         text.push_str(&format!("[... {cut} bytes cut ...]\n"));
         text.push_str(&String::from_utf8_lossy(tail));
-        Captured {
-            text,
-            truncated_bytes: cut,
-        }
+        Captured { text, truncated_bytes: cut }
     }
 }
 
@@ -103,11 +91,7 @@ fn char_boundary_back(bytes: &[u8]) -> usize {
 
 /// The index of the first byte of `bytes` that is not a UTF-8 continuation byte (at most three skipped).
 fn char_boundary_forward(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .take(3)
-        .take_while(|b| *b & 0b1100_0000 == 0b1000_0000)
-        .count()
+    bytes.iter().take(3).take_while(|b| *b & 0b1100_0000 == 0b1000_0000).count()
 }
 
 /// How many bytes the UTF-8 character starting with `first` occupies (1 for invalid lead bytes, which
@@ -145,18 +129,8 @@ mod tests {
     #[test]
     fn long_output_keeps_head_and_tail() {
         check(6, &["abcdefghij"], "abc\n[... 4 bytes cut ...]\nhij", 4);
-        check(
-            6,
-            &["ab", "cdefg", "hi", "j"],
-            "abc\n[... 4 bytes cut ...]\nhij",
-            4,
-        );
-        check(
-            4,
-            &["a\n", "b\n", "c\n", "d\n"],
-            "a\n[... 4 bytes cut ...]\nd\n",
-            4,
-        );
+        check(6, &["ab", "cdefg", "hi", "j"], "abc\n[... 4 bytes cut ...]\nhij", 4);
+        check(4, &["a\n", "b\n", "c\n", "d\n"], "a\n[... 4 bytes cut ...]\nd\n", 4);
     }
 
     #[test]

@@ -63,9 +63,7 @@ pub struct ExecOutput {
 pub enum ExecError {
     #[error("no command given: the argument list is empty")]
     EmptyArgv,
-    #[error(
-        "command not found: `{program}` is not on PATH or does not exist; check the name or install it"
-    )]
+    #[error("command not found: `{program}` is not on PATH or does not exist; check the name or install it")]
     NotFound { program: String },
     #[error("`{program}` cannot be executed (permission denied or not an executable file)")]
     NotExecutable { program: String },
@@ -90,25 +88,15 @@ pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
         return Err(ExecError::CwdMissing { cwd: req.cwd });
     }
     let command_text = req.argv.join(" ");
-    let io_err = |source: io::Error| ExecError::Io {
-        command: command_text.clone(),
-        source,
-    };
+    let io_err = |source: io::Error| ExecError::Io { command: command_text.clone(), source };
 
     let (sender, mut reader) = pipe::pipe().map_err(io_err)?;
     let started = Instant::now();
-    let mut child =
-        spawn(&req, sender.into_blocking_fd().map_err(io_err)?).map_err(|err| {
-            match err.kind() {
-                io::ErrorKind::NotFound => ExecError::NotFound {
-                    program: program.clone(),
-                },
-                io::ErrorKind::PermissionDenied => ExecError::NotExecutable {
-                    program: program.clone(),
-                },
-                _ => io_err(err),
-            }
-        })?;
+    let mut child = spawn(&req, sender.into_blocking_fd().map_err(io_err)?).map_err(|err| match err.kind() {
+        io::ErrorKind::NotFound => ExecError::NotFound { program: program.clone() },
+        io::ErrorKind::PermissionDenied => ExecError::NotExecutable { program: program.clone() },
+        _ => io_err(err),
+    })?;
     let guard = child.id().map(GroupGuard);
 
     let mut capture = HeadTail::new(req.max_output_bytes);

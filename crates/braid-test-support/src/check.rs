@@ -60,9 +60,8 @@ pub(crate) fn problems(entries: &[Entry]) -> Vec<String> {
 
     for (index, entry) in entries.iter().enumerate() {
         for (call_id, _) in entry.request.tool_outputs() {
-            let delivered_before = entries[..index]
-                .iter()
-                .any(|earlier| earlier.delivered.iter().any(|(id, _)| *id == call_id));
+            let delivered_before =
+                entries[..index].iter().any(|earlier| earlier.delivered.iter().any(|(id, _)| *id == call_id));
             if !delivered_before {
                 found.push(format!(
                     "request #{index} carries an output for tool call {call_id:?}, which no earlier completed reply delivered"
@@ -95,10 +94,7 @@ mod tests {
     fn entry(request: RecordedRequest, delivered: &[&str]) -> Entry {
         Entry {
             request,
-            delivered: delivered
-                .iter()
-                .map(|id| ((*id).to_owned(), "shell".to_owned()))
-                .collect(),
+            delivered: delivered.iter().map(|id| ((*id).to_owned(), "shell".to_owned())).collect(),
             exhausted: false,
         }
     }
@@ -118,10 +114,7 @@ mod tests {
         let found = problems(entries);
         assert_eq!(found.len(), expected.len(), "problems: {found:#?}");
         for (problem, fragment) in found.iter().zip(expected) {
-            assert!(
-                problem.contains(fragment),
-                "{problem:?} should contain {fragment:?}"
-            );
+            assert!(problem.contains(fragment), "{problem:?} should contain {fragment:?}");
         }
     }
 
@@ -137,24 +130,15 @@ mod tests {
         let go = || chat(json!([{"role": "user", "content": "go"}]));
         check(&[entry(go(), &["c1"])], &["never followed"]);
         check(
-            &[
-                entry(go(), &["c1"]),
-                entry(chat(Value::Array(call_and_output("c1", 0))), &[]),
-            ],
+            &[entry(go(), &["c1"]), entry(chat(Value::Array(call_and_output("c1", 0))), &[])],
             &["carries 0 outputs"],
         );
         check(
-            &[
-                entry(go(), &["c1"]),
-                entry(chat(Value::Array(call_and_output("c1", 2))), &[]),
-            ],
+            &[entry(go(), &["c1"]), entry(chat(Value::Array(call_and_output("c1", 2))), &[])],
             &["carries 2 outputs"],
         );
         check(
-            &[
-                entry(go(), &[]),
-                entry(chat(Value::Array(call_and_output("zz", 1))), &[]),
-            ],
+            &[entry(go(), &[]), entry(chat(Value::Array(call_and_output("zz", 1))), &[])],
             &["no earlier completed reply delivered"],
         );
         let mut late = entry(go(), &[]);

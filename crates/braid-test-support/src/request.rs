@@ -58,10 +58,7 @@ impl RecordedRequest {
 
     /// Returns the value of the first header called `name` (case-insensitive), if any.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
     }
 
     /// Returns (call id, output text) of every tool output in the history, in order. Outputs given as
@@ -111,10 +108,7 @@ impl RecordedRequest {
             Some(Wire::Chat) => {
                 for message in array(&self.body, "messages") {
                     for call in array(message, "tool_calls") {
-                        let name = call
-                            .pointer("/function/name")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
+                        let name = call.pointer("/function/name").and_then(Value::as_str).unwrap_or_default();
                         found.push((str_field(call, "id"), name.to_owned()));
                     }
                 }
@@ -159,9 +153,7 @@ impl RecordedRequest {
                     .filter(|item| matches!(kind(item), None | Some("message")))
                     .collect()
             }
-            Some(Wire::Chat) | Some(Wire::Anthropic) => {
-                array(&self.body, "messages").iter().collect()
-            }
+            Some(Wire::Chat) | Some(Wire::Anthropic) => array(&self.body, "messages").iter().collect(),
             None => Vec::new(),
         };
         messages
@@ -175,16 +167,10 @@ impl RecordedRequest {
     /// developer) message, or Anthropic `system` (blocks joined with newlines).
     pub fn instructions(&self) -> Option<String> {
         match self.try_wire()? {
-            Wire::Responses => self
-                .body
-                .get("instructions")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            Wire::Responses => self.body.get("instructions").and_then(Value::as_str).map(str::to_owned),
             Wire::Chat => array(&self.body, "messages")
                 .iter()
-                .find(|message| {
-                    matches!(str_field(message, "role").as_str(), "system" | "developer")
-                })
+                .find(|message| matches!(str_field(message, "role").as_str(), "system" | "developer"))
                 .and_then(|message| text_of(message.get("content"))),
             Wire::Anthropic => text_of(self.body.get("system")),
         }
@@ -193,20 +179,12 @@ impl RecordedRequest {
 
 /// Returns the array under `key`, or an empty slice when it is missing or not an array.
 fn array<'a>(value: &'a Value, key: &str) -> &'a [Value] {
-    value
-        .get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    value.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
 }
 
 /// Returns the string under `key`, or an empty string when it is missing.
 fn str_field(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
+    value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
 /// Returns the `type` of an item or block.
@@ -221,10 +199,7 @@ fn responses_items(body: &Value) -> Vec<&Value> {
 
 /// Returns every content block of every Anthropic message, in order.
 fn anthropic_blocks(body: &Value) -> Vec<&Value> {
-    array(body, "messages")
-        .iter()
-        .flat_map(|message| array(message, "content"))
-        .collect()
+    array(body, "messages").iter().flat_map(|message| array(message, "content")).collect()
 }
 
 /// Returns the text of a content value that is a string or a list of text-bearing parts, or `None` when
@@ -235,12 +210,7 @@ fn text_of(content: Option<&Value>) -> Option<String> {
         Value::Array(parts) => {
             let texts: Vec<&str> = parts
                 .iter()
-                .filter(|part| {
-                    matches!(
-                        kind(part),
-                        Some("text" | "input_text" | "output_text") | None
-                    )
-                })
+                .filter(|part| matches!(kind(part), Some("text" | "input_text" | "output_text") | None))
                 .filter_map(|part| part.get("text").and_then(Value::as_str))
                 .collect();
             (!texts.is_empty()).then(|| texts.join("\n"))
@@ -267,11 +237,7 @@ mod tests {
     use super::*;
 
     fn request(path: &str, body: Value) -> RecordedRequest {
-        RecordedRequest {
-            path: path.to_owned(),
-            headers: vec![("x-api-key".to_owned(), "k".to_owned())],
-            body,
-        }
+        RecordedRequest { path: path.to_owned(), headers: vec![("x-api-key".to_owned(), "k".to_owned())], body }
     }
 
     /// Checks every reader on one request at once.
@@ -285,18 +251,12 @@ mod tests {
     ) {
         let request = request(path, body);
         let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
-            list.iter()
-                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-                .collect()
+            list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
         };
         assert_eq!(request.tool_outputs(), pairs(outputs), "outputs of {path}");
         assert_eq!(request.tool_calls(), pairs(calls), "calls of {path}");
         assert_eq!(request.user_texts(), users, "user texts of {path}");
-        assert_eq!(
-            request.instructions().as_deref(),
-            instructions,
-            "instructions of {path}"
-        );
+        assert_eq!(request.instructions().as_deref(), instructions, "instructions of {path}");
     }
 
     #[test]
@@ -367,10 +327,7 @@ mod tests {
         assert_eq!(Wire::from_path("/chat/completions"), Some(Wire::Chat));
         assert_eq!(Wire::from_path("/v1/messages"), Some(Wire::Anthropic));
         assert_eq!(Wire::from_path("/v1/models"), None);
-        assert_eq!(
-            request("/v1/messages", json!({})).header("X-API-Key"),
-            Some("k")
-        );
+        assert_eq!(request("/v1/messages", json!({})).header("X-API-Key"), Some("k"));
     }
 
     #[test]

@@ -19,11 +19,7 @@ pub enum Reply {
     /// A normal, complete streamed response.
     Turn(Turn),
     /// A plain (non-SSE) error answer with this status and body, and a `Retry-After` header when set.
-    HttpError {
-        status: u16,
-        body: String,
-        retry_after: Option<String>,
-    },
+    HttpError { status: u16, body: String, retry_after: Option<String> },
     /// Streams the first `events` SSE events of `turn`, then aborts the connection without a clean end.
     DropAfter { turn: Turn, events: usize },
     /// Streams the first `events` SSE events of `turn`, then goes silent with the connection left open.
@@ -46,11 +42,7 @@ impl From<Turn> for Reply {
 pub(crate) enum Block {
     Text(String),
     Reasoning(String),
-    ToolCall {
-        call_id: String,
-        name: String,
-        arguments: String,
-    },
+    ToolCall { call_id: String, name: String, arguments: String },
 }
 
 /// A normal streamed response, built with chained calls:
@@ -71,11 +63,7 @@ impl Default for Turn {
 impl Turn {
     /// Returns an empty turn with small fixed usage figures (input 12, output 7).
     pub fn new() -> Turn {
-        Turn {
-            blocks: Vec::new(),
-            input_tokens: 12,
-            output_tokens: 7,
-        }
+        Turn { blocks: Vec::new(), input_tokens: 12, output_tokens: 7 }
     }
 
     /// Adds an assistant message, streamed in a few deltas.
@@ -126,9 +114,7 @@ impl Turn {
 
     /// Whether the turn ends with tool calls the client must answer.
     pub(crate) fn has_tool_calls(&self) -> bool {
-        self.blocks
-            .iter()
-            .any(|block| matches!(block, Block::ToolCall { .. }))
+        self.blocks.iter().any(|block| matches!(block, Block::ToolCall { .. }))
     }
 }
 
@@ -140,10 +126,7 @@ pub(crate) fn pieces(text: &str) -> Vec<String> {
         return Vec::new();
     }
     let size = chars.len().div_ceil(3);
-    chars
-        .chunks(size)
-        .map(|chunk| chunk.iter().collect())
-        .collect()
+    chars.chunks(size).map(|chunk| chunk.iter().collect()).collect()
 }
 
 #[cfg(test)]
@@ -165,17 +148,12 @@ mod tests {
 
     #[test]
     fn builder_collects_calls_in_order() {
-        let turn = Turn::new()
-            .text("hi")
-            .tool_call("c1", "shell", serde_json::json!({"cmd": "ls"}))
-            .tool_call_raw("c2", "read", "{not json");
-        assert!(turn.has_tool_calls());
-        assert_eq!(
-            turn.calls(),
-            vec![
-                ("c1".to_owned(), "shell".to_owned()),
-                ("c2".to_owned(), "read".to_owned())
-            ]
+        let turn = Turn::new().text("hi").tool_call("c1", "shell", serde_json::json!({"cmd": "ls"})).tool_call_raw(
+            "c2",
+            "read",
+            "{not json",
         );
+        assert!(turn.has_tool_calls());
+        assert_eq!(turn.calls(), vec![("c1".to_owned(), "shell".to_owned()), ("c2".to_owned(), "read".to_owned())]);
     }
 }

@@ -36,9 +36,7 @@ type SharedState = Arc<Mutex<Shared>>;
 /// Locks the shared state, ignoring poisoning: a test that panicked while holding the lock has already
 /// failed, and the data stays readable for its report.
 fn lock(shared: &SharedState) -> MutexGuard<'_, Shared> {
-    shared
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A model provider impersonator for tests. It runs on its own thread with its own tokio runtime, so it
@@ -57,18 +55,11 @@ impl ScriptedServer {
     /// Panics when no port can be bound or the runtime cannot be built, which only a broken test
     /// environment causes.
     pub fn start(script: Script) -> ScriptedServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("scripted server: cannot bind a port on 127.0.0.1");
-        let addr = listener
-            .local_addr()
-            .expect("scripted server: bound socket has no address");
-        listener
-            .set_nonblocking(true)
-            .expect("scripted server: cannot make the listener non-blocking");
-        let shared = Arc::new(Mutex::new(Shared {
-            replies: script.0.into(),
-            entries: Vec::new(),
-        }));
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("scripted server: cannot bind a port on 127.0.0.1");
+        let addr = listener.local_addr().expect("scripted server: bound socket has no address");
+        listener.set_nonblocking(true).expect("scripted server: cannot make the listener non-blocking");
+        let shared = Arc::new(Mutex::new(Shared { replies: script.0.into(), entries: Vec::new() }));
         let (shutdown, stop) = oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -96,12 +87,7 @@ impl ScriptedServer {
                 runtime.shutdown_timeout(Duration::from_millis(200));
             })
             .expect("scripted server: cannot spawn its thread");
-        ScriptedServer {
-            addr,
-            shared,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        }
+        ScriptedServer { addr, shared, shutdown: Some(shutdown), thread: Some(thread) }
     }
 
     /// Returns the API root, e.g. `http://127.0.0.1:41234/v1`; clients append `/responses`,
@@ -112,11 +98,7 @@ impl ScriptedServer {
 
     /// Returns every request received so far, in arrival order, including 404s and rejected bodies.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared)
-            .entries
-            .iter()
-            .map(|entry| entry.request.clone())
-            .collect()
+        lock(&self.shared).entries.iter().map(|entry| entry.request.clone()).collect()
     }
 
     /// Returns how many replies of the script have not been played yet.
@@ -132,10 +114,7 @@ impl ScriptedServer {
         let entries = lock(&self.shared).entries.clone();
         let found = problems(&entries);
         if !found.is_empty() {
-            panic!(
-                "scripted server: tool calls were not answered exactly once:\n  - {}",
-                found.join("\n  - ")
-            );
+            panic!("scripted server: tool calls were not answered exactly once:\n  - {}", found.join("\n  - "));
         }
     }
 }
@@ -177,11 +156,7 @@ async fn handle(
         },
     };
     let record = |request: RecordedRequest, delivered, exhausted| {
-        lock(&shared).entries.push(Entry {
-            request,
-            delivered,
-            exhausted,
-        });
+        lock(&shared).entries.push(Entry { request, delivered, exhausted });
     };
 
     let wire = match Wire::from_path(&path) {
@@ -195,8 +170,7 @@ async fn handle(
         }
     };
     if let Err(err) = &parsed {
-        let message =
-            format!("scripted server: the request body to {path} is not valid JSON: {err}");
+        let message = format!("scripted server: the request body to {path} is not valid JSON: {err}");
         record(request, Vec::new(), false);
         return json_error(StatusCode::BAD_REQUEST, &message);
     }
@@ -212,22 +186,13 @@ async fn handle(
             _ => Vec::new(),
         };
         let exhausted = reply.is_none();
-        state.entries.push(Entry {
-            request,
-            delivered,
-            exhausted,
-        });
+        state.entries.push(Entry { request, delivered, exhausted });
         reply
     };
     match reply {
         None => {
             let body = json!({ "error": { "message": "scripted server: script exhausted" } });
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "application/json",
-                body.to_string(),
-                None,
-            )
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "application/json", body.to_string(), None)
         }
         Some(Reply::Turn(turn)) => sse(turn_events(wire, &turn, &ctx), Ending::Clean),
         Some(Reply::DropAfter { turn, events }) => {
@@ -240,15 +205,9 @@ async fn handle(
             all.truncate(events);
             sse(all, Ending::Stall)
         }
-        Some(Reply::Failed { code, message }) => {
-            sse(failed_events(wire, &code, &message, &ctx), Ending::Clean)
-        }
+        Some(Reply::Failed { code, message }) => sse(failed_events(wire, &code, &message, &ctx), Ending::Clean),
         Some(Reply::Raw { content_type, body }) => plain(StatusCode::OK, &content_type, body, None),
-        Some(Reply::HttpError {
-            status,
-            body,
-            retry_after,
-        }) => {
+        Some(Reply::HttpError { status, body, retry_after }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let content_type = if serde_json::from_str::<serde_json::Value>(&body).is_ok() {
                 "application/json"
@@ -288,21 +247,14 @@ fn sse(events: Vec<SseEvent>, ending: Ending) -> Response {
                 // Give hyper time to flush what was sent, so the client receives those events before the
                 // connection breaks rather than losing them with it.
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                let _ = sender
-                    .send(Err(io::Error::other(
-                        "scripted server: dropping the stream",
-                    )))
-                    .await;
+                let _ = sender.send(Err(io::Error::other("scripted server: dropping the stream"))).await;
             }
             Ending::Stall => sender.closed().await,
         }
     });
     let mut response = Response::new(Body::from_stream(ReceiverStream::new(receiver)));
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(id) = HeaderValue::from_str(&fresh_id("req")) {
         headers.insert("x-request-id", id);
@@ -311,12 +263,7 @@ fn sse(events: Vec<SseEvent>, ending: Ending) -> Response {
 }
 
 /// Returns a non-streamed response with this status, content type, body and optional `Retry-After`.
-fn plain(
-    status: StatusCode,
-    content_type: &str,
-    body: String,
-    retry_after: Option<&str>,
-) -> Response {
+fn plain(status: StatusCode, content_type: &str, body: String, retry_after: Option<&str>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();

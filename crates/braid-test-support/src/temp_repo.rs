@@ -43,9 +43,8 @@ impl TempRepo {
     pub fn write(&self, rel: &str, contents: &str) {
         let path = self.full(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).unwrap_or_else(|err| {
-                panic!("TempRepo: cannot create {}: {err}", parent.display())
-            });
+            std::fs::create_dir_all(parent)
+                .unwrap_or_else(|err| panic!("TempRepo: cannot create {}: {err}", parent.display()));
         }
         std::fs::write(&path, contents)
             .unwrap_or_else(|err| panic!("TempRepo: cannot write {}: {err}", path.display()));
@@ -56,8 +55,7 @@ impl TempRepo {
     /// Panics with the path when the file cannot be read as UTF-8 text.
     pub fn read(&self, rel: &str) -> String {
         let path = self.full(rel);
-        std::fs::read_to_string(&path)
-            .unwrap_or_else(|err| panic!("TempRepo: cannot read {}: {err}", path.display()))
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("TempRepo: cannot read {}: {err}", path.display()))
     }
 
     /// Stages every change and commits it with `message` (allowing an empty commit).

@@ -24,9 +24,7 @@ const MAX_LINE_CHARS: usize = 500;
 ///
 /// Returns the absolute path, or an error result naming the path and why it was refused.
 fn resolve(ctx: &ToolContext, path: &str) -> Result<PathBuf, ToolResult> {
-    ctx.policy
-        .resolve(&ctx.cwd, path)
-        .map_err(|err| ToolResult::error(err.to_string()))
+    ctx.policy.resolve(&ctx.cwd, path).map_err(|err| ToolResult::error(err.to_string()))
 }
 
 /// `line` cut to `MAX_LINE_CHARS` characters, with a marker saying how long it really was.
@@ -61,9 +59,6 @@ mod tests {
         let long = "é".repeat(MAX_LINE_CHARS + 5);
         let clipped = clip_line(&long);
         assert!(clipped.starts_with(&"é".repeat(MAX_LINE_CHARS)));
-        assert!(clipped.ends_with(&format!(
-            "[... line cut: {} characters in all]",
-            MAX_LINE_CHARS + 5
-        )));
+        assert!(clipped.ends_with(&format!("[... line cut: {} characters in all]", MAX_LINE_CHARS + 5)));
     }
 }

@@ -34,20 +34,13 @@ struct PlanArgs {
 /// parse or more than one step is in progress.
 fn validate(args: serde_json::Value) -> Result<ToolEffect, ToolResult> {
     let PlanArgs { explanation, plan } = args::parse(NAME, args)?;
-    let in_progress: Vec<&str> = plan
-        .iter()
-        .filter(|item| item.status == PlanStatus::InProgress)
-        .map(|item| item.step.as_str())
-        .collect();
+    let in_progress: Vec<&str> =
+        plan.iter().filter(|item| item.status == PlanStatus::InProgress).map(|item| item.step.as_str()).collect();
     if in_progress.len() > 1 {
         return Err(ToolResult::error(format!(
             "at most one step may be in_progress, but {} are: {}; mark the others pending or completed",
             in_progress.len(),
-            in_progress
-                .iter()
-                .map(|s| format!("{s:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            in_progress.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
         )));
     }
     if let Some(empty) = plan.iter().position(|item| item.step.trim().is_empty()) {
@@ -57,10 +50,7 @@ fn validate(args: serde_json::Value) -> Result<ToolEffect, ToolResult> {
         )));
     }
     let explanation = explanation.filter(|text| !text.trim().is_empty());
-    Ok(ToolEffect::Plan {
-        explanation,
-        items: plan,
-    })
+    Ok(ToolEffect::Plan { explanation, items: plan })
 }
 
 #[async_trait]
@@ -68,11 +58,10 @@ impl Tool for UpdatePlanTool {
     fn spec(&self) -> ToolSpec {
         ToolSpec {
             name: NAME.into(),
-            description:
-                "Updates your plan for the task: the full list of steps with their status. \
+            description: "Updates your plan for the task: the full list of steps with their status. \
                           Send the whole plan each time. At most one step may be in_progress; mark \
                           steps completed as you finish them."
-                    .into(),
+                .into(),
             parameters: json!({
                 "type": "object",
                 "properties": {
@@ -110,11 +99,7 @@ impl Tool for UpdatePlanTool {
 
     async fn call(&self, _ctx: &ToolContext, args: serde_json::Value) -> ToolResult {
         match validate(args) {
-            Ok(effect) => ToolResult {
-                output: "Plan updated.".into(),
-                success: true,
-                effect,
-            },
+            Ok(effect) => ToolResult { output: "Plan updated.".into(), success: true, effect },
             Err(result) => result,
         }
     }

@@ -87,10 +87,7 @@ impl ToolRegistry {
     pub async fn dispatch(&self, ctx: &ToolContext, name: &str, raw_arguments: &str) -> ToolResult {
         let Some(tool) = self.find(name) else {
             let known: Vec<String> = self.tools.iter().map(|t| t.spec().name).collect();
-            return ToolResult::error(format!(
-                "unknown tool `{name}`; the available tools are: {}",
-                known.join(", ")
-            ));
+            return ToolResult::error(format!("unknown tool `{name}`; the available tools are: {}", known.join(", ")));
         };
         let raw = if raw_arguments.trim().is_empty() { "{}" } else { raw_arguments };
         match serde_json::from_str::<serde_json::Value>(raw) {

@@ -75,9 +75,10 @@ impl ShellTool {
         let argv = command_argv(raw.command)?;
         let cwd = match raw.workdir.as_deref() {
             None | Some("") => ctx.cwd.clone(),
-            Some(dir) => ctx.policy.resolve(&ctx.cwd, dir).map_err(|err| {
-                ToolResult::error(format!("cannot run in workdir `{dir}`: {err}"))
-            })?,
+            Some(dir) => ctx
+                .policy
+                .resolve(&ctx.cwd, dir)
+                .map_err(|err| ToolResult::error(format!("cannot run in workdir `{dir}`: {err}")))?,
         };
         let timeout = match raw.timeout_ms {
             None | Some(0) => self.config.default_timeout,
@@ -97,9 +98,7 @@ fn command_argv(command: serde_json::Value) -> Result<Vec<String>, ToolResult> {
         )
     };
     match command {
-        serde_json::Value::String(line) if !line.trim().is_empty() => {
-            Ok(vec!["bash".into(), "-lc".into(), line])
-        }
+        serde_json::Value::String(line) if !line.trim().is_empty() => Ok(vec!["bash".into(), "-lc".into(), line]),
         serde_json::Value::Array(items) if !items.is_empty() => items
             .into_iter()
             .map(|item| match item {
@@ -109,15 +108,6 @@ fn command_argv(command: serde_json::Value) -> Result<Vec<String>, ToolResult> {
             .collect(),
         _ => Err(shape_error()),
     }
-}
-
-/// The hook where a shell call that is really an `apply_patch` invocation (`apply_patch <<'EOF' ...`,
-/// the way some models were trained to edit files) is diverted to the patch tool.
-///
-/// HOOK(apply_patch): this will call `crate::apply_patch::extract_from_shell_argv(argv)`, which is being
-/// written separately; until it is wired in, no command is intercepted and every argv runs as a command.
-fn intercept_apply_patch(_argv: &[String]) -> Option<String> {
-    None
 }
 
 /// The argv as a person would type it, quoted for a POSIX shell.
@@ -133,10 +123,7 @@ fn seconds(duration: Duration) -> String {
 /// The text the model sees for a finished (or timed out) command.
 fn format_output(out: &ExecOutput, timeout: Duration) -> String {
     let first = if out.timed_out {
-        format!(
-            "Command timed out after {} seconds and was killed.",
-            seconds(timeout)
-        )
+        format!("Command timed out after {} seconds and was killed.", seconds(timeout))
     } else {
         match (out.exit_code, out.signal) {
             (Some(code), _) => format!("Exit code: {code}"),
@@ -144,16 +131,8 @@ fn format_output(out: &ExecOutput, timeout: Duration) -> String {
             (None, None) => "Exit code: unknown".to_string(),
         }
     };
-    let label = if out.timed_out {
-        "Output so far:"
-    } else {
-        "Output:"
-    };
-    format!(
-        "{first}\nWall time: {} seconds\n{label}\n{}",
-        seconds(out.duration),
-        out.output
-    )
+    let label = if out.timed_out { "Output so far:" } else { "Output:" };
+    format!("{first}\nWall time: {} seconds\n{label}\n{}", seconds(out.duration), out.output)
 }
 
 #[async_trait]
@@ -196,6 +175,10 @@ impl Tool for ShellTool {
 
     fn preview(&self, ctx: &ToolContext, args: &serde_json::Value) -> ToolEffect {
         match self.prepare(ctx, args.clone()) {
+            Ok(call) if let Some(patch) = crate::apply_patch::extract_from_shell_argv(&call.argv) => {
+                let patch_ctx = ToolContext { cwd: call.cwd.clone(), policy: ctx.policy.clone() };
+                crate::apply_patch::ApplyPatchTool.preview(&patch_ctx, &json!({ "input": patch }))
+            }
             Ok(call) => ToolEffect::Command {
                 command: display_command(&call.argv),
                 cwd: call.cwd.display().to_string(),
@@ -212,8 +195,12 @@ impl Tool for ShellTool {
             Ok(call) => call,
             Err(result) => return result,
         };
-        if let Some(_patch) = intercept_apply_patch(&call.argv) {
-            // HOOK(apply_patch): apply `_patch` with the apply_patch tool and return its result here.
+        // Models trained on Codex often edit files with `apply_patch <<'EOF' ... EOF` through the shell.
+        // Running that as a command would fail (there is no such program), so it is applied as a patch,
+        // under the same path policy as the apply_patch tool, relative to the command's workdir.
+        if let Some(patch) = crate::apply_patch::extract_from_shell_argv(&call.argv) {
+            let patch_ctx = ToolContext { cwd: call.cwd.clone(), policy: ctx.policy.clone() };
+            return crate::apply_patch::ApplyPatchTool.call(&patch_ctx, serde_json::json!({ "input": patch })).await;
         }
         let request = ExecRequest {
             argv: call.argv.clone(),
@@ -263,19 +250,9 @@ mod tests {
         assert_eq!(argv, ["ls", "-la"]);
         let argv = command_argv(json!("echo hi | wc -c")).unwrap();
         assert_eq!(argv, ["bash", "-lc", "echo hi | wc -c"]);
-        for bad in [
-            json!([]),
-            json!(""),
-            json!(3),
-            json!(["ls", 3]),
-            json!({"cmd": "ls"}),
-        ] {
+        for bad in [json!([]), json!(""), json!(3), json!(["ls", 3]), json!({"cmd": "ls"})] {
             let err = command_argv(bad.clone()).unwrap_err();
-            assert!(
-                err.output.contains("`command` must be"),
-                "{bad}: {}",
-                err.output
-            );
+            assert!(err.output.contains("`command` must be"), "{bad}: {}", err.output);
         }
     }
 

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, bail};
 use braid_core::config::{Config, ConfigOverrides};
 use braid_core::exec_jsonl::JsonlMapper;
-use braid_core::{EventSink, Session, SessionOptions, render, rollout};
 use braid_core::session::CancellationToken;
+use braid_core::{EventSink, Session, SessionOptions, render, rollout};
 
 use crate::cli::{ExecArgs, ExecSubcommand, GlobalArgs, OutputArgs, ResumeArgs};
 
@@ -133,7 +133,8 @@ fn prepare(
 }
 
 fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Config> {
-    let overrides = ConfigOverrides { raw: global.config.clone(), profile: global.profile.clone(), model: global.model.clone() };
+    let overrides =
+        ConfigOverrides { raw: global.config.clone(), profile: global.profile.clone(), model: global.model.clone() };
     Ok(Config::load(home, &overrides)?)
 }
 

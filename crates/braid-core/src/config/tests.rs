@@ -38,7 +38,8 @@ fn unknown_key_names_the_line() {
 
 #[test]
 fn overrides_accept_bare_strings_and_toml_values() {
-    let config = parse("model = \"a\"", &["model=gpt-5", "max_turns=7", "model_providers.x.base_url=http://h/v1"]).unwrap();
+    let config =
+        parse("model = \"a\"", &["model=gpt-5", "max_turns=7", "model_providers.x.base_url=http://h/v1"]).unwrap();
     assert_eq!(config.model.as_deref(), Some("gpt-5"));
     assert_eq!(config.max_turns, 7);
     assert_eq!(config.toml.model_providers["x"].base_url.as_deref(), Some("http://h/v1"));

@@ -18,7 +18,11 @@ async fn tool_calls_run_and_the_loop_ends_on_plain_text() {
     for wire in WIRES {
         let repo = TempRepo::new();
         let server = ScriptedServer::start(Script::new([
-            Reply::Turn(Turn::new().reasoning("Need a file.").tool_call("c1", "apply_patch", add_file_patch("a.txt", "hello"))),
+            Reply::Turn(Turn::new().reasoning("Need a file.").tool_call(
+                "c1",
+                "apply_patch",
+                add_file_patch("a.txt", "hello"),
+            )),
             Reply::Turn(Turn::new().tool_call("c2", "shell", json!({"command": ["bash", "-lc", "cat a.txt"]}))),
             Reply::Turn(Turn::new().text("Created a.txt.")),
         ]));
@@ -124,9 +128,11 @@ async fn the_turn_limit_stops_a_model_that_never_finishes() {
 #[tokio::test]
 async fn an_interrupted_tool_call_still_gets_an_output() {
     let repo = TempRepo::new();
-    let server = ScriptedServer::start(Script::new([Reply::Turn(
-        Turn::new().tool_call("c1", "shell", json!({"command": ["sleep", "30"]})),
-    )]));
+    let server = ScriptedServer::start(Script::new([Reply::Turn(Turn::new().tool_call(
+        "c1",
+        "shell",
+        json!({"command": ["sleep", "30"]}),
+    ))]));
     let (mut session, _events) = start(&server, WireApi::Responses, repo.path(), None);
     let cancel = CancellationToken::new();
     let trigger = cancel.clone();

@@ -56,10 +56,7 @@ pub fn prompt() -> Prompt {
 
 /// The turn most scenarios play: reasoning, text, then a tool call.
 pub fn standard_turn() -> Turn {
-    Turn::new()
-        .reasoning("Thinking it over")
-        .text("Hello there")
-        .tool_call("c1", "shell", json!({"cmd": "ls -la"}))
+    Turn::new().reasoning("Thinking it over").text("Hello there").tool_call("c1", "shell", json!({"cmd": "ls -la"}))
 }
 
 /// What a client streamed for `prompt()`: every event, and the error the stream ended with, if any.
@@ -77,11 +74,8 @@ impl Outcome {
             self.events,
             self.error
         );
-        let start = self
-            .events
-            .iter()
-            .rposition(|e| matches!(e, ModelEvent::Created { .. }))
-            .expect("no Created event");
+        let start =
+            self.events.iter().rposition(|e| matches!(e, ModelEvent::Created { .. })).expect("no Created event");
         self.events[start..]
             .iter()
             .filter_map(|e| match e {
@@ -96,12 +90,9 @@ impl Outcome {
         self.events
             .iter()
             .filter_map(|e| match e {
-                ModelEvent::Retrying {
-                    attempt,
-                    max_attempts,
-                    delay_ms,
-                    reason,
-                } => Some((*attempt, *max_attempts, *delay_ms, reason.clone())),
+                ModelEvent::Retrying { attempt, max_attempts, delay_ms, reason } => {
+                    Some((*attempt, *max_attempts, *delay_ms, reason.clone()))
+                }
                 _ => None,
             })
             .collect()
@@ -129,10 +120,7 @@ pub async fn run_prompt(provider: ProviderConfig, prompt: Prompt) -> Outcome {
         }
     }
     // A stream ends after its error: nothing may follow it.
-    assert!(
-        stream.next().await.is_none(),
-        "stream yielded after its end"
-    );
+    assert!(stream.next().await.is_none(), "stream yielded after its end");
     Outcome { events, error }
 }
 
@@ -141,25 +129,16 @@ pub fn assert_standard_items(wire: WireApi, items: &[Item]) {
     let [reasoning, message, call] = items else {
         panic!("{wire:?}: expected three items, got {items:?}");
     };
-    let Item::Reasoning { text, encrypted } = reasoning else {
-        panic!("{wire:?}: {reasoning:?}")
-    };
+    let Item::Reasoning { text, encrypted } = reasoning else { panic!("{wire:?}: {reasoning:?}") };
     assert_eq!(text, "Thinking it over", "{wire:?}");
     if wire == WireApi::Anthropic {
         // Thinking blocks must be sent back with their signature, so the client keeps it.
-        assert!(
-            encrypted.as_deref().is_some_and(|s| !s.is_empty()),
-            "{wire:?}: no signature kept"
-        );
+        assert!(encrypted.as_deref().is_some_and(|s| !s.is_empty()), "{wire:?}: no signature kept");
     }
     assert_eq!(message, &Item::assistant("Hello there"), "{wire:?}");
     assert_eq!(
         call,
-        &Item::ToolCall {
-            call_id: "c1".into(),
-            name: "shell".into(),
-            arguments: r#"{"cmd":"ls -la"}"#.into()
-        },
+        &Item::ToolCall { call_id: "c1".into(), name: "shell".into(), arguments: r#"{"cmd":"ls -la"}"#.into() },
         "{wire:?}"
     );
 }

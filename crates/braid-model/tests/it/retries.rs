@@ -25,9 +25,7 @@ async fn rate_limit_waits_as_long_as_retry_after_says() {
         let server = ScriptedServer::start(script);
         let outcome = run(provider(wire, &server)).await;
         let retries = outcome.retries();
-        let [(attempt, max, delay_ms, reason)] = retries.as_slice() else {
-            panic!("{wire:?}: {retries:?}")
-        };
+        let [(attempt, max, delay_ms, reason)] = retries.as_slice() else { panic!("{wire:?}: {retries:?}") };
         assert_eq!((*attempt, *max, *delay_ms), (1, 3, 200), "{wire:?}");
         assert!(reason.contains("429"), "{wire:?}: {reason}");
         assert_standard_items(wire, &outcome.final_items());
@@ -38,10 +36,7 @@ async fn rate_limit_waits_as_long_as_retry_after_says() {
 #[tokio::test]
 async fn server_error_is_retried() {
     for wire in WIRES {
-        let server = ScriptedServer::start(Script::new([
-            http_error(500, None),
-            Reply::Turn(standard_turn()),
-        ]));
+        let server = ScriptedServer::start(Script::new([http_error(500, None), Reply::Turn(standard_turn())]));
         let outcome = run(provider(wire, &server)).await;
         let retries = outcome.retries();
         assert_eq!(retries.len(), 1, "{wire:?}: {retries:?}");
@@ -54,13 +49,7 @@ async fn server_error_is_retried() {
 async fn stream_dropped_mid_tool_call_is_retried_and_the_partial_call_never_finishes() {
     for wire in WIRES {
         let partial = Turn::new().tool_call("c0", "shell", json!({"cmd": "rm -rf build"}));
-        let script = Script::new([
-            Reply::DropAfter {
-                turn: partial,
-                events: 4,
-            },
-            Reply::Turn(standard_turn()),
-        ]);
+        let script = Script::new([Reply::DropAfter { turn: partial, events: 4 }, Reply::Turn(standard_turn())]);
         let server = ScriptedServer::start(script);
         let outcome = run(provider(wire, &server)).await;
         let retry_at = outcome
@@ -68,14 +57,9 @@ async fn stream_dropped_mid_tool_call_is_retried_and_the_partial_call_never_fini
             .iter()
             .position(|e| matches!(e, ModelEvent::Retrying { .. }))
             .unwrap_or_else(|| panic!("{wire:?}: no retry in {:?}", outcome.events));
-        let early_items: Vec<_> = outcome.events[..retry_at]
-            .iter()
-            .filter(|e| matches!(e, ModelEvent::ItemDone { .. }))
-            .collect();
-        assert!(
-            early_items.is_empty(),
-            "{wire:?}: partial items before the retry: {early_items:?}"
-        );
+        let early_items: Vec<_> =
+            outcome.events[..retry_at].iter().filter(|e| matches!(e, ModelEvent::ItemDone { .. })).collect();
+        assert!(early_items.is_empty(), "{wire:?}: partial items before the retry: {early_items:?}");
         assert_standard_items(wire, &outcome.final_items());
         assert_eq!(server.requests().len(), 2, "{wire:?}");
     }
@@ -84,13 +68,8 @@ async fn stream_dropped_mid_tool_call_is_retried_and_the_partial_call_never_fini
 #[tokio::test]
 async fn stalled_stream_times_out_and_is_retried() {
     for wire in WIRES {
-        let script = Script::new([
-            Reply::StallAfter {
-                turn: standard_turn(),
-                events: 2,
-            },
-            Reply::Turn(standard_turn()),
-        ]);
+        let script =
+            Script::new([Reply::StallAfter { turn: standard_turn(), events: 2 }, Reply::Turn(standard_turn())]);
         let server = ScriptedServer::start(script);
         let mut provider = provider(wire, &server);
         provider.stream_idle_timeout = Duration::from_millis(300);
@@ -105,24 +84,13 @@ async fn stalled_stream_times_out_and_is_retried() {
 #[tokio::test]
 async fn transient_in_stream_failure_is_retried_and_others_are_not() {
     for wire in WIRES {
-        let failed = Reply::Failed {
-            code: "server_error".into(),
-            message: "try again".into(),
-        };
-        let server =
-            ScriptedServer::start(Script::new([failed, Reply::Turn(Turn::new().text("ok"))]));
+        let failed = Reply::Failed { code: "server_error".into(), message: "try again".into() };
+        let server = ScriptedServer::start(Script::new([failed, Reply::Turn(Turn::new().text("ok"))]));
         let outcome = run(provider(wire, &server)).await;
         assert_eq!(outcome.retries().len(), 1, "{wire:?}: {:?}", outcome.events);
-        assert_eq!(
-            outcome.final_items(),
-            vec![Item::assistant("ok")],
-            "{wire:?}"
-        );
+        assert_eq!(outcome.final_items(), vec![Item::assistant("ok")], "{wire:?}");
 
-        let failed = Reply::Failed {
-            code: "context_length_exceeded".into(),
-            message: "too long".into(),
-        };
+        let failed = Reply::Failed { code: "context_length_exceeded".into(), message: "too long".into() };
         let server = ScriptedServer::start(Script::new([failed]));
         let outcome = run(provider(wire, &server)).await;
         let Some(error @ ModelError::Failed { code, message, .. }) = &outcome.error else {
@@ -130,10 +98,7 @@ async fn transient_in_stream_failure_is_retried_and_others_are_not() {
         };
         assert_eq!(code.as_deref(), Some("context_length_exceeded"), "{wire:?}");
         assert_eq!(message, "too long", "{wire:?}");
-        assert!(
-            error.to_string().contains(&server.base_url()),
-            "{wire:?}: {error}"
-        );
+        assert!(error.to_string().contains(&server.base_url()), "{wire:?}: {error}");
         assert!(outcome.retries().is_empty(), "{wire:?}");
     }
 }
@@ -141,20 +106,14 @@ async fn transient_in_stream_failure_is_retried_and_others_are_not() {
 #[tokio::test]
 async fn exhausted_retries_end_with_the_last_error() {
     for wire in WIRES {
-        let script = Script::new([
-            http_error(503, None),
-            http_error(502, None),
-            http_error(500, None),
-        ]);
+        let script = Script::new([http_error(503, None), http_error(502, None), http_error(500, None)]);
         let server = ScriptedServer::start(script);
         let mut provider = provider(wire, &server);
         provider.retry.max_retries = 2;
         let outcome = run(provider).await;
         let attempts: Vec<_> = outcome.retries().iter().map(|r| (r.0, r.1)).collect();
         assert_eq!(attempts, vec![(1, 2), (2, 2)], "{wire:?}");
-        let Some(ModelError::Http { status, .. }) = &outcome.error else {
-            panic!("{wire:?}: {:?}", outcome.error)
-        };
+        let Some(ModelError::Http { status, .. }) = &outcome.error else { panic!("{wire:?}: {:?}", outcome.error) };
         assert_eq!(*status, 500, "{wire:?}");
         assert_eq!(server.requests().len(), 3, "{wire:?}");
     }
@@ -163,17 +122,9 @@ async fn exhausted_retries_end_with_the_last_error() {
 #[tokio::test]
 async fn retry_after_beyond_the_limit_fails_at_once() {
     for wire in WIRES {
-        let server = ScriptedServer::start(Script::new([
-            http_error(429, Some("3600")),
-            Reply::Turn(standard_turn()),
-        ]));
+        let server = ScriptedServer::start(Script::new([http_error(429, Some("3600")), Reply::Turn(standard_turn())]));
         let outcome = run(provider(wire, &server)).await;
-        let Some(ModelError::Http {
-            status: 429,
-            retry_after,
-            ..
-        }) = &outcome.error
-        else {
+        let Some(ModelError::Http { status: 429, retry_after, .. }) = &outcome.error else {
             panic!("{wire:?}: {:?}", outcome.error)
         };
         assert_eq!(*retry_after, Some(Duration::from_secs(3600)), "{wire:?}");
@@ -185,10 +136,7 @@ async fn retry_after_beyond_the_limit_fails_at_once() {
 #[tokio::test]
 async fn stream_that_ends_without_completion_is_retried() {
     let body = "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"r0\"}}\n\n";
-    let raw = Reply::Raw {
-        content_type: "text/event-stream".into(),
-        body: body.into(),
-    };
+    let raw = Reply::Raw { content_type: "text/event-stream".into(), body: body.into() };
     let server = ScriptedServer::start(Script::new([raw, Reply::Turn(Turn::new().text("ok"))]));
     let outcome = run(provider(braid_model::WireApi::Responses, &server)).await;
     let retries = outcome.retries();
@@ -208,19 +156,12 @@ async fn nothing_after_completed_is_read_or_retried() {
         "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"r1\"}}\n\n",
         "data: {not json\n\n",
     );
-    let raw = Reply::Raw {
-        content_type: "text/event-stream".into(),
-        body: body.into(),
-    };
+    let raw = Reply::Raw { content_type: "text/event-stream".into(), body: body.into() };
     let server = ScriptedServer::start(Script::new([raw]));
     let outcome = run(provider(braid_model::WireApi::Responses, &server)).await;
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     assert!(outcome.retries().is_empty());
-    let call = Item::ToolCall {
-        call_id: "c1".into(),
-        name: "shell".into(),
-        arguments: "{}".into(),
-    };
+    let call = Item::ToolCall { call_id: "c1".into(), name: "shell".into(), arguments: "{}".into() };
     assert_eq!(outcome.final_items(), vec![call]);
     assert_eq!(server.requests().len(), 1);
 }

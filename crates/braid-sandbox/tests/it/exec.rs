@@ -25,9 +25,7 @@ fn is_dead(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
         // The state letter follows the command name, which is in parentheses.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
     }
 }
 
@@ -47,10 +45,7 @@ fn pids(text: &str) -> Vec<u32> {
 #[tokio::test]
 async fn exit_codes_are_reported() {
     let out = sh("exit 3").await;
-    assert_eq!(
-        (out.exit_code, out.signal, out.timed_out),
-        (Some(3), None, false)
-    );
+    assert_eq!((out.exit_code, out.signal, out.timed_out), (Some(3), None, false));
     let out = sh("true").await;
     assert_eq!(out.exit_code, Some(0));
 }
@@ -72,11 +67,7 @@ async fn stdout_and_stderr_interleave_in_write_order() {
 #[tokio::test]
 async fn env_is_added_and_cwd_is_used() {
     let dir = tempfile::tempdir().unwrap();
-    let mut req = request(&[
-        "sh",
-        "-c",
-        "echo $BRAID_TEST_VAR; pwd; test -n \"$PATH\" && echo path-kept",
-    ]);
+    let mut req = request(&["sh", "-c", "echo $BRAID_TEST_VAR; pwd; test -n \"$PATH\" && echo path-kept"]);
     req.env.push(("BRAID_TEST_VAR".into(), "hello".into()));
     req.cwd = dir.path().to_path_buf();
     let out = run(req).await.unwrap();
@@ -128,10 +119,7 @@ async fn background_process_holding_the_pipe_does_not_block() {
     // The shell exits at once, but its background `sleep` keeps the output pipe open.
     let started = Instant::now();
     let out = sh("sleep 1000 & echo $!; echo done").await;
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "waited on the escaped grandchild"
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "waited on the escaped grandchild");
     assert_eq!(out.exit_code, Some(0));
     assert!(!out.timed_out);
     let pid = pids(&out.output);
@@ -143,10 +131,8 @@ async fn background_process_holding_the_pipe_does_not_block() {
 async fn dropped_future_kills_the_group() {
     let dir = tempfile::tempdir().unwrap();
     let pid_file = dir.path().join("pids");
-    let script = format!(
-        "echo $$ > {0}.tmp; sleep 1000 & echo $! >> {0}.tmp; mv {0}.tmp {0}; wait",
-        pid_file.display()
-    );
+    let script =
+        format!("echo $$ > {0}.tmp; sleep 1000 & echo $! >> {0}.tmp; mv {0}.tmp {0}; wait", pid_file.display());
     // Poll for the pid file while the command runs, then let `select!` drop the unfinished run, as a
     // cancelled turn would. Polling (rather than a fixed delay) keeps this reliable on a loaded machine.
     let pids = tokio::select! {
@@ -168,15 +154,10 @@ async fn dropped_future_kills_the_group() {
 
 #[tokio::test]
 async fn missing_program_is_named() {
-    let err = run(request(&["braid-no-such-program-xyz", "--help"]))
-        .await
-        .unwrap_err();
+    let err = run(request(&["braid-no-such-program-xyz", "--help"])).await.unwrap_err();
     assert!(matches!(err, ExecError::NotFound { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(
-        message.contains("braid-no-such-program-xyz") && message.contains("not found"),
-        "{message}"
-    );
+    assert!(message.contains("braid-no-such-program-xyz") && message.contains("not found"), "{message}");
 }
 
 #[tokio::test]
@@ -194,9 +175,7 @@ async fn missing_cwd_is_named() {
     let mut req = request(&["true"]);
     req.cwd = PathBuf::from("/braid/no/such/dir");
     let err = run(req).await.unwrap_err();
-    assert!(
-        matches!(err, ExecError::CwdMissing { ref cwd } if cwd == Path::new("/braid/no/such/dir"))
-    );
+    assert!(matches!(err, ExecError::CwdMissing { ref cwd } if cwd == Path::new("/braid/no/such/dir")));
     assert!(err.to_string().contains("/braid/no/such/dir"));
 }
 

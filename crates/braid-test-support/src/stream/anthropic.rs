@@ -36,73 +36,41 @@ fn named(kind: &str, mut payload: Value) -> SseEvent {
 
 /// Returns a `content_block_delta` event for block `index`.
 fn delta(index: usize, delta: Value) -> SseEvent {
-    named(
-        "content_block_delta",
-        json!({ "index": index, "delta": delta }),
-    )
+    named("content_block_delta", json!({ "index": index, "delta": delta }))
 }
 
 /// Returns the events of a complete message carrying `turn`.
 pub(super) fn turn_events(turn: &Turn, ctx: &Context) -> Vec<SseEvent> {
-    let mut events = vec![
-        message_start(ctx, turn.input_tokens),
-        named("ping", json!({})),
-    ];
+    let mut events = vec![message_start(ctx, turn.input_tokens), named("ping", json!({}))];
     for (index, block) in turn.blocks.iter().enumerate() {
         match block {
             Block::Text(text) => {
                 let start = json!({ "type": "text", "text": "" });
-                events.push(named(
-                    "content_block_start",
-                    json!({ "index": index, "content_block": start }),
-                ));
+                events.push(named("content_block_start", json!({ "index": index, "content_block": start })));
                 for piece in pieces(text) {
                     events.push(delta(index, json!({ "type": "text_delta", "text": piece })));
                 }
             }
             Block::Reasoning(summary) => {
                 let start = json!({ "type": "thinking", "thinking": "", "signature": "" });
-                events.push(named(
-                    "content_block_start",
-                    json!({ "index": index, "content_block": start }),
-                ));
+                events.push(named("content_block_start", json!({ "index": index, "content_block": start })));
                 for piece in pieces(summary) {
-                    events.push(delta(
-                        index,
-                        json!({ "type": "thinking_delta", "thinking": piece }),
-                    ));
+                    events.push(delta(index, json!({ "type": "thinking_delta", "thinking": piece })));
                 }
                 let signature = fresh_id("sig");
-                events.push(delta(
-                    index,
-                    json!({ "type": "signature_delta", "signature": signature }),
-                ));
+                events.push(delta(index, json!({ "type": "signature_delta", "signature": signature })));
             }
-            Block::ToolCall {
-                call_id,
-                name,
-                arguments,
-            } => {
+            Block::ToolCall { call_id, name, arguments } => {
                 let start = json!({ "type": "tool_use", "id": call_id, "name": name, "input": {} });
-                events.push(named(
-                    "content_block_start",
-                    json!({ "index": index, "content_block": start }),
-                ));
+                events.push(named("content_block_start", json!({ "index": index, "content_block": start })));
                 for piece in pieces(arguments) {
-                    events.push(delta(
-                        index,
-                        json!({ "type": "input_json_delta", "partial_json": piece }),
-                    ));
+                    events.push(delta(index, json!({ "type": "input_json_delta", "partial_json": piece })));
                 }
             }
         }
         events.push(named("content_block_stop", json!({ "index": index })));
     }
-    let stop_reason = if turn.has_tool_calls() {
-        "tool_use"
-    } else {
-        "end_turn"
-    };
+    let stop_reason = if turn.has_tool_calls() { "tool_use" } else { "end_turn" };
     events.push(named(
         "message_delta",
         json!({
@@ -116,11 +84,5 @@ pub(super) fn turn_events(turn: &Turn, ctx: &Context) -> Vec<SseEvent> {
 
 /// Returns `message_start` followed by an `error` event carrying `code` as the error type.
 pub(super) fn failed_events(code: &str, message: &str, ctx: &Context) -> Vec<SseEvent> {
-    vec![
-        message_start(ctx, 0),
-        named(
-            "error",
-            json!({ "error": { "type": code, "message": message } }),
-        ),
-    ]
+    vec![message_start(ctx, 0), named("error", json!({ "error": { "type": code, "message": message } }))]
 }

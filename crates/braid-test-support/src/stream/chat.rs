@@ -49,30 +49,21 @@ pub(super) fn turn_events(turn: &Turn, ctx: &Context) -> Vec<SseEvent> {
                     out.push(json!({ "reasoning_content": piece }), Value::Null);
                 }
             }
-            Block::ToolCall {
-                call_id,
-                name,
-                arguments,
-            } => {
+            Block::ToolCall { call_id, name, arguments } => {
                 let opening = json!({
                     "index": tool_index, "id": call_id, "type": "function",
                     "function": { "name": name, "arguments": "" },
                 });
                 out.push(json!({ "tool_calls": [opening] }), Value::Null);
                 for piece in pieces(arguments) {
-                    let fragment =
-                        json!({ "index": tool_index, "function": { "arguments": piece } });
+                    let fragment = json!({ "index": tool_index, "function": { "arguments": piece } });
                     out.push(json!({ "tool_calls": [fragment] }), Value::Null);
                 }
                 tool_index += 1;
             }
         }
     }
-    let finish = if turn.has_tool_calls() {
-        "tool_calls"
-    } else {
-        "stop"
-    };
+    let finish = if turn.has_tool_calls() { "tool_calls" } else { "stop" };
     out.push(json!({}), json!(finish));
     if ctx.include_usage {
         let usage = json!({

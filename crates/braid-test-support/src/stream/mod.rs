@@ -24,18 +24,12 @@ pub(crate) struct SseEvent {
 impl SseEvent {
     /// Returns a record with an `event:` line naming `name` and `data` serialized as JSON.
     pub(crate) fn named(name: &str, data: &serde_json::Value) -> SseEvent {
-        SseEvent {
-            event: Some(name.to_owned()),
-            data: data.to_string(),
-        }
+        SseEvent { event: Some(name.to_owned()), data: data.to_string() }
     }
 
     /// Returns a record with only a `data:` line.
     pub(crate) fn data(data: impl Into<String>) -> SseEvent {
-        SseEvent {
-            event: None,
-            data: data.into(),
-        }
+        SseEvent { event: None, data: data.into() }
     }
 
     /// Returns the bytes of this record on the wire, blank line included.
@@ -66,11 +60,7 @@ impl Context {
     /// Returns the context for a request body, with a placeholder model name when the body has none.
     pub(crate) fn from_body(body: &serde_json::Value) -> Context {
         Context {
-            model: body
-                .get("model")
-                .and_then(|model| model.as_str())
-                .unwrap_or("scripted-model")
-                .to_owned(),
+            model: body.get("model").and_then(|model| model.as_str()).unwrap_or("scripted-model").to_owned(),
             include_usage: body
                 .pointer("/stream_options/include_usage")
                 .and_then(|flag| flag.as_bool())
@@ -88,10 +78,7 @@ pub(crate) fn fresh_id(prefix: &str) -> String {
 
 /// Returns the current Unix time in seconds, for `created` fields.
 pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
 }
 
 /// Returns every SSE event of a complete response carrying `turn` in `wire`'s format.

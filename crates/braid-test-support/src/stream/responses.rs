@@ -54,15 +54,7 @@ pub(super) fn turn_events(turn: &Turn, ctx: &Context) -> Vec<SseEvent> {
     let mut out = Emitter { events: Vec::new() };
     let id = fresh_id("resp");
     let created_at = now_secs();
-    let pending = response_object(
-        &id,
-        created_at,
-        ctx,
-        "in_progress",
-        vec![],
-        Value::Null,
-        Value::Null,
-    );
+    let pending = response_object(&id, created_at, ctx, "in_progress", vec![], Value::Null, Value::Null);
     out.emit("response.created", json!({ "response": pending.clone() }));
     out.emit("response.in_progress", json!({ "response": pending }));
 
@@ -71,28 +63,16 @@ pub(super) fn turn_events(turn: &Turn, ctx: &Context) -> Vec<SseEvent> {
         let item = match block {
             Block::Text(text) => message(&mut out, output_index, text),
             Block::Reasoning(summary) => reasoning(&mut out, output_index, summary),
-            Block::ToolCall {
-                call_id,
-                name,
-                arguments,
-            } => function_call(&mut out, output_index, call_id, name, arguments),
+            Block::ToolCall { call_id, name, arguments } => {
+                function_call(&mut out, output_index, call_id, name, arguments)
+            }
         };
-        out.emit(
-            "response.output_item.done",
-            json!({ "output_index": output_index, "item": item.clone() }),
-        );
+        out.emit("response.output_item.done", json!({ "output_index": output_index, "item": item.clone() }));
         done_items.push(item);
     }
 
-    let reasoning_tokens = if turn
-        .blocks
-        .iter()
-        .any(|block| matches!(block, Block::Reasoning(_)))
-    {
-        turn.output_tokens / 2
-    } else {
-        0
-    };
+    let reasoning_tokens =
+        if turn.blocks.iter().any(|block| matches!(block, Block::Reasoning(_))) { turn.output_tokens / 2 } else { 0 };
     let usage = json!({
         "input_tokens": turn.input_tokens,
         "input_tokens_details": { "cached_tokens": 0 },
@@ -100,15 +80,7 @@ pub(super) fn turn_events(turn: &Turn, ctx: &Context) -> Vec<SseEvent> {
         "output_tokens_details": { "reasoning_tokens": reasoning_tokens },
         "total_tokens": turn.input_tokens + turn.output_tokens,
     });
-    let done = response_object(
-        &id,
-        created_at,
-        ctx,
-        "completed",
-        done_items,
-        usage,
-        Value::Null,
-    );
+    let done = response_object(&id, created_at, ctx, "completed", done_items, usage, Value::Null);
     out.emit("response.completed", json!({ "response": done }));
     out.events
 }
@@ -130,20 +102,11 @@ fn message(out: &mut Emitter, output_index: usize, text: &str) -> Value {
         with(json!({ "part": { "type": "output_text", "text": "", "annotations": [] } })),
     );
     for piece in pieces(text) {
-        out.emit(
-            "response.output_text.delta",
-            with(json!({ "delta": piece, "logprobs": [] })),
-        );
+        out.emit("response.output_text.delta", with(json!({ "delta": piece, "logprobs": [] })));
     }
-    out.emit(
-        "response.output_text.done",
-        with(json!({ "text": text, "logprobs": [] })),
-    );
+    out.emit("response.output_text.done", with(json!({ "text": text, "logprobs": [] })));
     let part = json!({ "type": "output_text", "text": text, "annotations": [] });
-    out.emit(
-        "response.content_part.done",
-        with(json!({ "part": part.clone() })),
-    );
+    out.emit("response.content_part.done", with(json!({ "part": part.clone() })));
     json!({ "id": item_id, "type": "message", "status": "completed", "role": "assistant", "content": [part] })
 }
 
@@ -156,36 +119,18 @@ fn reasoning(out: &mut Emitter, output_index: usize, summary: &str) -> Value {
     );
     let at = json!({ "item_id": item_id, "output_index": output_index, "summary_index": 0 });
     let with = |extra: Value| merge(&at, extra);
-    out.emit(
-        "response.reasoning_summary_part.added",
-        with(json!({ "part": { "type": "summary_text", "text": "" } })),
-    );
+    out.emit("response.reasoning_summary_part.added", with(json!({ "part": { "type": "summary_text", "text": "" } })));
     for piece in pieces(summary) {
-        out.emit(
-            "response.reasoning_summary_text.delta",
-            with(json!({ "delta": piece })),
-        );
+        out.emit("response.reasoning_summary_text.delta", with(json!({ "delta": piece })));
     }
-    out.emit(
-        "response.reasoning_summary_text.done",
-        with(json!({ "text": summary })),
-    );
+    out.emit("response.reasoning_summary_text.done", with(json!({ "text": summary })));
     let part = json!({ "type": "summary_text", "text": summary });
-    out.emit(
-        "response.reasoning_summary_part.done",
-        with(json!({ "part": part.clone() })),
-    );
+    out.emit("response.reasoning_summary_part.done", with(json!({ "part": part.clone() })));
     json!({ "id": item_id, "type": "reasoning", "summary": [part] })
 }
 
 /// Emits a function call item's events and returns the finished item.
-fn function_call(
-    out: &mut Emitter,
-    output_index: usize,
-    call_id: &str,
-    name: &str,
-    arguments: &str,
-) -> Value {
+fn function_call(out: &mut Emitter, output_index: usize, call_id: &str, name: &str, arguments: &str) -> Value {
     let item_id = fresh_id("fc");
     out.emit(
         "response.output_item.added",
@@ -199,15 +144,9 @@ fn function_call(
     );
     let at = json!({ "item_id": item_id, "output_index": output_index });
     for piece in pieces(arguments) {
-        out.emit(
-            "response.function_call_arguments.delta",
-            merge(&at, json!({ "delta": piece })),
-        );
+        out.emit("response.function_call_arguments.delta", merge(&at, json!({ "delta": piece })));
     }
-    out.emit(
-        "response.function_call_arguments.done",
-        merge(&at, json!({ "arguments": arguments })),
-    );
+    out.emit("response.function_call_arguments.done", merge(&at, json!({ "arguments": arguments })));
     json!({
         "type": "function_call", "id": item_id, "call_id": call_id, "name": name,
         "arguments": arguments, "status": "completed",
@@ -228,15 +167,7 @@ pub(super) fn failed_events(code: &str, message: &str, ctx: &Context) -> Vec<Sse
     let mut out = Emitter { events: Vec::new() };
     let id = fresh_id("resp");
     let created_at = now_secs();
-    let pending = response_object(
-        &id,
-        created_at,
-        ctx,
-        "in_progress",
-        vec![],
-        Value::Null,
-        Value::Null,
-    );
+    let pending = response_object(&id, created_at, ctx, "in_progress", vec![], Value::Null, Value::Null);
     out.emit("response.created", json!({ "response": pending }));
     let error = json!({ "code": code, "message": message });
     let failed = response_object(&id, created_at, ctx, "failed", vec![], Value::Null, error);

@@ -37,10 +37,7 @@ async fn streams_blocks_in_order() {
     let expected_start = ["message_start", "ping", "content_block_start"];
     assert_eq!(names(&events)[..3], expected_start);
     let tail: Vec<String> = names(&events).into_iter().rev().take(3).collect();
-    assert_eq!(
-        tail,
-        ["message_stop", "message_delta", "content_block_stop"]
-    );
+    assert_eq!(tail, ["message_stop", "message_delta", "content_block_stop"]);
 
     let start = events[0].json();
     assert_eq!(start["message"]["role"], "assistant");
@@ -57,22 +54,13 @@ async fn streams_blocks_in_order() {
         .collect();
     assert_eq!(starts[0]["type"], "thinking");
     assert_eq!(starts[1]["type"], "text");
-    assert_eq!(
-        starts[2],
-        json!({"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": {}})
-    );
+    assert_eq!(starts[2], json!({"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": {}}));
 
     assert_eq!(block_deltas(&events, 0, "thinking"), "Consider the tree.");
-    assert!(
-        !block_deltas(&events, 0, "signature").is_empty(),
-        "thinking carries a signature"
-    );
+    assert!(!block_deltas(&events, 0, "signature").is_empty(), "thinking carries a signature");
     assert_eq!(block_deltas(&events, 1, "text"), "Reading it.");
     let input = block_deltas(&events, 2, "partial_json");
-    assert_eq!(
-        serde_json::from_str::<Value>(&input).unwrap(),
-        json!({"path": "a.txt"})
-    );
+    assert_eq!(serde_json::from_str::<Value>(&input).unwrap(), json!({"path": "a.txt"}));
 
     let delta = events[events.len() - 2].json();
     assert_eq!(delta["delta"]["stop_reason"], "tool_use");

@@ -8,10 +8,7 @@ use crate::support::stream;
 
 /// Concatenates `delta.<field>` across chunks.
 fn deltas(chunks: &[Value], field: &str) -> String {
-    chunks
-        .iter()
-        .filter_map(|chunk| chunk["choices"][0]["delta"][field].as_str())
-        .collect()
+    chunks.iter().filter_map(|chunk| chunk["choices"][0]["delta"][field].as_str()).collect()
 }
 
 #[tokio::test]
@@ -35,15 +32,9 @@ async fn streams_chunks_with_tool_calls_usage_and_done() {
     });
     let events = stream(&server.base_url(), "/chat/completions", &request).await;
 
-    assert!(
-        events.iter().all(|event| event.event.is_none()),
-        "chat uses data: lines only"
-    );
+    assert!(events.iter().all(|event| event.event.is_none()), "chat uses data: lines only");
     assert_eq!(events.last().unwrap().data, "[DONE]");
-    let chunks: Vec<Value> = events[..events.len() - 1]
-        .iter()
-        .map(|event| event.json())
-        .collect();
+    let chunks: Vec<Value> = events[..events.len() - 1].iter().map(|event| event.json()).collect();
     let id = chunks[0]["id"].as_str().unwrap();
     assert!(id.starts_with("chatcmpl-"));
     for chunk in &chunks {
@@ -59,11 +50,7 @@ async fn streams_chunks_with_tool_calls_usage_and_done() {
     // Assemble tool calls by index, the way clients must.
     let mut calls: Vec<(String, String, String)> = Vec::new();
     for chunk in &chunks {
-        for fragment in chunk["choices"][0]["delta"]["tool_calls"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
+        for fragment in chunk["choices"][0]["delta"]["tool_calls"].as_array().into_iter().flatten() {
             let index = fragment["index"].as_u64().unwrap() as usize;
             if let Some(call_id) = fragment["id"].as_str() {
                 assert_eq!(index, calls.len(), "a new call opens the next index");
@@ -75,14 +62,8 @@ async fn streams_chunks_with_tool_calls_usage_and_done() {
         }
     }
     assert_eq!(calls.len(), 2);
-    assert_eq!(
-        (calls[0].0.as_str(), calls[0].1.as_str()),
-        ("call_a", "shell")
-    );
-    assert_eq!(
-        serde_json::from_str::<Value>(&calls[1].2).unwrap(),
-        json!({"path": "src/main.rs"})
-    );
+    assert_eq!((calls[0].0.as_str(), calls[0].1.as_str()), ("call_a", "shell"));
+    assert_eq!(serde_json::from_str::<Value>(&calls[1].2).unwrap(), json!({"path": "src/main.rs"}));
 
     let finish = &chunks[chunks.len() - 2];
     assert_eq!(finish["choices"][0]["finish_reason"], "tool_calls");
@@ -104,17 +85,9 @@ async fn streams_chunks_with_tool_calls_usage_and_done() {
 #[tokio::test]
 async fn text_only_turn_stops_and_omits_usage_unless_asked() {
     let server = ScriptedServer::start(Script::new([Reply::Turn(Turn::new().text("hello"))]));
-    let events = stream(
-        &server.base_url(),
-        "/chat/completions",
-        &json!({"messages": []}),
-    )
-    .await;
+    let events = stream(&server.base_url(), "/chat/completions", &json!({"messages": []})).await;
     assert_eq!(events.last().unwrap().data, "[DONE]");
-    let chunks: Vec<Value> = events[..events.len() - 1]
-        .iter()
-        .map(|event| event.json())
-        .collect();
+    let chunks: Vec<Value> = events[..events.len() - 1].iter().map(|event| event.json()).collect();
     let last = chunks.last().unwrap();
     assert_eq!(last["choices"][0]["finish_reason"], "stop");
     assert!(chunks.iter().all(|chunk| chunk.get("usage").is_none()));

@@ -9,9 +9,7 @@ use serde_json::{Value, json};
 use crate::support::{parse_sse, post, stream};
 
 fn a_turn() -> Turn {
-    Turn::new()
-        .text("some text to stream")
-        .tool_call("c1", "shell", json!({"cmd": "ls"}))
+    Turn::new().text("some text to stream").tool_call("c1", "shell", json!({"cmd": "ls"}))
 }
 
 /// Reads the body chunk by chunk; returns the text received and whether the read ended in an error.
@@ -34,20 +32,13 @@ async fn http_error_carries_status_body_and_retry_after() {
             body: r#"{"error":{"message":"slow down"}}"#.to_owned(),
             retry_after: Some("2".to_owned()),
         },
-        Reply::HttpError {
-            status: 503,
-            body: "overloaded".to_owned(),
-            retry_after: None,
-        },
+        Reply::HttpError { status: 503, body: "overloaded".to_owned(), retry_after: None },
     ]));
     let response = post(&server.base_url(), "/responses", &json!({})).await;
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "2");
     assert_eq!(response.headers()["content-type"], "application/json");
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["error"]["message"],
-        "slow down"
-    );
+    assert_eq!(response.json::<Value>().await.unwrap()["error"]["message"], "slow down");
 
     let response = post(&server.base_url(), "/messages", &json!({})).await;
     assert_eq!(response.status(), 503);
@@ -58,32 +49,13 @@ async fn http_error_carries_status_body_and_retry_after() {
 
 #[tokio::test]
 async fn drop_after_breaks_the_body_after_the_given_events() {
-    for (path, events) in [
-        ("/responses", 3),
-        ("/chat/completions", 2),
-        ("/messages", 4),
-    ] {
-        let server = ScriptedServer::start(Script::new([Reply::DropAfter {
-            turn: a_turn(),
-            events,
-        }]));
-        let response = post(
-            &server.base_url(),
-            path,
-            &json!({"messages": [], "input": []}),
-        )
-        .await;
+    for (path, events) in [("/responses", 3), ("/chat/completions", 2), ("/messages", 4)] {
+        let server = ScriptedServer::start(Script::new([Reply::DropAfter { turn: a_turn(), events }]));
+        let response = post(&server.base_url(), path, &json!({"messages": [], "input": []})).await;
         assert_eq!(response.status(), 200);
         let (text, failed) = read_until_end(response).await;
-        assert!(
-            failed,
-            "{path}: the body read must fail, got a clean end after {text:?}"
-        );
-        assert_eq!(
-            parse_sse(&text).len(),
-            events,
-            "{path}: events before the drop"
-        );
+        assert!(failed, "{path}: the body read must fail, got a clean end after {text:?}");
+        assert_eq!(parse_sse(&text).len(), events, "{path}: events before the drop");
         // The calls of a dropped reply were never delivered, so nothing is owed for them.
         server.assert_every_tool_call_answered_once();
     }
@@ -91,10 +63,7 @@ async fn drop_after_breaks_the_body_after_the_given_events() {
 
 #[tokio::test]
 async fn stall_after_goes_silent_with_the_connection_open() {
-    let server = ScriptedServer::start(Script::new([Reply::StallAfter {
-        turn: a_turn(),
-        events: 2,
-    }]));
+    let server = ScriptedServer::start(Script::new([Reply::StallAfter { turn: a_turn(), events: 2 }]));
     let mut response = post(&server.base_url(), "/responses", &json!({"input": []})).await;
     let mut text = String::new();
     let outcome = loop {
@@ -109,25 +78,16 @@ async fn stall_after_goes_silent_with_the_connection_open() {
 
 #[tokio::test]
 async fn failed_uses_each_formats_own_error_shape() {
-    let failed = || Reply::Failed {
-        code: "server_error".to_owned(),
-        message: "boom".to_owned(),
-    };
+    let failed = || Reply::Failed { code: "server_error".to_owned(), message: "boom".to_owned() };
     let server = ScriptedServer::start(Script::new([failed(), failed(), failed()]));
 
     let events = stream(&server.base_url(), "/responses", &json!({})).await;
-    let kinds: Vec<_> = events
-        .iter()
-        .map(|event| event.event.clone().unwrap())
-        .collect();
+    let kinds: Vec<_> = events.iter().map(|event| event.event.clone().unwrap()).collect();
     assert_eq!(kinds, ["response.created", "response.failed"]);
     let failure = events[1].json();
     assert_eq!(failure["sequence_number"], 1);
     assert_eq!(failure["response"]["status"], "failed");
-    assert_eq!(
-        failure["response"]["error"],
-        json!({"code": "server_error", "message": "boom"})
-    );
+    assert_eq!(failure["response"]["error"], json!({"code": "server_error", "message": "boom"}));
 
     let events = stream(&server.base_url(), "/chat/completions", &json!({})).await;
     assert_eq!(events.len(), 1);
@@ -135,15 +95,9 @@ async fn failed_uses_each_formats_own_error_shape() {
     assert_eq!(events[0].json()["error"]["code"], "server_error");
 
     let events = stream(&server.base_url(), "/messages", &json!({})).await;
-    let kinds: Vec<_> = events
-        .iter()
-        .map(|event| event.event.clone().unwrap())
-        .collect();
+    let kinds: Vec<_> = events.iter().map(|event| event.event.clone().unwrap()).collect();
     assert_eq!(kinds, ["message_start", "error"]);
-    assert_eq!(
-        events[1].json()["error"],
-        json!({"type": "server_error", "message": "boom"})
-    );
+    assert_eq!(events[1].json()["error"], json!({"type": "server_error", "message": "boom"}));
 }
 
 #[tokio::test]
@@ -181,12 +135,7 @@ async fn unknown_path_and_non_json_body_are_rejected_and_recorded() {
     let response = post(&server.base_url(), "/embeddings", &json!({})).await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("/v1/embeddings")
-    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("/v1/embeddings"));
 
     let response = reqwest::Client::new()
         .post(format!("{}/responses", server.base_url()))
@@ -196,12 +145,7 @@ async fn unknown_path_and_non_json_body_are_rejected_and_recorded() {
         .unwrap();
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not valid JSON")
-    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("not valid JSON"));
 
     let requests = server.requests();
     assert_eq!(requests.len(), 2);

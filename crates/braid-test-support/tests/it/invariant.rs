@@ -10,9 +10,7 @@ use crate::support::{post, stream};
 
 /// Runs the assertion and returns its panic message; fails the test when it does not panic.
 pub fn panic_message(server: &ScriptedServer) -> String {
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        server.assert_every_tool_call_answered_once()
-    }));
+    let outcome = catch_unwind(AssertUnwindSafe(|| server.assert_every_tool_call_answered_once()));
     let payload = outcome.expect_err("the assertion should have panicked");
     match payload.downcast::<String>() {
         Ok(message) => *message,
@@ -77,10 +75,8 @@ fn follow_up(wire: Wire, calls: &[&str], outputs: &[&str]) -> Value {
         }
         Wire::Anthropic => {
             let messages = body["messages"].as_array_mut().unwrap();
-            let uses: Vec<Value> = calls
-                .iter()
-                .map(|id| json!({"type": "tool_use", "id": id, "name": "shell", "input": {}}))
-                .collect();
+            let uses: Vec<Value> =
+                calls.iter().map(|id| json!({"type": "tool_use", "id": id, "name": "shell", "input": {}})).collect();
             messages.push(json!({"role": "assistant", "content": uses}));
             let results: Vec<Value> = outputs
                 .iter()
@@ -111,27 +107,18 @@ async fn check(wire: Wire, calls: &[&str], outputs: &[&str], expected: Option<&s
     assert_eq!(requests[1].instructions().as_deref(), Some("be careful"));
     assert_eq!(requests[1].user_texts(), vec!["go".to_owned()], "{wire:?}");
     assert_eq!(requests[1].tool_names(), vec!["shell".to_owned()]);
-    let echoed: Vec<String> = requests[1]
-        .tool_calls()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let echoed: Vec<String> = requests[1].tool_calls().into_iter().map(|(id, _)| id).collect();
     assert_eq!(echoed, calls);
     let answered: Vec<(String, String)> = requests[1].tool_outputs();
-    let expected_outputs: Vec<(String, String)> = outputs
-        .iter()
-        .map(|id| ((*id).to_owned(), "out".to_owned()))
-        .collect();
+    let expected_outputs: Vec<(String, String)> =
+        outputs.iter().map(|id| ((*id).to_owned(), "out".to_owned())).collect();
     assert_eq!(answered, expected_outputs, "{wire:?}");
 
     match expected {
         None => server.assert_every_tool_call_answered_once(),
         Some(fragment) => {
             let message = panic_message(&server);
-            assert!(
-                message.contains(fragment),
-                "{wire:?}: {message:?} should mention {fragment:?}"
-            );
+            assert!(message.contains(fragment), "{wire:?}: {message:?} should mention {fragment:?}");
         }
     }
 }
@@ -148,13 +135,7 @@ async fn passes_on_a_correct_exchange() {
 #[tokio::test]
 async fn panics_on_a_missing_output() {
     for wire in WIRES {
-        check(
-            wire,
-            &["c1"],
-            &[],
-            Some("carries 0 outputs for tool call \"c1\""),
-        )
-        .await;
+        check(wire, &["c1"], &[], Some("carries 0 outputs for tool call \"c1\"")).await;
     }
 }
 
@@ -168,13 +149,7 @@ async fn panics_on_a_duplicated_output() {
 #[tokio::test]
 async fn panics_on_an_output_for_an_unknown_call() {
     for wire in WIRES {
-        check(
-            wire,
-            &["c1"],
-            &["c1", "ghost"],
-            Some("\"ghost\", which no earlier completed reply"),
-        )
-        .await;
+        check(wire, &["c1"], &["c1", "ghost"], Some("\"ghost\", which no earlier completed reply")).await;
     }
 }
 
@@ -186,17 +161,8 @@ async fn panics_on_a_call_not_echoed_in_the_history() {
 #[tokio::test]
 #[should_panic(expected = "was never followed by a request")]
 async fn panics_when_no_request_follows_a_delivered_call() {
-    let server = ScriptedServer::start(Script::new([Reply::Turn(Turn::new().tool_call(
-        "c1",
-        "shell",
-        json!({}),
-    ))]));
-    stream(
-        &server.base_url(),
-        "/responses",
-        &first_request(Wire::Responses),
-    )
-    .await;
+    let server = ScriptedServer::start(Script::new([Reply::Turn(Turn::new().tool_call("c1", "shell", json!({})))]));
+    stream(&server.base_url(), "/responses", &first_request(Wire::Responses)).await;
     server.assert_every_tool_call_answered_once();
 }
 
@@ -209,23 +175,10 @@ async fn later_requests_must_all_keep_the_output() {
     ]));
     let base = server.base_url();
     stream(&base, "/messages", &first_request(Wire::Anthropic)).await;
-    stream(
-        &base,
-        "/messages",
-        &follow_up(Wire::Anthropic, &["c1"], &["c1"]),
-    )
-    .await;
+    stream(&base, "/messages", &follow_up(Wire::Anthropic, &["c1"], &["c1"])).await;
     // The third request forgets the answered call: its history lost the output.
-    let response = post(
-        &base,
-        "/messages",
-        &follow_up(Wire::Anthropic, &["c1"], &[]),
-    )
-    .await;
+    let response = post(&base, "/messages", &follow_up(Wire::Anthropic, &["c1"], &[])).await;
     assert_eq!(response.status(), 200);
     let message = panic_message(&server);
-    assert!(
-        message.contains("request #2 carries 0 outputs"),
-        "{message}"
-    );
+    assert!(message.contains("request #2 carries 0 outputs"), "{message}");
 }

@@ -21,76 +21,41 @@ async fn streams_a_full_turn_in_order() {
     assert_eq!(kinds.last().unwrap(), "response.completed");
     for (index, event) in events.iter().enumerate() {
         let json = event.json();
-        assert_eq!(
-            json["type"],
-            event.event.clone().unwrap(),
-            "type matches the event line"
-        );
-        assert_eq!(
-            json["sequence_number"], index,
-            "sequence numbers count up from 0"
-        );
+        assert_eq!(json["type"], event.event.clone().unwrap(), "type matches the event line");
+        assert_eq!(json["sequence_number"], index, "sequence numbers count up from 0");
     }
     let created = events[0].json();
     assert_eq!(created["response"]["status"], "in_progress");
-    assert!(
-        created["response"]["id"]
-            .as_str()
-            .unwrap()
-            .starts_with("resp_")
-    );
+    assert!(created["response"]["id"].as_str().unwrap().starts_with("resp_"));
     assert_eq!(created["response"]["model"], "gpt-test");
 
     // Every kind of item opens and closes, and deltas come in several pieces that reassemble.
     assert_eq!(count(&events, "response.output_item.added"), 3);
     assert_eq!(count(&events, "response.output_item.done"), 3);
     assert!(count(&events, "response.output_text.delta") > 1);
-    assert_eq!(
-        joined(&events, "response.output_text.delta", "/delta"),
-        "I will list the files."
-    );
-    assert_eq!(
-        joined(&events, "response.reasoning_summary_text.delta", "/delta"),
-        "Let me look around."
-    );
+    assert_eq!(joined(&events, "response.output_text.delta", "/delta"), "I will list the files.");
+    assert_eq!(joined(&events, "response.reasoning_summary_text.delta", "/delta"), "Let me look around.");
     let arguments = joined(&events, "response.function_call_arguments.delta", "/delta");
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&arguments).unwrap(),
-        json!({"command": ["ls", "-la"]})
-    );
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&arguments).unwrap(), json!({"command": ["ls", "-la"]}));
     assert!(count(&events, "response.function_call_arguments.delta") > 1);
 
     let order: Vec<&str> = kinds
         .iter()
         .map(String::as_str)
-        .filter(|kind| {
-            kind.contains("reasoning")
-                || kind.contains("content_part")
-                || kind.contains("output_text.")
-        })
+        .filter(|kind| kind.contains("reasoning") || kind.contains("content_part") || kind.contains("output_text."))
         .collect();
-    assert_eq!(
-        order.first(),
-        Some(&"response.reasoning_summary_part.added")
-    );
+    assert_eq!(order.first(), Some(&"response.reasoning_summary_part.added"));
     assert!(order.contains(&"response.content_part.done"));
 
     let added_call = events
         .iter()
         .map(|event| event.json())
-        .find(|json| {
-            json["type"] == "response.output_item.added" && json["item"]["type"] == "function_call"
-        })
+        .find(|json| json["type"] == "response.output_item.added" && json["item"]["type"] == "function_call")
         .unwrap();
     assert_eq!(added_call["item"]["call_id"], "call_1");
     assert_eq!(added_call["item"]["name"], "shell");
     assert_eq!(added_call["item"]["arguments"], "");
-    assert!(
-        added_call["item"]["id"]
-            .as_str()
-            .unwrap()
-            .starts_with("fc_")
-    );
+    assert!(added_call["item"]["id"].as_str().unwrap().starts_with("fc_"));
 
     let completed = events.last().unwrap().json();
     let response = &completed["response"];
@@ -98,10 +63,7 @@ async fn streams_a_full_turn_in_order() {
     assert_eq!(response["id"], created["response"]["id"]);
     let output = response["output"].as_array().unwrap();
     assert_eq!(output.len(), 3);
-    assert_eq!(
-        output[0]["summary"],
-        json!([{"type": "summary_text", "text": "Let me look around."}])
-    );
+    assert_eq!(output[0]["summary"], json!([{"type": "summary_text", "text": "Let me look around."}]));
     assert_eq!(
         output[1]["content"],
         json!([{"type": "output_text", "text": "I will list the files.", "annotations": []}])
@@ -110,10 +72,7 @@ async fn streams_a_full_turn_in_order() {
     assert_eq!(response["usage"]["input_tokens"], 100);
     assert_eq!(response["usage"]["output_tokens"], 40);
     assert_eq!(response["usage"]["total_tokens"], 140);
-    assert_eq!(
-        response["usage"]["input_tokens_details"]["cached_tokens"],
-        0
-    );
+    assert_eq!(response["usage"]["input_tokens_details"]["cached_tokens"], 0);
     assert!(response["usage"]["output_tokens_details"]["reasoning_tokens"].is_u64());
 
     let recorded = server.requests();

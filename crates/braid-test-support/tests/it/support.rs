@@ -33,10 +33,7 @@ pub fn parse_sse(text: &str) -> Vec<Event> {
                     panic!("unexpected SSE line {line:?}");
                 }
             }
-            Event {
-                event,
-                data: data.join("\n"),
-            }
+            Event { event, data: data.join("\n") }
         })
         .collect()
 }
@@ -56,19 +53,13 @@ pub async fn post(base_url: &str, path: &str, body: &Value) -> reqwest::Response
 pub async fn stream(base_url: &str, path: &str, body: &Value) -> Vec<Event> {
     let response = post(base_url, path, body).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
-        "text/event-stream"
-    );
+    assert_eq!(response.headers()["content-type"].to_str().unwrap(), "text/event-stream");
     parse_sse(&response.text().await.unwrap())
 }
 
 /// Returns the names of events (the `event:` line) in order.
 pub fn names(events: &[Event]) -> Vec<String> {
-    events
-        .iter()
-        .map(|event| event.event.clone().unwrap_or_default())
-        .collect()
+    events.iter().map(|event| event.event.clone().unwrap_or_default()).collect()
 }
 
 /// Concatenates the string at `pointer` in each event whose JSON `type` is `kind`.
@@ -77,19 +68,11 @@ pub fn joined(events: &[Event], kind: &str, pointer: &str) -> String {
         .iter()
         .map(Event::json)
         .filter(|json| json["type"] == kind)
-        .map(|json| {
-            json.pointer(pointer)
-                .and_then(Value::as_str)
-                .unwrap()
-                .to_owned()
-        })
+        .map(|json| json.pointer(pointer).and_then(Value::as_str).unwrap().to_owned())
         .collect()
 }
 
 /// Counts events whose JSON `type` is `kind`.
 pub fn count(events: &[Event], kind: &str) -> usize {
-    events
-        .iter()
-        .filter(|event| event.json()["type"] == kind)
-        .count()
+    events.iter().filter(|event| event.json()["type"] == kind).count()
 }

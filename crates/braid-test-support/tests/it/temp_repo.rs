@@ -16,10 +16,7 @@ fn starts_on_main_with_one_commit_and_commits_changes() {
     repo.commit_all("Add lib");
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
     assert_eq!(repo.git(&["log", "-1", "--format=%s"]).trim(), "Add lib");
-    assert_eq!(
-        repo.git(&["log", "-1", "--format=%ae"]).trim(),
-        "braid-test@example.invalid"
-    );
+    assert_eq!(repo.git(&["log", "-1", "--format=%ae"]).trim(), "braid-test@example.invalid");
 }
 
 #[test]

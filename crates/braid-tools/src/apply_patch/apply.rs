@@ -17,21 +17,13 @@ use super::write::{self, Original, Staged};
 pub enum ApplyError {
     #[error("cannot use `{path}`: {source}")]
     Path { path: String, source: PathError },
-    #[error(
-        "the path `{path}` is absolute; paths in a patch must be relative to the working directory"
-    )]
+    #[error("the path `{path}` is absolute; paths in a patch must be relative to the working directory")]
     AbsolutePath { path: String },
     #[error("cannot add `{path}`: it already exists; use `*** Update File: {path}` to change it")]
     AddExists { path: String },
     #[error("cannot {action} `{path}`: there is no such file{hint}")]
-    Missing {
-        path: String,
-        action: &'static str,
-        hint: &'static str,
-    },
-    #[error(
-        "cannot {action} `{path}`: it is a directory or other non-file; patches only change files"
-    )]
+    Missing { path: String, action: &'static str, hint: &'static str },
+    #[error("cannot {action} `{path}`: it is a directory or other non-file; patches only change files")]
     NotAFile { path: String, action: &'static str },
     #[error("cannot move `{from}` to `{to}`: `{to}` already exists")]
     MoveExists { from: String, to: String },
@@ -41,27 +33,13 @@ pub enum ApplyError {
         "`{path}`, hunk {hunk}: could not find the `@@` anchor line `{anchor}`; copy the anchor exactly from \
          the file"
     )]
-    AnchorNotFound {
-        path: String,
-        hunk: usize,
-        anchor: String,
-    },
-    #[error(
-        "`{path}`, hunk {hunk}: {detail}; re-read the file and resend the hunk with its lines copied exactly"
-    )]
-    ContextNotFound {
-        path: String,
-        hunk: usize,
-        detail: String,
-    },
+    AnchorNotFound { path: String, hunk: usize, anchor: String },
+    #[error("`{path}`, hunk {hunk}: {detail}; re-read the file and resend the hunk with its lines copied exactly")]
+    ContextNotFound { path: String, hunk: usize, detail: String },
     #[error("cannot read `{path}`: {source}")]
     Read { path: String, source: io::Error },
     #[error("cannot write `{path}`: {source}{restore}")]
-    Write {
-        path: String,
-        source: io::Error,
-        restore: String,
-    },
+    Write { path: String, source: io::Error, restore: String },
 }
 
 /// Applies `patch` with relative paths taken from `cwd`, every path checked against `policy`.
@@ -70,16 +48,8 @@ pub enum ApplyError {
 /// escapes the workspace or is absolute, an added file or move target exists, an updated or deleted file is
 /// missing or not a regular UTF-8 file, or a hunk's anchor or lines are not found. A write failure after
 /// writing began restores the files already written and is reported as `ApplyError::Write`.
-pub fn apply_patch(
-    policy: &WorkspacePolicy,
-    cwd: &Path,
-    patch: &Patch,
-) -> Result<Vec<FileChange>, ApplyError> {
-    let mut plan = Plan {
-        policy,
-        cwd,
-        staged: Vec::new(),
-    };
+pub fn apply_patch(policy: &WorkspacePolicy, cwd: &Path, patch: &Patch) -> Result<Vec<FileChange>, ApplyError> {
+    let mut plan = Plan { policy, cwd, staged: Vec::new() };
     for op in &patch.hunks {
         plan.stage(op)?;
     }
@@ -105,16 +75,9 @@ struct Plan<'a> {
 impl Plan<'_> {
     fn resolve(&self, path: &str) -> Result<PathBuf, ApplyError> {
         if Path::new(path).is_absolute() {
-            return Err(ApplyError::AbsolutePath {
-                path: path.to_string(),
-            });
+            return Err(ApplyError::AbsolutePath { path: path.to_string() });
         }
-        self.policy
-            .resolve(self.cwd, path)
-            .map_err(|source| ApplyError::Path {
-                path: path.to_string(),
-                source,
-            })
+        self.policy.resolve(self.cwd, path).map_err(|source| ApplyError::Path { path: path.to_string(), source })
     }
 
     fn current(&self, resolved: &Path, shown: &str) -> Result<Current, ApplyError> {
@@ -126,48 +89,27 @@ impl Plan<'_> {
         }
         match std::fs::metadata(resolved) {
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Current::Missing),
-            Err(source) => Err(ApplyError::Read {
-                path: shown.to_string(),
-                source,
-            }),
+            Err(source) => Err(ApplyError::Read { path: shown.to_string(), source }),
             Ok(meta) if !meta.is_file() => Ok(Current::NotAFile),
             Ok(_) => {
-                let bytes = std::fs::read(resolved).map_err(|source| ApplyError::Read {
-                    path: shown.to_string(),
-                    source,
-                })?;
-                String::from_utf8(bytes)
-                    .map(Current::File)
-                    .map_err(|_| ApplyError::NotText {
-                        path: shown.to_string(),
-                    })
+                let bytes =
+                    std::fs::read(resolved).map_err(|source| ApplyError::Read { path: shown.to_string(), source })?;
+                String::from_utf8(bytes).map(Current::File).map_err(|_| ApplyError::NotText { path: shown.to_string() })
             }
         }
     }
 
     /// Records that `resolved` should end up holding `new` (or be gone), remembering what is on disk now
     /// the first time the path is staged, so a failed write can put it back.
-    fn put(
-        &mut self,
-        resolved: PathBuf,
-        shown: &str,
-        new: Option<String>,
-    ) -> Result<(), ApplyError> {
+    fn put(&mut self, resolved: PathBuf, shown: &str, new: Option<String>) -> Result<(), ApplyError> {
         let new = new.map(String::into_bytes);
         if let Some(staged) = self.staged.iter_mut().find(|s| s.path == resolved) {
             staged.new = new;
             return Ok(());
         }
-        let original = Original::read(&resolved).map_err(|source| ApplyError::Read {
-            path: shown.to_string(),
-            source,
-        })?;
-        self.staged.push(Staged {
-            path: resolved,
-            shown: shown.to_string(),
-            original,
-            new,
-        });
+        let original =
+            Original::read(&resolved).map_err(|source| ApplyError::Read { path: shown.to_string(), source })?;
+        self.staged.push(Staged { path: resolved, shown: shown.to_string(), original, new });
         Ok(())
     }
 
@@ -176,18 +118,11 @@ impl Plan<'_> {
         let resolved = self.resolve(path)?;
         match self.current(&resolved, path)? {
             Current::File(text) => Ok((resolved, text)),
-            Current::NotAFile => Err(ApplyError::NotAFile {
-                path: path.to_string(),
-                action,
-            }),
+            Current::NotAFile => Err(ApplyError::NotAFile { path: path.to_string(), action }),
             Current::Missing => Err(ApplyError::Missing {
                 path: path.to_string(),
                 action,
-                hint: if action == "update" {
-                    "; use `*** Add File:` to create it"
-                } else {
-                    ""
-                },
+                hint: if action == "update" { "; use `*** Add File:` to create it" } else { "" },
             }),
         }
     }
@@ -205,11 +140,7 @@ impl Plan<'_> {
                 let (resolved, _) = self.existing(path, "delete")?;
                 self.put(resolved, path, None)
             }
-            FileOp::Update {
-                path,
-                move_to,
-                chunks,
-            } => {
+            FileOp::Update { path, move_to, chunks } => {
                 let (resolved, text) = self.existing(path, "update")?;
                 let new_text = apply_chunks(&text, chunks, path)?;
                 let destination = match move_to {
@@ -219,10 +150,7 @@ impl Plan<'_> {
                 match destination {
                     Some((dest, to)) if dest != resolved => {
                         if !matches!(self.current(&dest, to)?, Current::Missing) {
-                            return Err(ApplyError::MoveExists {
-                                from: path.clone(),
-                                to: to.clone(),
-                            });
+                            return Err(ApplyError::MoveExists { from: path.clone(), to: to.clone() });
                         }
                         self.put(resolved, path, None)?;
                         self.put(dest, to, Some(new_text))?;
@@ -245,16 +173,7 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
     let mut lines: Vec<String> = if text.is_empty() {
         Vec::new()
     } else {
-        body.split('\n')
-            .map(|l| {
-                if crlf {
-                    l.strip_suffix('\r').unwrap_or(l)
-                } else {
-                    l
-                }
-                .to_string()
-            })
-            .collect()
+        body.split('\n').map(|l| if crlf { l.strip_suffix('\r').unwrap_or(l) } else { l }.to_string()).collect()
     };
 
     let mut replacements = Vec::with_capacity(chunks.len());
@@ -265,11 +184,7 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
         for anchor in &chunk.anchors {
             let found = matcher::find(&lines, std::slice::from_ref(anchor), cursor, false);
             let Some(at) = found else {
-                return Err(ApplyError::AnchorNotFound {
-                    path: path.to_string(),
-                    hunk,
-                    anchor: anchor.clone(),
-                });
+                return Err(ApplyError::AnchorNotFound { path: path.to_string(), hunk, anchor: anchor.clone() });
             };
             anchor_line = Some(at);
             cursor = at + 1;
@@ -282,23 +197,13 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
             matcher::find(&lines, &chunk.old_lines, cursor, eof)
                 // Models often repeat the `@@` line as the hunk's first context line: then the hunk
                 // starts at the anchor itself rather than after it.
-                .or_else(|| {
-                    anchor_line.and_then(|at| matcher::find(&lines, &chunk.old_lines, at, eof))
-                })
+                .or_else(|| anchor_line.and_then(|at| matcher::find(&lines, &chunk.old_lines, at, eof)))
                 .ok_or_else(|| {
                     let detail = describe_miss(&lines, &chunk.old_lines, cursor);
-                    ApplyError::ContextNotFound {
-                        path: path.to_string(),
-                        hunk,
-                        detail,
-                    }
+                    ApplyError::ContextNotFound { path: path.to_string(), hunk, detail }
                 })?
         };
-        replacements.push((
-            start,
-            chunk.old_lines.len(),
-            keep_file_context(&lines, start, chunk),
-        ));
+        replacements.push((start, chunk.old_lines.len(), keep_file_context(&lines, start, chunk)));
         cursor = start + chunk.old_lines.len();
     }
 
@@ -320,17 +225,8 @@ pub(crate) fn apply_chunks(text: &str, chunks: &[Chunk], path: &str) -> Result<S
 /// context the model retyped loosely must not overwrite what the file really says.
 fn keep_file_context(lines: &[String], start: usize, chunk: &Chunk) -> Vec<String> {
     let mut replacement = chunk.new_lines.clone();
-    for op in similar::capture_diff_slices(
-        similar::Algorithm::Myers,
-        &chunk.old_lines,
-        &chunk.new_lines,
-    ) {
-        if let similar::DiffOp::Equal {
-            old_index,
-            new_index,
-            len,
-        } = op
-        {
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &chunk.old_lines, &chunk.new_lines) {
+        if let similar::DiffOp::Equal { old_index, new_index, len } = op {
             for k in 0..len {
                 if let Some(original) = lines.get(start + old_index + k) {
                     replacement[new_index + k] = original.clone();
@@ -357,18 +253,12 @@ fn describe_miss(lines: &[String], old_lines: &[String], cursor: usize) -> Strin
             return if len == 1 {
                 format!("could not find the line `{missing}`")
             } else {
-                format!(
-                    "could not find the line `{missing}` after the line `{}` (hunk line {len})",
-                    old_lines[len - 2]
-                )
+                format!("could not find the line `{missing}` after the line `{}` (hunk line {len})", old_lines[len - 2])
             };
         }
     }
     // Unreachable in practice: the whole sequence was not found, so some prefix fails above.
-    format!(
-        "could not find the hunk's lines starting with `{}`",
-        old_lines[0]
-    )
+    format!("could not find the hunk's lines starting with `{}`", old_lines[0])
 }
 
 #[cfg(test)]
@@ -395,11 +285,7 @@ mod tests {
 
     #[test]
     fn keeps_line_endings_and_final_newline() {
-        check(
-            "a\r\nb\r\n",
-            &[chunk(&[], &["a"], &["A", "A2"], false)],
-            Ok("A\r\nA2\r\nb\r\n"),
-        );
+        check("a\r\nb\r\n", &[chunk(&[], &["a"], &["A", "A2"], false)], Ok("A\r\nA2\r\nb\r\n"));
         check("a\nb", &[chunk(&[], &["b"], &["B"], false)], Ok("a\nB"));
         check("", &[chunk(&[], &[], &["x"], false)], Ok("x\n"));
         check("a\n", &[chunk(&[], &["a"], &[], false)], Ok(""));
@@ -409,12 +295,7 @@ mod tests {
     fn anchor_repeated_as_context() {
         check(
             "fn a() {\n    x\n}\n",
-            &[chunk(
-                &["fn a() {"],
-                &["fn a() {", "    x"],
-                &["fn a() {", "    y"],
-                false,
-            )],
+            &[chunk(&["fn a() {"], &["fn a() {", "    x"], &["fn a() {", "    y"], false)],
             Ok("fn a() {\n    y\n}\n"),
         );
     }
@@ -444,12 +325,7 @@ mod tests {
     fn loosely_matched_context_keeps_the_file_text() {
         check(
             "x = 1;  \ny \u{2014} z\n",
-            &[chunk(
-                &[],
-                &["x = 1;", "y - z"],
-                &["x = 1;", "y - z", "w"],
-                false,
-            )],
+            &[chunk(&[], &["x = 1;", "y - z"], &["x = 1;", "y - z", "w"], false)],
             Ok("x = 1;  \ny \u{2014} z\nw\n"),
         );
     }
@@ -457,11 +333,7 @@ mod tests {
     #[test]
     fn misses_are_explained() {
         let text = "one\ntwo\nthree\n";
-        check(
-            text,
-            &[chunk(&[], &["four"], &[], false)],
-            Err("`f`, hunk 1: could not find the line `four`"),
-        );
+        check(text, &[chunk(&[], &["four"], &[], false)], Err("`f`, hunk 1: could not find the line `four`"));
         check(
             text,
             &[chunk(&[], &["one", "three"], &[], false)],
@@ -469,10 +341,7 @@ mod tests {
         );
         check(
             text,
-            &[
-                chunk(&[], &["two"], &["2"], false),
-                chunk(&[], &["one"], &["1"], false),
-            ],
+            &[chunk(&[], &["two"], &["2"], false), chunk(&[], &["one"], &["1"], false)],
             Err("hunk 2: its lines (starting with `one`) occur only before the previous hunk"),
         );
     }

@@ -13,14 +13,9 @@ const SHELLS: [&str; 4] = ["bash", "sh", "zsh", "dash"];
 pub(crate) fn opening_delimiter(line: &str) -> Option<String> {
     let (_, after) = line.split_once("<<")?;
     let after = after.strip_prefix('-').unwrap_or(after).trim();
-    let unquoted = ['\'', '"']
-        .iter()
-        .find_map(|&q| after.strip_prefix(q).and_then(|s| s.strip_suffix(q)))
-        .unwrap_or(after);
-    let word_like = !unquoted.is_empty()
-        && unquoted
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let unquoted =
+        ['\'', '"'].iter().find_map(|&q| after.strip_prefix(q).and_then(|s| s.strip_suffix(q))).unwrap_or(after);
+    let word_like = !unquoted.is_empty() && unquoted.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     word_like.then(|| unquoted.to_string())
 }
 
@@ -31,9 +26,7 @@ pub(crate) fn opening_delimiter(line: &str) -> Option<String> {
 pub fn extract_from_shell_argv(argv: &[String]) -> Option<String> {
     match argv {
         [cmd, patch] if is_patch_command(cmd) => Some(patch.clone()),
-        [shell, flag, script] if is_shell(shell) && (flag == "-c" || flag == "-lc") => {
-            from_script(script)
-        }
+        [shell, flag, script] if is_shell(shell) && (flag == "-c" || flag == "-lc") => from_script(script),
         _ => None,
     }
 }
@@ -62,11 +55,7 @@ fn from_script(script: &str) -> Option<String> {
     let mut patch = String::new();
     let mut lines = body.split('\n');
     for line in lines.by_ref() {
-        let line = if strip_tabs {
-            line.trim_start_matches('\t')
-        } else {
-            line
-        };
+        let line = if strip_tabs { line.trim_start_matches('\t') } else { line };
         if line.trim_end_matches('\r') == delimiter {
             // Anything after the closing delimiter would be another command: not a plain patch.
             return lines.all(|l| l.trim().is_empty()).then_some(patch);
@@ -83,11 +72,7 @@ mod tests {
 
     fn check(argv: &[&str], expected: Option<&str>) {
         let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-        assert_eq!(
-            extract_from_shell_argv(&argv).as_deref(),
-            expected,
-            "argv: {argv:?}"
-        );
+        assert_eq!(extract_from_shell_argv(&argv).as_deref(), expected, "argv: {argv:?}");
     }
 
     const PATCH: &str = "*** Begin Patch\n*** Delete File: a\n*** End Patch\n";
@@ -106,76 +91,26 @@ mod tests {
         let quoted = format!("apply_patch <<'EOF'\n{PATCH}EOF\n");
         check(&["bash", "-lc", &quoted], Some(PATCH));
         check(&["/bin/bash", "-c", &quoted], Some(PATCH));
-        check(
-            &[
-                "sh",
-                "-c",
-                &format!("apply_patch <<\"PATCH\"\n{PATCH}PATCH"),
-            ],
-            Some(PATCH),
-        );
-        check(
-            &[
-                "zsh",
-                "-lc",
-                &format!("  apply_patch << EOF\n{PATCH}EOF\n\n"),
-            ],
-            Some(PATCH),
-        );
-        check(
-            &[
-                "bash",
-                "-lc",
-                "apply_patch <<-EOF\n\t*** Begin Patch\n\tEOF\n",
-            ],
-            Some("*** Begin Patch\n"),
-        );
+        check(&["sh", "-c", &format!("apply_patch <<\"PATCH\"\n{PATCH}PATCH")], Some(PATCH));
+        check(&["zsh", "-lc", &format!("  apply_patch << EOF\n{PATCH}EOF\n\n")], Some(PATCH));
+        check(&["bash", "-lc", "apply_patch <<-EOF\n\t*** Begin Patch\n\tEOF\n"], Some("*** Begin Patch\n"));
     }
 
     #[test]
     fn other_scripts_are_not_patches() {
         check(&["bash", "-lc", "ls -la"], None);
-        check(
-            &["bash", "-lc", &format!("cat <<'EOF'\n{PATCH}EOF\n")],
-            None,
-        );
-        check(
-            &["bash", "-lc", &format!("apply_patch <<'EOF'\n{PATCH}")],
-            None,
-        );
-        check(
-            &[
-                "bash",
-                "-lc",
-                &format!("apply_patch <<'EOF'\n{PATCH}EOF\nrm -rf x\n"),
-            ],
-            None,
-        );
-        check(
-            &["bash", "-x", &format!("apply_patch <<'EOF'\n{PATCH}EOF\n")],
-            None,
-        );
-        check(
-            &[
-                "python",
-                "-c",
-                &format!("apply_patch <<'EOF'\n{PATCH}EOF\n"),
-            ],
-            None,
-        );
+        check(&["bash", "-lc", &format!("cat <<'EOF'\n{PATCH}EOF\n")], None);
+        check(&["bash", "-lc", &format!("apply_patch <<'EOF'\n{PATCH}")], None);
+        check(&["bash", "-lc", &format!("apply_patch <<'EOF'\n{PATCH}EOF\nrm -rf x\n")], None);
+        check(&["bash", "-x", &format!("apply_patch <<'EOF'\n{PATCH}EOF\n")], None);
+        check(&["python", "-c", &format!("apply_patch <<'EOF'\n{PATCH}EOF\n")], None);
         check(&["bash", "-lc", "apply_patch\n*** Begin Patch\n"], None);
     }
 
     #[test]
     fn delimiters() {
-        assert_eq!(
-            opening_delimiter("apply_patch <<'EOF'").as_deref(),
-            Some("EOF")
-        );
-        assert_eq!(
-            opening_delimiter("<<\"END_PATCH\"").as_deref(),
-            Some("END_PATCH")
-        );
+        assert_eq!(opening_delimiter("apply_patch <<'EOF'").as_deref(), Some("EOF"));
+        assert_eq!(opening_delimiter("<<\"END_PATCH\"").as_deref(), Some("END_PATCH"));
         assert_eq!(opening_delimiter("x <<-EOF").as_deref(), Some("EOF"));
         assert_eq!(opening_delimiter("std::cout << x;"), None);
         assert_eq!(opening_delimiter("no heredoc"), None);

@@ -21,11 +21,7 @@ fn lines_equal(level: Level, a: &str, b: &str) -> bool {
         Level::Exact => a == b,
         Level::TrimEnd => a.trim_end() == b.trim_end(),
         Level::Trim => a.trim() == b.trim(),
-        Level::Normalized => a
-            .trim()
-            .chars()
-            .map(normalize_char)
-            .eq(b.trim().chars().map(normalize_char)),
+        Level::Normalized => a.trim().chars().map(normalize_char).eq(b.trim().chars().map(normalize_char)),
     }
 }
 
@@ -41,12 +37,9 @@ fn normalize_char(c: char) -> char {
 }
 
 fn matches_at(level: Level, haystack: &[String], needle: &[String], at: usize) -> bool {
-    haystack.get(at..at + needle.len()).is_some_and(|window| {
-        window
-            .iter()
-            .zip(needle)
-            .all(|(h, n)| lines_equal(level, h, n))
-    })
+    haystack
+        .get(at..at + needle.len())
+        .is_some_and(|window| window.iter().zip(needle).all(|(h, n)| lines_equal(level, h, n)))
 }
 
 /// Finds `needle` in `haystack` at or after index `start`.
@@ -55,33 +48,18 @@ fn matches_at(level: Level, haystack: &[String], needle: &[String], at: usize) -
 /// before the next. With `at_end`, the position that ends exactly at the end of the file is tried first (at
 /// every level), and only then the rest. An empty needle matches at `start`, or at the end with `at_end`.
 /// Returns `None` when there is no match at any level.
-pub(crate) fn find(
-    haystack: &[String],
-    needle: &[String],
-    start: usize,
-    at_end: bool,
-) -> Option<usize> {
+pub(crate) fn find(haystack: &[String], needle: &[String], start: usize, at_end: bool) -> Option<usize> {
     if needle.is_empty() {
-        return Some(if at_end {
-            haystack.len()
-        } else {
-            start.min(haystack.len())
-        });
+        return Some(if at_end { haystack.len() } else { start.min(haystack.len()) });
     }
     let last = haystack.len().checked_sub(needle.len())?;
     if start > last {
         return None;
     }
-    if at_end
-        && LEVELS
-            .iter()
-            .any(|&level| matches_at(level, haystack, needle, last))
-    {
+    if at_end && LEVELS.iter().any(|&level| matches_at(level, haystack, needle, last)) {
         return Some(last);
     }
-    LEVELS
-        .iter()
-        .find_map(|&level| (start..=last).find(|&at| matches_at(level, haystack, needle, at)))
+    LEVELS.iter().find_map(|&level| (start..=last).find(|&at| matches_at(level, haystack, needle, at)))
 }
 
 #[cfg(test)]
@@ -94,11 +72,7 @@ mod tests {
 
     /// Checks where `needle` (lines separated by `\n`) is found in `haystack` from `start`.
     fn check(haystack: &str, needle: &str, start: usize, at_end: bool, expected: Option<usize>) {
-        let needle = if needle.is_empty() {
-            Vec::new()
-        } else {
-            lines(needle)
-        };
+        let needle = if needle.is_empty() { Vec::new() } else { lines(needle) };
         assert_eq!(
             find(&lines(haystack), &needle, start, at_end),
             expected,

@@ -51,9 +51,7 @@ pub struct ApplyPatchTool;
 /// The patch text of a call's arguments: the `input` field, or the arguments themselves when a model sent
 /// a bare string.
 fn patch_text(args: &serde_json::Value) -> Option<&str> {
-    args.get("input")
-        .and_then(|v| v.as_str())
-        .or_else(|| args.as_str())
+    args.get("input").and_then(|v| v.as_str()).or_else(|| args.as_str())
 }
 
 /// The success message: one `A`/`M`/`D` line per file.
@@ -95,9 +93,7 @@ impl Tool for ApplyPatchTool {
 
     fn preview(&self, _ctx: &ToolContext, args: &serde_json::Value) -> ToolEffect {
         match patch_text(args).map(parse_patch) {
-            Some(Ok(patch)) => ToolEffect::FileChange {
-                changes: patch.changes(),
-            },
+            Some(Ok(patch)) => ToolEffect::FileChange { changes: patch.changes() },
             _ => ToolEffect::None,
         }
     }
@@ -117,16 +113,12 @@ impl Tool for ApplyPatchTool {
         // File IO blocks; keep it off the async workers.
         let outcome = tokio::task::spawn_blocking(move || apply_patch(&policy, &cwd, &patch)).await;
         match outcome {
-            Ok(Ok(changes)) => ToolResult {
-                output: summary(&changes),
-                success: true,
-                effect: ToolEffect::FileChange { changes },
-            },
+            Ok(Ok(changes)) => {
+                ToolResult { output: summary(&changes), success: true, effect: ToolEffect::FileChange { changes } }
+            }
             // Nothing was changed, so the failure has no effect to show.
             Ok(Err(err)) => ToolResult::error(format!("The patch was not applied: {err}")),
-            Err(join) => ToolResult::error(format!(
-                "The patch was not applied: the worker failed ({join})"
-            )),
+            Err(join) => ToolResult::error(format!("The patch was not applied: the worker failed ({join})")),
         }
     }
 }

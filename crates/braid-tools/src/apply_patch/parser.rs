@@ -22,9 +22,7 @@ const END_OF_FILE: &str = "*** End of File";
 pub enum ParseError {
     #[error("the patch is empty; send the whole patch, from `*** Begin Patch` to `*** End Patch`")]
     Empty,
-    #[error(
-        "line {line}: expected `*** Begin Patch` as the first line of the patch, found `{found}`"
-    )]
+    #[error("line {line}: expected `*** Begin Patch` as the first line of the patch, found `{found}`")]
     MissingBegin { line: usize, found: String },
     #[error(
         "line {line}: expected `*** End Patch` as the last line of the patch, found `{found}`; \
@@ -37,11 +35,7 @@ pub enum ParseError {
     )]
     NoOperations { line: usize },
     #[error("line {line}: expected {expected}, found `{found}`")]
-    Unexpected {
-        line: usize,
-        expected: &'static str,
-        found: String,
-    },
+    Unexpected { line: usize, expected: &'static str, found: String },
     #[error("line {line}: `{header}` names no path; write a relative path after the colon")]
     MissingPath { line: usize, header: &'static str },
     #[error(
@@ -69,11 +63,8 @@ type Line<'a> = (usize, &'a str);
 /// Returns the file operations in patch order. Fails with a `ParseError` naming the offending line when the
 /// envelope is missing, a header is unknown, a path is absolute or empty, or a hunk line has no prefix.
 pub fn parse_patch(text: &str) -> Result<Patch, ParseError> {
-    let all: Vec<Line<'_>> = text
-        .split('\n')
-        .enumerate()
-        .map(|(i, line)| (i + 1, line.strip_suffix('\r').unwrap_or(line)))
-        .collect();
+    let all: Vec<Line<'_>> =
+        text.split('\n').enumerate().map(|(i, line)| (i + 1, line.strip_suffix('\r').unwrap_or(line))).collect();
     let mut lines = trim_blank(&all);
     if let Some(inner) = strip_heredoc(lines) {
         lines = trim_blank(inner);
@@ -82,21 +73,12 @@ pub fn parse_patch(text: &str) -> Result<Patch, ParseError> {
         return Err(ParseError::Empty);
     };
     if first.trim() != BEGIN {
-        return Err(ParseError::MissingBegin {
-            line: first_no,
-            found: first.to_string(),
-        });
+        return Err(ParseError::MissingBegin { line: first_no, found: first.to_string() });
     }
     if lines.len() < 2 || last.trim() != END {
-        return Err(ParseError::MissingEnd {
-            line: last_no,
-            found: last.to_string(),
-        });
+        return Err(ParseError::MissingEnd { line: last_no, found: last.to_string() });
     }
-    let mut parser = Parser {
-        lines: &lines[1..lines.len() - 1],
-        pos: 0,
-    };
+    let mut parser = Parser { lines: &lines[1..lines.len() - 1], pos: 0 };
     let hunks = parser.file_ops()?;
     if hunks.is_empty() {
         return Err(ParseError::NoOperations { line: last_no });
@@ -106,14 +88,8 @@ pub fn parse_patch(text: &str) -> Result<Patch, ParseError> {
 
 /// The lines without leading and trailing blank lines.
 fn trim_blank<'a, 'b>(lines: &'b [Line<'a>]) -> &'b [Line<'a>] {
-    let start = lines
-        .iter()
-        .position(|(_, l)| !l.trim().is_empty())
-        .unwrap_or(lines.len());
-    let end = lines
-        .iter()
-        .rposition(|(_, l)| !l.trim().is_empty())
-        .map_or(start, |i| i + 1);
+    let start = lines.iter().position(|(_, l)| !l.trim().is_empty()).unwrap_or(lines.len());
+    let end = lines.iter().rposition(|(_, l)| !l.trim().is_empty()).map_or(start, |i| i + 1);
     &lines[start..end]
 }
 
@@ -143,11 +119,7 @@ struct ChunkBuilder {
 
 impl ChunkBuilder {
     fn new(line: usize) -> Self {
-        ChunkBuilder {
-            line,
-            chunk: Chunk::default(),
-            trailing_blank: 0,
-        }
+        ChunkBuilder { line, chunk: Chunk::default(), trailing_blank: 0 }
     }
 
     fn has_lines(&self) -> bool {
@@ -164,17 +136,11 @@ impl ChunkBuilder {
         if self.has_lines() {
             chunks.push(self.chunk);
             Ok(())
-        } else if self.chunk.anchors.is_empty()
-            && !self.chunk.end_of_file
-            && self.trailing_blank > 0
-        {
+        } else if self.chunk.anchors.is_empty() && !self.chunk.end_of_file && self.trailing_blank > 0 {
             // Only blank lines, without `@@`: a gap, not a hunk.
             Ok(())
         } else {
-            Err(ParseError::EmptyHunk {
-                line: self.line,
-                path: path.to_string(),
-            })
+            Err(ParseError::EmptyHunk { line: self.line, path: path.to_string() })
         }
     }
 }
@@ -193,14 +159,9 @@ impl<'a> Parser<'a, '_> {
             }
             if let Some(rest) = line.strip_prefix(ADD) {
                 let path = checked_path(no, ADD, rest)?;
-                ops.push(FileOp::Add {
-                    path,
-                    contents: self.add_contents()?,
-                });
+                ops.push(FileOp::Add { path, contents: self.add_contents()? });
             } else if let Some(rest) = line.strip_prefix(DELETE) {
-                ops.push(FileOp::Delete {
-                    path: checked_path(no, DELETE, rest)?,
-                });
+                ops.push(FileOp::Delete { path: checked_path(no, DELETE, rest)? });
             } else if let Some(rest) = line.strip_prefix(UPDATE) {
                 let path = checked_path(no, UPDATE, rest)?;
                 ops.push(self.update(no, path)?);
@@ -257,9 +218,7 @@ impl<'a> Parser<'a, '_> {
     /// Reads an Update File section: an optional `*** Move to:` line and then its hunks.
     fn update(&mut self, header_line: usize, path: String) -> Result<FileOp, ParseError> {
         let mut move_to = None;
-        let move_line = self
-            .peek()
-            .and_then(|(no, line)| Some((no, line.strip_prefix(MOVE_TO)?)));
+        let move_line = self.peek().and_then(|(no, line)| Some((no, line.strip_prefix(MOVE_TO)?)));
         if let Some((no, rest)) = move_line {
             self.pos += 1;
             move_to = Some(checked_path(no, MOVE_TO, rest)?);
@@ -337,16 +296,9 @@ impl<'a> Parser<'a, '_> {
             done.finish(&path, &mut chunks)?;
         }
         if chunks.is_empty() && move_to.is_none() {
-            return Err(ParseError::EmptyUpdate {
-                line: header_line,
-                path,
-            });
+            return Err(ParseError::EmptyUpdate { line: header_line, path });
         }
-        Ok(FileOp::Update {
-            path,
-            move_to,
-            chunks,
-        })
+        Ok(FileOp::Update { path, move_to, chunks })
     }
 }
 
@@ -362,10 +314,8 @@ fn is_file_header(line: &str) -> bool {
 fn anchor_text(rest: &str) -> Option<&str> {
     let text = rest.trim();
     let is_range = |word: &str, sign: char| {
-        word.strip_prefix(sign).is_some_and(|r| {
-            r.split(',')
-                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        })
+        word.strip_prefix(sign)
+            .is_some_and(|r| r.split(',').all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
     };
     let mut parts = text.splitn(3, ' ');
     let text = match (parts.next(), parts.next(), parts.next()) {
@@ -384,10 +334,7 @@ fn checked_path(line: usize, header: &'static str, rest: &str) -> Result<String,
         return Err(ParseError::MissingPath { line, header });
     }
     if Path::new(path).is_absolute() || path.starts_with('\\') {
-        return Err(ParseError::AbsolutePath {
-            line,
-            path: path.to_string(),
-        });
+        return Err(ParseError::AbsolutePath { line, path: path.to_string() });
     }
     Ok(path.to_string())
 }
@@ -397,11 +344,7 @@ mod tests {
     use super::*;
 
     fn update(path: &str, chunks: Vec<Chunk>) -> FileOp {
-        FileOp::Update {
-            path: path.into(),
-            move_to: None,
-            chunks,
-        }
+        FileOp::Update { path: path.into(), move_to: None, chunks }
     }
 
     fn chunk(anchors: &[&str], old: &[&str], new: &[&str], eof: bool) -> Chunk {
@@ -414,19 +357,12 @@ mod tests {
     }
 
     fn check(text: &str, expected: Vec<FileOp>) {
-        assert_eq!(
-            parse_patch(text).unwrap(),
-            Patch { hunks: expected },
-            "patch:\n{text}"
-        );
+        assert_eq!(parse_patch(text).unwrap(), Patch { hunks: expected }, "patch:\n{text}");
     }
 
     fn check_err(text: &str, expected: &str) {
         let err = parse_patch(text).unwrap_err().to_string();
-        assert!(
-            err.contains(expected),
-            "error `{err}` lacks `{expected}` for patch:\n{text}"
-        );
+        assert!(err.contains(expected), "error `{err}` lacks `{expected}` for patch:\n{text}");
     }
 
     #[test]
@@ -436,23 +372,13 @@ mod tests {
              *** Update File: c.rs\n*** Move to: d.rs\n@@ fn main()\n@@     let x\n ctx\n-old\n+new\n\
              @@\n-tail\n+TAIL\n*** End of File\n*** End Patch\n",
             vec![
-                FileOp::Add {
-                    path: "a.txt".into(),
-                    contents: "one\ntwo\n".into(),
-                },
-                FileOp::Delete {
-                    path: "b.txt".into(),
-                },
+                FileOp::Add { path: "a.txt".into(), contents: "one\ntwo\n".into() },
+                FileOp::Delete { path: "b.txt".into() },
                 FileOp::Update {
                     path: "c.rs".into(),
                     move_to: Some("d.rs".into()),
                     chunks: vec![
-                        chunk(
-                            &["fn main()", "let x"],
-                            &["ctx", "old"],
-                            &["ctx", "new"],
-                            false,
-                        ),
+                        chunk(&["fn main()", "let x"], &["ctx", "old"], &["ctx", "new"], false),
                         chunk(&[], &["tail"], &["TAIL"], true),
                     ],
                 },
@@ -464,10 +390,7 @@ mod tests {
     fn tolerates_heredoc_blank_lines_and_missing_first_at() {
         check(
             "\n\napply_patch <<'EOF'\n*** Begin Patch\n*** Update File: x\n a\n\n-b\n+c\n\n*** End Patch\nEOF\n\n",
-            vec![update(
-                "x",
-                vec![chunk(&[], &["a", "", "b"], &["a", "", "c"], false)],
-            )],
+            vec![update("x", vec![chunk(&[], &["a", "", "b"], &["a", "", "c"], false)])],
         );
         check(
             "*** Begin Patch\r\n*** Update File: x\r\n-b\r\n+c\r\n*** End Patch\r\n",
@@ -479,13 +402,7 @@ mod tests {
     fn unified_diff_ranges_are_not_anchors() {
         check(
             "*** Begin Patch\n*** Update File: x\n@@ -1,2 +1,2 @@\n-a\n+b\n@@ -10 +10 @@ fn f()\n-c\n+d\n*** End Patch",
-            vec![update(
-                "x",
-                vec![
-                    chunk(&[], &["a"], &["b"], false),
-                    chunk(&["fn f()"], &["c"], &["d"], false),
-                ],
-            )],
+            vec![update("x", vec![chunk(&[], &["a"], &["b"], false), chunk(&["fn f()"], &["c"], &["d"], false)])],
         );
     }
 
@@ -493,17 +410,11 @@ mod tests {
     fn add_file_keeps_inner_blank_lines_and_drops_trailing_ones() {
         check(
             "*** Begin Patch\n*** Add File: a\n+x\n\n+y\n\n*** End Patch",
-            vec![FileOp::Add {
-                path: "a".into(),
-                contents: "x\n\ny\n".into(),
-            }],
+            vec![FileOp::Add { path: "a".into(), contents: "x\n\ny\n".into() }],
         );
         check(
             "*** Begin Patch\n*** Add File: empty\n*** End Patch",
-            vec![FileOp::Add {
-                path: "empty".into(),
-                contents: String::new(),
-            }],
+            vec![FileOp::Add { path: "empty".into(), contents: String::new() }],
         );
     }
 
@@ -515,47 +426,20 @@ mod tests {
             "line 3: expected nothing after the first `*** End Patch`",
         );
         check_err("\n \n", "the patch is empty");
-        check_err(
-            "*** Update File: x\n*** End Patch",
-            "line 1: expected `*** Begin Patch`",
-        );
-        check_err(
-            "*** Begin Patch\n*** Delete File: x\n",
-            "line 2: expected `*** End Patch`",
-        );
+        check_err("*** Update File: x\n*** End Patch", "line 1: expected `*** Begin Patch`");
+        check_err("*** Begin Patch\n*** Delete File: x\n", "line 2: expected `*** End Patch`");
         check_err("*** Begin Patch\n*** End Patch", "no file operations");
-        check_err(
-            "*** Begin Patch\n*** Frobnicate File: x\n*** End Patch",
-            "line 2: expected a file header",
-        );
+        check_err("*** Begin Patch\n*** Frobnicate File: x\n*** End Patch", "line 2: expected a file header");
         check_err(
             "*** Begin Patch\n*** Add File: a\n+x\ny\n*** End Patch",
             "line 4: expected a line starting with `+`",
         );
-        check_err(
-            "*** Begin Patch\n*** Add File: /etc/x\n+x\n*** End Patch",
-            "line 2: the path `/etc/x` is absolute",
-        );
-        check_err(
-            "*** Begin Patch\n*** Delete File:  \n*** End Patch",
-            "line 2: `*** Delete File:` names no path",
-        );
-        check_err(
-            "*** Begin Patch\n*** Update File: a\n*** End Patch",
-            "line 2: `*** Update File: a` has no hunks",
-        );
-        check_err(
-            "*** Begin Patch\n*** Update File: a\n@@ x\n*** End Patch",
-            "line 3: this hunk of `a` has no lines",
-        );
-        check_err(
-            "*** Begin Patch\n*** Update File: a\n-x\nbad\n*** End Patch",
-            "line 4: expected a hunk line",
-        );
-        check_err(
-            "*** Begin Patch\n*** Update File: a\n*** End of File\n*** End Patch",
-            "line 3: expected hunk lines",
-        );
+        check_err("*** Begin Patch\n*** Add File: /etc/x\n+x\n*** End Patch", "line 2: the path `/etc/x` is absolute");
+        check_err("*** Begin Patch\n*** Delete File:  \n*** End Patch", "line 2: `*** Delete File:` names no path");
+        check_err("*** Begin Patch\n*** Update File: a\n*** End Patch", "line 2: `*** Update File: a` has no hunks");
+        check_err("*** Begin Patch\n*** Update File: a\n@@ x\n*** End Patch", "line 3: this hunk of `a` has no lines");
+        check_err("*** Begin Patch\n*** Update File: a\n-x\nbad\n*** End Patch", "line 4: expected a hunk line");
+        check_err("*** Begin Patch\n*** Update File: a\n*** End of File\n*** End Patch", "line 3: expected hunk lines");
         check_err(
             "*** Begin Patch\n*** Update File: a\n-x\n*** Bogus\n*** End Patch",
             "line 4: expected a hunk line, `*** End of File`",

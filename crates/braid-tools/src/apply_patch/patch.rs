@@ -21,11 +21,7 @@ impl Patch {
                     FileOp::Delete { .. } => (FileChangeKind::Delete, None),
                     FileOp::Update { move_to, .. } => (FileChangeKind::Update, move_to.clone()),
                 };
-                FileChange {
-                    path: op.path().to_string(),
-                    kind,
-                    move_to,
-                }
+                FileChange { path: op.path().to_string(), kind, move_to }
             })
             .collect()
     }
@@ -39,20 +35,14 @@ pub enum FileOp {
     /// Remove a file that must exist.
     Delete { path: String },
     /// Change an existing file by applying `chunks` in order, and rename it when `move_to` is set.
-    Update {
-        path: String,
-        move_to: Option<String>,
-        chunks: Vec<Chunk>,
-    },
+    Update { path: String, move_to: Option<String>, chunks: Vec<Chunk> },
 }
 
 impl FileOp {
     /// The path the operation names (for an update, the path before any move).
     pub fn path(&self) -> &str {
         match self {
-            FileOp::Add { path, .. } | FileOp::Delete { path } | FileOp::Update { path, .. } => {
-                path
-            }
+            FileOp::Add { path, .. } | FileOp::Delete { path } | FileOp::Update { path, .. } => path,
         }
     }
 }

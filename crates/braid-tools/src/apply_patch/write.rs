@@ -23,10 +23,7 @@ impl Original {
         match fs::metadata(path) {
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(err),
-            Ok(meta) => Ok(Some(Original {
-                bytes: fs::read(path)?,
-                permissions: meta.permissions(),
-            })),
+            Ok(meta) => Ok(Some(Original { bytes: fs::read(path)?, permissions: meta.permissions() })),
         }
     }
 }
@@ -66,11 +63,7 @@ pub(crate) fn commit(staged: &[Staged]) -> Result<(), ApplyError> {
         };
         if let Err(source) = result {
             let restore = restore(&staged[..index], &created_dirs);
-            return Err(ApplyError::Write {
-                path: entry.shown.clone(),
-                source,
-                restore,
-            });
+            return Err(ApplyError::Write { path: entry.shown.clone(), source, restore });
         }
     }
     Ok(())
@@ -82,9 +75,7 @@ fn restore(written: &[Staged], created_dirs: &[PathBuf]) -> String {
     let mut failures = Vec::new();
     for entry in written.iter().rev() {
         let result = match &entry.original {
-            Some(original) => {
-                replace_file(&entry.path, &original.bytes, Some(&original.permissions))
-            }
+            Some(original) => replace_file(&entry.path, &original.bytes, Some(&original.permissions)),
             None => match fs::remove_file(&entry.path) {
                 Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
                 other => other,
@@ -101,10 +92,7 @@ fn restore(written: &[Staged], created_dirs: &[PathBuf]) -> String {
     if failures.is_empty() {
         "; the files already written were restored, nothing was changed".to_string()
     } else {
-        format!(
-            "; restoring the files already written also failed for {}",
-            failures.join(", ")
-        )
+        format!("; restoring the files already written also failed for {}", failures.join(", "))
     }
 }
 
@@ -113,11 +101,7 @@ fn create_parents(path: &Path, created: &mut Vec<PathBuf>) -> io::Result<()> {
     let Some(parent) = path.parent() else {
         return Ok(());
     };
-    let missing: Vec<PathBuf> = parent
-        .ancestors()
-        .take_while(|dir| !dir.exists())
-        .map(Path::to_path_buf)
-        .collect();
+    let missing: Vec<PathBuf> = parent.ancestors().take_while(|dir| !dir.exists()).map(Path::to_path_buf).collect();
     for dir in missing.into_iter().rev() {
         fs::create_dir(&dir)?;
         created.push(dir);
@@ -131,20 +115,11 @@ fn create_parents(path: &Path, created: &mut Vec<PathBuf>) -> io::Result<()> {
 fn replace_file(path: &Path, bytes: &[u8], permissions: Option<&Permissions>) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(
-        ".{name}.braid-patch-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp =
+        dir.join(format!(".{name}.braid-patch-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         if let Some(permissions) = permissions {
@@ -188,10 +163,8 @@ mod tests {
         assert_eq!(fs::read_to_string(root.join("a.txt")).unwrap(), "old a\n");
         assert_eq!(fs::read_to_string(root.join("gone.txt")).unwrap(), "gone\n");
         assert!(!root.join("new").exists());
-        let mut names: Vec<String> = fs::read_dir(root)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut names: Vec<String> =
+            fs::read_dir(root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         assert_eq!(names, ["a.txt", "blocker", "gone.txt"]);
     }
@@ -212,9 +185,6 @@ mod tests {
         }];
         commit(&staged).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "echo bye\n");
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o755
-        );
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o755);
     }
 }

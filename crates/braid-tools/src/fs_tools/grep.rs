@@ -82,11 +82,7 @@ impl Tool for GrepTool {
             Err(result) => return result,
         };
         blocking(move || match run(&search) {
-            Ok(output) => ToolResult {
-                output,
-                success: true,
-                effect: ToolEffect::None,
-            },
+            Ok(output) => ToolResult { output, success: true, effect: ToolEffect::None },
             Err(message) => ToolResult::error(message),
         })
         .await
@@ -97,18 +93,14 @@ impl Tool for GrepTool {
 fn prepare(ctx: &ToolContext, args: serde_json::Value) -> Result<Search, ToolResult> {
     let args: GrepArgs = args::parse(NAME, args)?;
     if args.pattern.is_empty() {
-        return Err(ToolResult::error(
-            "`pattern` is empty; give a regular expression to search for",
-        ));
+        return Err(ToolResult::error("`pattern` is empty; give a regular expression to search for"));
     }
     let max_results = args.max_results.unwrap_or(DEFAULT_MAX_RESULTS);
     if max_results == 0 {
         return Err(ToolResult::error("`max_results` must be at least 1"));
     }
-    let matcher = RegexMatcherBuilder::new()
-        .case_insensitive(args.case_insensitive)
-        .build(&args.pattern)
-        .map_err(|err| {
+    let matcher =
+        RegexMatcherBuilder::new().case_insensitive(args.case_insensitive).build(&args.pattern).map_err(|err| {
             ToolResult::error(format!(
                 "invalid regular expression `{}`: {err}; escape special characters such as ( [ {{ . * with a backslash",
                 args.pattern
@@ -117,14 +109,7 @@ fn prepare(ctx: &ToolContext, args: serde_json::Value) -> Result<Search, ToolRes
     let shown_root = args.path.unwrap_or_else(|| ".".into());
     let root = resolve(ctx, &shown_root)?;
     let base = ctx.cwd.canonicalize().unwrap_or_else(|_| ctx.cwd.clone());
-    Ok(Search {
-        matcher,
-        root,
-        shown_root,
-        glob: args.glob,
-        max_results,
-        base,
-    })
+    Ok(Search { matcher, root, shown_root, glob: args.glob, max_results, base })
 }
 
 /// Runs the search. Returns `path:line:text` lines (or `No matches.`) with a note when capped; fails
@@ -134,10 +119,7 @@ fn run(search: &Search) -> Result<String, String> {
         return Err(format!("`{}` does not exist", search.shown_root));
     }
     let files = files_to_search(search)?;
-    let mut searcher = SearcherBuilder::new()
-        .line_number(true)
-        .binary_detection(BinaryDetection::quit(0))
-        .build();
+    let mut searcher = SearcherBuilder::new().line_number(true).binary_detection(BinaryDetection::quit(0)).build();
     let mut out = String::new();
     let mut found = 0usize;
     let mut capped = false;
@@ -180,9 +162,7 @@ fn run(search: &Search) -> Result<String, String> {
 /// model, absolute path), sorted by the shown path so the output order does not depend on the walk.
 fn files_to_search(search: &Search) -> Result<Vec<(String, PathBuf)>, String> {
     let mut walk = ignore::WalkBuilder::new(&search.root);
-    walk.hidden(false)
-        .require_git(false)
-        .filter_entry(|entry| entry.file_name() != ".git");
+    walk.hidden(false).require_git(false).filter_entry(|entry| entry.file_name() != ".git");
     if let Some(glob) = &search.glob {
         let overrides = ignore::overrides::OverrideBuilder::new(&search.root)
             .add(glob)
@@ -205,8 +185,5 @@ fn files_to_search(search: &Search) -> Result<Vec<(String, PathBuf)>, String> {
 
 /// `path` relative to `base` when it lies inside it, else the absolute path.
 fn relative_display(path: &Path, base: &Path) -> String {
-    path.strip_prefix(base)
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.strip_prefix(base).unwrap_or(path).display().to_string()
 }

@@ -73,11 +73,7 @@ impl Tool for ListDirTool {
             Err(result) => return result,
         };
         blocking(move || match list(&dir, &shown, depth, limit) {
-            Ok(output) => ToolResult {
-                output,
-                success: true,
-                effect: ToolEffect::None,
-            },
+            Ok(output) => ToolResult { output, success: true, effect: ToolEffect::None },
             Err(message) => ToolResult::error(message),
         })
         .await
@@ -93,9 +89,7 @@ fn list(dir: &Path, shown: &str, depth: usize, limit: usize) -> Result<String, S
         return Err(format!("`{shown}` does not exist"));
     }
     if !dir.is_dir() {
-        return Err(format!(
-            "`{shown}` is a file, not a directory; use read_file to read it"
-        ));
+        return Err(format!("`{shown}` is a file, not a directory; use read_file to read it"));
     }
     let walker = ignore::WalkBuilder::new(dir)
         .hidden(false)
@@ -128,12 +122,7 @@ fn list(dir: &Path, shown: &str, depth: usize, limit: usize) -> Result<String, S
         }
         let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
         let indent = "  ".repeat(entry.depth());
-        let _ = writeln!(
-            out,
-            "{indent}{}{}",
-            entry.file_name().to_string_lossy(),
-            if is_dir { "/" } else { "" }
-        );
+        let _ = writeln!(out, "{indent}{}{}", entry.file_name().to_string_lossy(), if is_dir { "/" } else { "" });
         shown_entries += 1;
     }
     if shown_entries == 0 {

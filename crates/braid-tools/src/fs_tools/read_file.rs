@@ -82,11 +82,7 @@ impl Tool for ReadFileTool {
         };
         let shown = args.path;
         blocking(move || match read_lines(&path, &shown, offset, limit) {
-            Ok(text) => ToolResult {
-                output: text,
-                success: true,
-                effect: braid_protocol::ToolEffect::None,
-            },
+            Ok(text) => ToolResult { output: text, success: true, effect: braid_protocol::ToolEffect::None },
             Err(message) => ToolResult::error(message),
         })
         .await
@@ -104,21 +100,13 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<S
     };
     let meta = std::fs::metadata(path).map_err(io_message)?;
     if meta.is_dir() {
-        return Err(format!(
-            "`{shown}` is a directory, not a file; use list_dir to see what it holds"
-        ));
+        return Err(format!("`{shown}` is a directory, not a file; use list_dir to see what it holds"));
     }
     let mut reader = BufReader::new(File::open(path).map_err(io_message)?);
     let mut sniff = Vec::with_capacity(BINARY_SNIFF_BYTES);
-    (&mut reader)
-        .take(BINARY_SNIFF_BYTES as u64)
-        .read_to_end(&mut sniff)
-        .map_err(io_message)?;
+    (&mut reader).take(BINARY_SNIFF_BYTES as u64).read_to_end(&mut sniff).map_err(io_message)?;
     if sniff.contains(&0) {
-        return Err(format!(
-            "`{shown}` is a binary file ({} bytes); read_file only shows text",
-            meta.len()
-        ));
+        return Err(format!("`{shown}` is a binary file ({} bytes); read_file only shows text", meta.len()));
     }
     let mut reader = BufReader::new(sniff.as_slice().chain(reader));
 
@@ -158,14 +146,9 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<S
         ));
     };
     if last < total {
-        out.push_str(&format!(
-            "(showing lines {offset}-{last} of {total}; call again with offset={})\n",
-            last + 1
-        ));
+        out.push_str(&format!("(showing lines {offset}-{last} of {total}; call again with offset={})\n", last + 1));
     } else if offset > 1 {
-        out.push_str(&format!(
-            "(showing lines {offset}-{last} of {total}; this is the end of the file)\n"
-        ));
+        out.push_str(&format!("(showing lines {offset}-{last} of {total}; this is the end of the file)\n"));
     }
     Ok(out)
 }

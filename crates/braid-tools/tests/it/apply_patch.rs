@@ -27,11 +27,7 @@ fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
                 out.insert(rel, fs::read(&path).unwrap());
             }
         }
@@ -53,9 +49,7 @@ fn write_tree(root: &Path, tree: &BTreeMap<String, Vec<u8>>) {
 }
 
 fn show(tree: &BTreeMap<String, Vec<u8>>) -> String {
-    tree.iter()
-        .map(|(path, bytes)| format!("--- {path}\n{:?}\n", String::from_utf8_lossy(bytes)))
-        .collect()
+    tree.iter().map(|(path, bytes)| format!("--- {path}\n{:?}\n", String::from_utf8_lossy(bytes))).collect()
 }
 
 /// Runs one fixture case in a fresh workspace (a directory inside a temp dir, so that `..` leads outside
@@ -72,26 +66,16 @@ fn check(case: &Path) -> Option<String> {
         .map_err(|e| e.to_string())
         .and_then(|patch| apply_patch(&policy, &workspace, &patch).map_err(|e| e.to_string()));
     let got = read_tree(&workspace);
-    let outside: Vec<_> = fs::read_dir(temp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let outside: Vec<_> = fs::read_dir(temp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     if outside.len() != 1 {
         return Some(format!("wrote outside the workspace: {outside:?}"));
     }
 
     if case.join("error").exists() {
-        let expected = fs::read_to_string(case.join("error"))
-            .unwrap()
-            .trim()
-            .to_string();
+        let expected = fs::read_to_string(case.join("error")).unwrap().trim().to_string();
         return match result {
-            Ok(changes) => Some(format!(
-                "expected an error containing `{expected}`, but it applied: {changes:?}"
-            )),
-            Err(err) if !err.contains(&expected) => {
-                Some(format!("error `{err}` does not contain `{expected}`"))
-            }
+            Ok(changes) => Some(format!("expected an error containing `{expected}`, but it applied: {changes:?}")),
+            Err(err) if !err.contains(&expected) => Some(format!("error `{err}` does not contain `{expected}`")),
             Err(_) if got != before => Some(format!("the tree changed on error:\n{}", show(&got))),
             Err(_) => None,
         };
@@ -99,28 +83,17 @@ fn check(case: &Path) -> Option<String> {
     let expected = read_tree(&case.join("after"));
     match result {
         Err(err) => Some(format!("failed: {err}")),
-        Ok(_) if got != expected => Some(format!(
-            "tree differs\nexpected:\n{}got:\n{}",
-            show(&expected),
-            show(&got)
-        )),
+        Ok(_) if got != expected => Some(format!("tree differs\nexpected:\n{}got:\n{}", show(&expected), show(&got))),
         Ok(_) => None,
     }
 }
 
 #[test]
 fn fixture_cases() {
-    let mut cases: Vec<PathBuf> = fs::read_dir(fixtures())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut cases: Vec<PathBuf> =
+        fs::read_dir(fixtures()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     cases.sort();
-    assert!(
-        cases.len() >= 30,
-        "expected the fixture cases in {}",
-        fixtures().display()
-    );
+    assert!(cases.len() >= 30, "expected the fixture cases in {}", fixtures().display());
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|case| {
@@ -128,20 +101,11 @@ fn fixture_cases() {
             check(case).map(|why| format!("== {name}: {why}"))
         })
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
 fn context(dir: &Path) -> ToolContext {
-    ToolContext {
-        cwd: dir.to_path_buf(),
-        policy: WorkspacePolicy::new([dir.to_path_buf()]).unwrap(),
-    }
+    ToolContext { cwd: dir.to_path_buf(), policy: WorkspacePolicy::new([dir.to_path_buf()]).unwrap() }
 }
 
 #[tokio::test]
@@ -154,46 +118,18 @@ async fn tool_reports_every_change_on_success() {
     let args = json!({ "input": patch });
     let ctx = context(dir.path());
     let expected_changes = vec![
-        FileChange {
-            path: "sub/a.txt".into(),
-            kind: FileChangeKind::Add,
-            move_to: None,
-        },
-        FileChange {
-            path: "m.txt".into(),
-            kind: FileChangeKind::Update,
-            move_to: Some("n.txt".into()),
-        },
-        FileChange {
-            path: "d.txt".into(),
-            kind: FileChangeKind::Delete,
-            move_to: None,
-        },
+        FileChange { path: "sub/a.txt".into(), kind: FileChangeKind::Add, move_to: None },
+        FileChange { path: "m.txt".into(), kind: FileChangeKind::Update, move_to: Some("n.txt".into()) },
+        FileChange { path: "d.txt".into(), kind: FileChangeKind::Delete, move_to: None },
     ];
-    assert_eq!(
-        ApplyPatchTool.preview(&ctx, &args),
-        ToolEffect::FileChange {
-            changes: expected_changes.clone()
-        }
-    );
+    assert_eq!(ApplyPatchTool.preview(&ctx, &args), ToolEffect::FileChange { changes: expected_changes.clone() });
 
     let result = ApplyPatchTool.call(&ctx, args).await;
     assert!(result.success, "{}", result.output);
-    assert_eq!(
-        result.output,
-        "Success. Updated the following files:\nA sub/a.txt\nM m.txt -> n.txt\nD d.txt"
-    );
-    assert_eq!(
-        result.effect,
-        ToolEffect::FileChange {
-            changes: expected_changes
-        }
-    );
+    assert_eq!(result.output, "Success. Updated the following files:\nA sub/a.txt\nM m.txt -> n.txt\nD d.txt");
+    assert_eq!(result.effect, ToolEffect::FileChange { changes: expected_changes });
     assert_eq!(fs::read_to_string(dir.path().join("n.txt")).unwrap(), "b\n");
-    assert_eq!(
-        fs::read_to_string(dir.path().join("sub/a.txt")).unwrap(),
-        "new\n"
-    );
+    assert_eq!(fs::read_to_string(dir.path().join("sub/a.txt")).unwrap(), "new\n");
     assert!(!dir.path().join("d.txt").exists() && !dir.path().join("m.txt").exists());
 }
 
@@ -204,28 +140,17 @@ async fn tool_failures_go_back_to_the_model() {
     let check = async |args: serde_json::Value, expected: &str| {
         let result = ApplyPatchTool.call(&ctx, args).await;
         assert!(!result.success, "{}", result.output);
-        assert!(
-            result.output.contains(expected),
-            "`{}` lacks `{expected}`",
-            result.output
-        );
+        assert!(result.output.contains(expected), "`{}` lacks `{expected}`", result.output);
         assert_eq!(result.effect, ToolEffect::None);
     };
     check(json!({ "patch": "x" }), "expects {\"input\"").await;
-    check(
-        json!({ "input": "*** Begin Patch\n" }),
-        "The patch is malformed: line 1",
-    )
-    .await;
+    check(json!({ "input": "*** Begin Patch\n" }), "The patch is malformed: line 1").await;
     check(
         json!({ "input": "*** Begin Patch\n*** Delete File: gone.txt\n*** End Patch" }),
         "The patch was not applied: cannot delete `gone.txt`",
     )
     .await;
-    assert_eq!(
-        ApplyPatchTool.preview(&ctx, &json!({ "input": "nonsense" })),
-        ToolEffect::None
-    );
+    assert_eq!(ApplyPatchTool.preview(&ctx, &json!({ "input": "nonsense" })), ToolEffect::None);
     assert!(read_tree(dir.path()).is_empty());
 }
 
@@ -235,17 +160,7 @@ fn spec_offers_a_required_input_string() {
     assert_eq!(spec.name, "apply_patch");
     assert_eq!(spec.parameters["required"], json!(["input"]));
     assert_eq!(spec.parameters["properties"]["input"]["type"], "string");
-    for needle in [
-        "*** Begin Patch",
-        "*** Add File:",
-        "*** Update File:",
-        "*** Move to:",
-        "@@",
-        "*** End of File",
-    ] {
-        assert!(
-            spec.description.contains(needle),
-            "description lacks {needle}"
-        );
+    for needle in ["*** Begin Patch", "*** Add File:", "*** Update File:", "*** Move to:", "@@", "*** End of File"] {
+        assert!(spec.description.contains(needle), "description lacks {needle}");
     }
 }

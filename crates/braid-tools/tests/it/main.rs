@@ -16,10 +16,7 @@ use tempfile::TempDir;
 pub fn workspace() -> (TempDir, ToolContext) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
-    let ctx = ToolContext {
-        cwd: root.clone(),
-        policy: WorkspacePolicy::new([root]).unwrap(),
-    };
+    let ctx = ToolContext { cwd: root.clone(), policy: WorkspacePolicy::new([root]).unwrap() };
     (dir, ctx)
 }
 
@@ -39,16 +36,8 @@ pub async fn call(tool: &dyn Tool, ctx: &ToolContext, args: serde_json::Value) -
 
 /// Asserts that the call failed with a message containing every one of `needles`.
 pub fn assert_error(result: &ToolResult, needles: &[&str]) {
-    assert!(
-        !result.success,
-        "expected a failure, got: {}",
-        result.output
-    );
+    assert!(!result.success, "expected a failure, got: {}", result.output);
     for needle in needles {
-        assert!(
-            result.output.contains(needle),
-            "{needle:?} not in {:?}",
-            result.output
-        );
+        assert!(result.output.contains(needle), "{needle:?} not in {:?}", result.output);
     }
 }

@@ -20,10 +20,7 @@ async fn a_valid_plan_is_echoed_as_an_effect() {
     let result = call(&UpdatePlanTool::new(), &ctx, args.clone()).await;
     assert!(result.success);
     assert_eq!(result.output, "Plan updated.");
-    let item = |step: &str, status| PlanItem {
-        step: step.into(),
-        status,
-    };
+    let item = |step: &str, status| PlanItem { step: step.into(), status };
     let expected = ToolEffect::Plan {
         explanation: Some("found the bug".into()),
         items: vec![
@@ -52,17 +49,9 @@ async fn bad_plans_are_refused() {
         &["at most one step may be in_progress", "\"a\", \"b\""],
     )
     .await;
-    check(
-        json!({"plan": [{"step": "a", "status": "doing"}]}),
-        &["invalid arguments for `update_plan`", "doing"],
-    )
-    .await;
+    check(json!({"plan": [{"step": "a", "status": "doing"}]}), &["invalid arguments for `update_plan`", "doing"]).await;
     check(json!({"explanation": "x"}), &["missing field `plan`"]).await;
-    check(
-        json!({"plan": [{"step": "  ", "status": "pending"}]}),
-        &["step 1", "empty"],
-    )
-    .await;
+    check(json!({"plan": [{"step": "  ", "status": "pending"}]}), &["step 1", "empty"]).await;
 }
 
 #[test]

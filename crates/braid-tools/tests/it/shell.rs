@@ -23,9 +23,7 @@ macro_rules! assert_output {
 
 fn status(result: &ToolResult) -> (Option<i32>, CommandStatus) {
     match &result.effect {
-        ToolEffect::Command {
-            exit_code, status, ..
-        } => (*exit_code, *status),
+        ToolEffect::Command { exit_code, status, .. } => (*exit_code, *status),
         other => panic!("expected a command effect, got {other:?}"),
     }
 }
@@ -33,12 +31,7 @@ fn status(result: &ToolResult) -> (Option<i32>, CommandStatus) {
 #[tokio::test]
 async fn argv_command_reports_exit_code_and_output() {
     let (_dir, ctx) = workspace();
-    let result = call(
-        &shell(),
-        &ctx,
-        json!({"command": ["bash", "-lc", "echo hi; echo err >&2"]}),
-    )
-    .await;
+    let result = call(&shell(), &ctx, json!({"command": ["bash", "-lc", "echo hi; echo err >&2"]})).await;
     assert!(result.success);
     assert_output!(result, @r"
     Exit code: 0
@@ -47,15 +40,7 @@ async fn argv_command_reports_exit_code_and_output() {
     hi
     err
     ");
-    let ToolEffect::Command {
-        command,
-        cwd,
-        aggregated_output,
-        ..
-    } = &result.effect
-    else {
-        panic!()
-    };
+    let ToolEffect::Command { command, cwd, aggregated_output, .. } = &result.effect else { panic!() };
     assert_eq!(command, "bash -lc 'echo hi; echo err >&2'");
     assert_eq!(cwd, &ctx.cwd.display().to_string());
     assert_eq!(aggregated_output, "hi\nerr\n");
@@ -73,18 +58,9 @@ async fn string_command_runs_through_bash() {
 #[tokio::test]
 async fn failing_command_is_not_a_success() {
     let (_dir, ctx) = workspace();
-    let result = call(
-        &shell(),
-        &ctx,
-        json!({"command": ["sh", "-c", "echo nope; exit 2"]}),
-    )
-    .await;
+    let result = call(&shell(), &ctx, json!({"command": ["sh", "-c", "echo nope; exit 2"]})).await;
     assert!(!result.success);
-    assert!(
-        result.output.starts_with("Exit code: 2\n"),
-        "{}",
-        result.output
-    );
+    assert!(result.output.starts_with("Exit code: 2\n"), "{}", result.output);
     assert_eq!(status(&result), (Some(2), CommandStatus::Failed));
 }
 
@@ -92,46 +68,24 @@ async fn failing_command_is_not_a_success() {
 async fn workdir_inside_the_workspace_is_used() {
     let (_dir, ctx) = workspace();
     std::fs::create_dir(ctx.cwd.join("sub")).unwrap();
-    let result = call(
-        &shell(),
-        &ctx,
-        json!({"command": ["pwd"], "workdir": "sub"}),
-    )
-    .await;
+    let result = call(&shell(), &ctx, json!({"command": ["pwd"], "workdir": "sub"})).await;
     assert!(result.success, "{}", result.output);
-    assert!(
-        result
-            .output
-            .ends_with(&format!("Output:\n{}\n", ctx.cwd.join("sub").display()))
-    );
+    assert!(result.output.ends_with(&format!("Output:\n{}\n", ctx.cwd.join("sub").display())));
 }
 
 #[tokio::test]
 async fn workdir_outside_the_workspace_is_refused() {
     let (_dir, ctx) = workspace();
     for workdir in ["..", "/tmp", "../../etc"] {
-        let result = call(
-            &shell(),
-            &ctx,
-            json!({"command": ["pwd"], "workdir": workdir}),
-        )
-        .await;
-        assert_error(
-            &result,
-            &["cannot run in workdir", workdir, "outside the workspace"],
-        );
+        let result = call(&shell(), &ctx, json!({"command": ["pwd"], "workdir": workdir})).await;
+        assert_error(&result, &["cannot run in workdir", workdir, "outside the workspace"]);
     }
 }
 
 #[tokio::test]
 async fn missing_workdir_is_named() {
     let (_dir, ctx) = workspace();
-    let result = call(
-        &shell(),
-        &ctx,
-        json!({"command": ["pwd"], "workdir": "nope"}),
-    )
-    .await;
+    let result = call(&shell(), &ctx, json!({"command": ["pwd"], "workdir": "nope"})).await;
     assert_error(&result, &["nope", "does not exist"]);
 }
 
@@ -153,32 +107,15 @@ async fn timeout_kills_and_reports_output_so_far() {
 #[tokio::test]
 async fn requested_timeout_is_capped_by_max_timeout() {
     let (_dir, ctx) = workspace();
-    let tool = ShellTool::new(ShellConfig {
-        max_timeout: Duration::from_millis(200),
-        ..ShellConfig::default()
-    });
-    let result = call(
-        &tool,
-        &ctx,
-        json!({"command": ["sleep", "100"], "timeout_ms": 100_000}),
-    )
-    .await;
-    assert!(
-        result
-            .output
-            .starts_with("Command timed out after 0.2 seconds"),
-        "{}",
-        result.output
-    );
+    let tool = ShellTool::new(ShellConfig { max_timeout: Duration::from_millis(200), ..ShellConfig::default() });
+    let result = call(&tool, &ctx, json!({"command": ["sleep", "100"], "timeout_ms": 100_000})).await;
+    assert!(result.output.starts_with("Command timed out after 0.2 seconds"), "{}", result.output);
 }
 
 #[tokio::test]
 async fn long_output_is_cut_in_the_middle() {
     let (_dir, ctx) = workspace();
-    let tool = ShellTool::new(ShellConfig {
-        max_output_bytes: 100,
-        ..ShellConfig::default()
-    });
+    let tool = ShellTool::new(ShellConfig { max_output_bytes: 100, ..ShellConfig::default() });
     let result = call(&tool, &ctx, json!({"command": ["seq", "1", "10000"]})).await;
     assert!(result.success);
     assert!(result.output.contains("\n1\n2\n3\n"));
@@ -189,12 +126,7 @@ async fn long_output_is_cut_in_the_middle() {
 #[tokio::test]
 async fn missing_program_is_reported_to_the_model() {
     let (_dir, ctx) = workspace();
-    let result = call(
-        &shell(),
-        &ctx,
-        json!({"command": ["braid-no-such-program-xyz"]}),
-    )
-    .await;
+    let result = call(&shell(), &ctx, json!({"command": ["braid-no-such-program-xyz"]})).await;
     assert_error(&result, &["command not found", "braid-no-such-program-xyz"]);
 }
 
@@ -206,21 +138,9 @@ async fn bad_arguments_name_the_problem() {
         async move { assert_error(&call(&shell(), &ctx, args).await, &[needle]) }
     };
     check(json!({}), "missing field `command`").await;
-    check(
-        json!({"command": 5}),
-        "`command` must be a non-empty array of strings",
-    )
-    .await;
-    check(
-        json!({"command": []}),
-        "`command` must be a non-empty array of strings",
-    )
-    .await;
-    check(
-        json!({"command": ["ls"], "timeout_ms": "soon"}),
-        "invalid arguments for `shell`",
-    )
-    .await;
+    check(json!({"command": 5}), "`command` must be a non-empty array of strings").await;
+    check(json!({"command": []}), "`command` must be a non-empty array of strings").await;
+    check(json!({"command": ["ls"], "timeout_ms": "soon"}), "invalid arguments for `shell`").await;
 }
 
 #[test]
@@ -235,8 +155,5 @@ fn preview_shows_the_command_about_to_run() {
         status: CommandStatus::InProgress,
     };
     assert_eq!(effect, expected);
-    assert_eq!(
-        shell().preview(&ctx, &json!({"command": 1})),
-        ToolEffect::None
-    );
+    assert_eq!(shell().preview(&ctx, &json!({"command": 1})), ToolEffect::None);
 }

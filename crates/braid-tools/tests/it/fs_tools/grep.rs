@@ -12,10 +12,7 @@ fn project() -> (tempfile::TempDir, ToolContext) {
         &ctx.cwd,
         &[
             (".gitignore", "*.log\n"),
-            (
-                "src/a.rs",
-                "fn alpha() {}\nfn beta() {}\nlet x = alpha();\n",
-            ),
+            ("src/a.rs", "fn alpha() {}\nfn beta() {}\nlet x = alpha();\n"),
             ("src/b.rs", "// Alpha, capitalised\n"),
             ("notes.txt", "alpha notes\n"),
             ("debug.log", "alpha in a log\n"),
@@ -53,16 +50,8 @@ async fn case_insensitive_glob_and_path() {
         "src/a.rs:1:fn alpha() {}\nsrc/a.rs:3:let x = alpha();\nsrc/b.rs:1:// Alpha, capitalised\n",
     )
     .await;
-    check(
-        json!({"pattern": "fn \\w+\\(", "path": "src"}),
-        "src/a.rs:1:fn alpha() {}\nsrc/a.rs:2:fn beta() {}\n",
-    )
-    .await;
-    check(
-        json!({"pattern": "beta", "path": "src/a.rs"}),
-        "src/a.rs:2:fn beta() {}\n",
-    )
-    .await;
+    check(json!({"pattern": "fn \\w+\\(", "path": "src"}), "src/a.rs:1:fn alpha() {}\nsrc/a.rs:2:fn beta() {}\n").await;
+    check(json!({"pattern": "beta", "path": "src/a.rs"}), "src/a.rs:2:fn beta() {}\n").await;
 }
 
 #[tokio::test]
@@ -83,28 +72,10 @@ async fn no_matches_says_so() {
 #[tokio::test]
 async fn bad_input_is_explained() {
     let (_dir, ctx) = project();
-    assert_error(
-        &grep(&ctx, json!({"pattern": "fn ("})).await,
-        &["invalid regular expression `fn (`"],
-    );
-    assert_error(
-        &grep(&ctx, json!({"pattern": "a", "glob": "[z"})).await,
-        &["invalid glob `[z`"],
-    );
-    assert_error(
-        &grep(&ctx, json!({"pattern": "a", "path": "../"})).await,
-        &["outside the workspace"],
-    );
-    assert_error(
-        &grep(&ctx, json!({"pattern": "a", "path": "nope"})).await,
-        &["`nope` does not exist"],
-    );
-    assert_error(
-        &grep(&ctx, json!({"pattern": ""})).await,
-        &["`pattern` is empty"],
-    );
-    assert_error(
-        &grep(&ctx, json!({"path": "src"})).await,
-        &["missing field `pattern`"],
-    );
+    assert_error(&grep(&ctx, json!({"pattern": "fn ("})).await, &["invalid regular expression `fn (`"]);
+    assert_error(&grep(&ctx, json!({"pattern": "a", "glob": "[z"})).await, &["invalid glob `[z`"]);
+    assert_error(&grep(&ctx, json!({"pattern": "a", "path": "../"})).await, &["outside the workspace"]);
+    assert_error(&grep(&ctx, json!({"pattern": "a", "path": "nope"})).await, &["`nope` does not exist"]);
+    assert_error(&grep(&ctx, json!({"pattern": ""})).await, &["`pattern` is empty"]);
+    assert_error(&grep(&ctx, json!({"path": "src"})).await, &["missing field `pattern`"]);
 }

@@ -27,9 +27,7 @@ fn project() -> (tempfile::TempDir, ToolContext) {
 
 async fn list(ctx: &ToolContext, args: Value) -> ToolResult {
     let mut result = call(&ListDirTool::new(), ctx, args).await;
-    result.output = result
-        .output
-        .replace(&ctx.cwd.display().to_string(), "[ROOT]");
+    result.output = result.output.replace(&ctx.cwd.display().to_string(), "[ROOT]");
     result
 }
 
@@ -53,15 +51,9 @@ async fn default_listing_is_a_sorted_tree_two_levels_deep() {
 async fn depth_and_subdirectory() {
     let (_dir, ctx) = project();
     let result = list(&ctx, json!({"depth": 1})).await;
-    assert_eq!(
-        result.output,
-        "[ROOT]/\n  .gitignore\n  .hidden\n  README.md\n  src/\n"
-    );
+    assert_eq!(result.output, "[ROOT]/\n  .gitignore\n  .hidden\n  README.md\n  src/\n");
     let result = list(&ctx, json!({"path": "src", "depth": 5})).await;
-    assert_eq!(
-        result.output,
-        "[ROOT]/src/\n  lib/\n    mod.rs\n  main.rs\n"
-    );
+    assert_eq!(result.output, "[ROOT]/src/\n  lib/\n    mod.rs\n  main.rs\n");
 }
 
 #[tokio::test]
@@ -79,34 +71,16 @@ async fn limit_cuts_with_a_note() {
 #[tokio::test]
 async fn empty_directory() {
     let (_dir, ctx) = workspace();
-    assert_eq!(
-        list(&ctx, json!({"path": "."})).await.output,
-        "[ROOT]/\n  (empty)\n"
-    );
+    assert_eq!(list(&ctx, json!({"path": "."})).await.output, "[ROOT]/\n  (empty)\n");
 }
 
 #[tokio::test]
 async fn bad_paths_and_arguments() {
     let (_dir, ctx) = project();
-    assert_error(
-        &list(&ctx, json!({"path": "README.md"})).await,
-        &["`README.md` is a file"],
-    );
-    assert_error(
-        &list(&ctx, json!({"path": "nope"})).await,
-        &["`nope` does not exist"],
-    );
-    assert_error(
-        &list(&ctx, json!({"path": ".."})).await,
-        &["outside the workspace"],
-    );
-    assert_error(
-        &list(&ctx, json!({"path": "/"})).await,
-        &["outside the workspace"],
-    );
+    assert_error(&list(&ctx, json!({"path": "README.md"})).await, &["`README.md` is a file"]);
+    assert_error(&list(&ctx, json!({"path": "nope"})).await, &["`nope` does not exist"]);
+    assert_error(&list(&ctx, json!({"path": ".."})).await, &["outside the workspace"]);
+    assert_error(&list(&ctx, json!({"path": "/"})).await, &["outside the workspace"]);
     assert_error(&list(&ctx, json!({"depth": 0})).await, &["at least 1"]);
-    assert_error(
-        &list(&ctx, json!({"depth": "deep"})).await,
-        &["invalid arguments for `list_dir`"],
-    );
+    assert_error(&list(&ctx, json!({"depth": "deep"})).await, &["invalid arguments for `list_dir`"]);
 }

@@ -52,12 +52,7 @@ async fn offset_and_limit_page_through() {
 
 #[tokio::test]
 async fn empty_file_says_so() {
-    check(
-        &[("empty.txt", "")],
-        json!({"path": "empty.txt"}),
-        "(`empty.txt` is empty)",
-    )
-    .await;
+    check(&[("empty.txt", "")], json!({"path": "empty.txt"}), "(`empty.txt` is empty)").await;
 }
 
 #[tokio::test]
@@ -65,30 +60,19 @@ async fn long_lines_are_cut() {
     let (_dir, ctx) = workspace();
     write_files(&ctx.cwd, &[("long.txt", &"x".repeat(600))]);
     let result = read(&ctx, json!({"path": "long.txt"})).await;
-    assert_eq!(
-        result.output,
-        format!(
-            "     1\t{} [... line cut: 600 characters in all]\n",
-            "x".repeat(500)
-        )
-    );
+    assert_eq!(result.output, format!("     1\t{} [... line cut: 600 characters in all]\n", "x".repeat(500)));
 }
 
 #[tokio::test]
 async fn output_is_capped_near_64_kib() {
     let (_dir, ctx) = workspace();
-    let text: String = (1..=3000)
-        .map(|n| format!("{n:04} {}\n", "y".repeat(95)))
-        .collect();
+    let text: String = (1..=3000).map(|n| format!("{n:04} {}\n", "y".repeat(95))).collect();
     write_files(&ctx.cwd, &[("big.txt", &text)]);
     let result = read(&ctx, json!({"path": "big.txt"})).await;
     assert!(result.success);
     let footer = result.output.lines().last().unwrap();
     // Each numbered line is 108 bytes, so 606 of them fit in 64 KiB.
-    assert_eq!(
-        footer,
-        "(showing lines 1-606 of 3000; call again with offset=607)"
-    );
+    assert_eq!(footer, "(showing lines 1-606 of 3000; call again with offset=607)");
     assert!(result.output.len() <= 64 * 1024 + footer.len() + 1);
 }
 
@@ -97,20 +81,13 @@ async fn offset_beyond_the_end_names_the_line_count() {
     let (_dir, ctx) = workspace();
     write_files(&ctx.cwd, &[("ten.txt", &ten_lines())]);
     let result = read(&ctx, json!({"path": "ten.txt", "offset": 20})).await;
-    assert_error(
-        &result,
-        &["offset 20 is beyond the end of `ten.txt`", "10 lines"],
-    );
+    assert_error(&result, &["offset 20 is beyond the end of `ten.txt`", "10 lines"]);
 }
 
 #[tokio::test]
 async fn binary_file_is_described_not_dumped() {
     let (_dir, ctx) = workspace();
-    std::fs::write(
-        ctx.cwd.join("blob.bin"),
-        [0x7f, b'E', b'L', b'F', 0, 1, 2, 3],
-    )
-    .unwrap();
+    std::fs::write(ctx.cwd.join("blob.bin"), [0x7f, b'E', b'L', b'F', 0, 1, 2, 3]).unwrap();
     let result = read(&ctx, json!({"path": "blob.bin"})).await;
     assert_error(&result, &["`blob.bin` is a binary file (8 bytes)"]);
 }
@@ -119,14 +96,8 @@ async fn binary_file_is_described_not_dumped() {
 async fn missing_file_and_directory_are_named() {
     let (_dir, ctx) = workspace();
     std::fs::create_dir(ctx.cwd.join("src")).unwrap();
-    assert_error(
-        &read(&ctx, json!({"path": "nope.txt"})).await,
-        &["`nope.txt` does not exist"],
-    );
-    assert_error(
-        &read(&ctx, json!({"path": "src"})).await,
-        &["`src` is a directory", "list_dir"],
-    );
+    assert_error(&read(&ctx, json!({"path": "nope.txt"})).await, &["`nope.txt` does not exist"]);
+    assert_error(&read(&ctx, json!({"path": "src"})).await, &["`src` is a directory", "list_dir"]);
 }
 
 #[tokio::test]
@@ -147,20 +118,8 @@ async fn paths_escaping_the_workspace_are_refused() {
 async fn bad_arguments_name_the_problem() {
     let (_dir, ctx) = workspace();
     write_files(&ctx.cwd, &[("a.txt", "a\n")]);
-    assert_error(
-        &read(&ctx, json!({})).await,
-        &["invalid arguments for `read_file`", "missing field `path`"],
-    );
-    assert_error(
-        &read(&ctx, json!({"path": 3})).await,
-        &["invalid arguments for `read_file`"],
-    );
-    assert_error(
-        &read(&ctx, json!({"path": "a.txt", "offset": 0})).await,
-        &["1-based"],
-    );
-    assert_error(
-        &read(&ctx, json!({"path": "a.txt", "limit": -1})).await,
-        &["invalid arguments"],
-    );
+    assert_error(&read(&ctx, json!({})).await, &["invalid arguments for `read_file`", "missing field `path`"]);
+    assert_error(&read(&ctx, json!({"path": 3})).await, &["invalid arguments for `read_file`"]);
+    assert_error(&read(&ctx, json!({"path": "a.txt", "offset": 0})).await, &["1-based"]);
+    assert_error(&read(&ctx, json!({"path": "a.txt", "limit": -1})).await, &["invalid arguments"]);
 }
