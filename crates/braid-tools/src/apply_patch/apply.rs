@@ -266,12 +266,7 @@ mod tests {
     use super::*;
 
     fn chunk(anchors: &[&str], old: &[&str], new: &[&str], eof: bool) -> Chunk {
-        Chunk {
-            anchors: anchors.iter().map(|s| s.to_string()).collect(),
-            old_lines: old.iter().map(|s| s.to_string()).collect(),
-            new_lines: new.iter().map(|s| s.to_string()).collect(),
-            end_of_file: eof,
-        }
+        Chunk::from_strs(anchors, old, new, eof)
     }
 
     fn check(text: &str, chunks: &[Chunk], expected: Result<&str, &str>) {

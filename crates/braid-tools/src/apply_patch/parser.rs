@@ -348,12 +348,7 @@ mod tests {
     }
 
     fn chunk(anchors: &[&str], old: &[&str], new: &[&str], eof: bool) -> Chunk {
-        Chunk {
-            anchors: anchors.iter().map(|s| s.to_string()).collect(),
-            old_lines: old.iter().map(|s| s.to_string()).collect(),
-            new_lines: new.iter().map(|s| s.to_string()).collect(),
-            end_of_file: eof,
-        }
+        Chunk::from_strs(anchors, old, new, eof)
     }
 
     fn check(text: &str, expected: Vec<FileOp>) {

@@ -59,3 +59,12 @@ pub struct Chunk {
     /// Set by `*** End of File`: the old lines should be found at the very end of the file.
     pub end_of_file: bool,
 }
+
+#[cfg(test)]
+impl Chunk {
+    /// A chunk from string slices, for the parser's and the applier's unit tests.
+    pub(crate) fn from_strs(anchors: &[&str], old: &[&str], new: &[&str], end_of_file: bool) -> Chunk {
+        let owned = |lines: &[&str]| lines.iter().map(|s| s.to_string()).collect();
+        Chunk { anchors: owned(anchors), old_lines: owned(old), new_lines: owned(new), end_of_file }
+    }
+}
