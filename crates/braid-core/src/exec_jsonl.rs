@@ -113,16 +113,10 @@ impl JsonlMapper {
     }
 
     fn end(&mut self, call_id: &str, name: &str, output: &str, success: bool, effect: &ToolEffect) -> Vec<ThreadEvent> {
-        // Plans are one todo_list item per turn, not one item per call.
-        if let ToolEffect::Plan { items, .. } = effect {
-            return self.plan(items);
-        }
         let status = if success { ItemStatus::Completed } else { ItemStatus::Failed };
-        let (id, arguments) = match self.calls.remove(call_id) {
-            Some(known) => known,
-            None => (self.new_id(), serde_json::Value::Null),
-        };
         let details = match effect {
+            // Plans are one todo_list item per turn, not one item per call.
+            ToolEffect::Plan { items, .. } => return self.plan(items),
             ToolEffect::Command { command, exit_code, aggregated_output, status: command_status, .. } => {
                 ThreadItemDetails::CommandExecution {
                     command: command.clone(),
@@ -139,15 +133,19 @@ impl JsonlMapper {
                 changes: changes.iter().map(|c| ThreadFileChange { path: c.path.clone(), kind: c.kind }).collect(),
                 status,
             },
-            ToolEffect::Plan { items, .. } => return self.plan(items),
             ToolEffect::None => ThreadItemDetails::McpToolCall {
                 server: BRAID_TOOL_SERVER.to_string(),
                 tool: name.to_string(),
-                arguments,
+                arguments: self.calls.get(call_id).map_or(serde_json::Value::Null, |(_, args)| args.clone()),
                 result: success.then(|| McpResult { content: vec![McpContent::Text { text: output.to_string() }] }),
                 error: (!success).then(|| ThreadError { message: output.to_string() }),
                 status,
             },
+        };
+        // The item started for this call keeps its id; a call that started no item gets one now.
+        let id = match self.calls.remove(call_id) {
+            Some((id, _)) => id,
+            None => self.new_id(),
         };
         vec![ThreadEvent::ItemCompleted { item: ThreadItem { id, details } }]
     }

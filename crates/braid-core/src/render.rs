@@ -17,13 +17,12 @@ pub fn progress_line(event: &AgentEvent) -> Option<String> {
         AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. } => None,
         AgentEvent::AgentMessage { text } => Some(format!("assistant: {}", text.trim())),
         AgentEvent::Reasoning { text } => Some(format!("thinking: {}", first_line(text))),
-        AgentEvent::ToolCallBegin { name, arguments, effect, .. } => Some(match effect {
-            ToolEffect::Command { command, .. } => format!("$ {command}"),
-            ToolEffect::FileChange { changes } => format!("patch: {} file(s)", changes.len()),
-            ToolEffect::Plan { .. } => "plan updated".to_string(),
-            ToolEffect::None => format!("{name} {}", shorten(arguments, 100)),
-        })
-        .filter(|_| !matches!(effect, ToolEffect::Plan { .. } | ToolEffect::FileChange { .. })),
+        // Patches and plans are shown once, when they end, with what they did.
+        AgentEvent::ToolCallBegin { name, arguments, effect, .. } => match effect {
+            ToolEffect::Command { command, .. } => Some(format!("$ {command}")),
+            ToolEffect::FileChange { .. } | ToolEffect::Plan { .. } => None,
+            ToolEffect::None => Some(format!("{name} {}", shorten(arguments, 100))),
+        },
         AgentEvent::ToolCallEnd { name, output, success, effect, duration_ms, .. } => Some(match effect {
             ToolEffect::Command { exit_code, aggregated_output, status, .. } => {
                 let head = match status {

@@ -95,18 +95,7 @@ impl Session {
     ) -> Result<Session, SessionError> {
         let git = git_info::discover(&options.cwd);
         let id = uuid::Uuid::now_v7().to_string();
-        let tool_ctx = ToolContext { cwd: options.cwd.clone(), policy: WorkspacePolicy::new([options.cwd.clone()])? };
-        let mut session = Session {
-            id: id.clone(),
-            client,
-            tools,
-            tool_ctx,
-            history: Vec::new(),
-            rollout: None,
-            total_usage: Usage::default(),
-            sink,
-            options,
-        };
+        let mut session = Session::assemble(id.clone(), options, client, tools, sink, Vec::new(), None)?;
         if let Some(home) = &session.options.home {
             let meta = SessionMeta {
                 id,
@@ -156,18 +145,9 @@ impl Session {
         rollout_path: &std::path::Path,
     ) -> Result<Session, SessionError> {
         let recorded = rollout::read(rollout_path)?;
-        let tool_ctx = ToolContext { cwd: options.cwd.clone(), policy: WorkspacePolicy::new([options.cwd.clone()])? };
-        let mut session = Session {
-            id: recorded.meta.id.clone(),
-            client,
-            tools,
-            tool_ctx,
-            history: recorded.items,
-            rollout: Some(RolloutWriter::reopen(rollout_path)?),
-            total_usage: Usage::default(),
-            sink,
-            options,
-        };
+        let writer = RolloutWriter::reopen(rollout_path)?;
+        let mut session =
+            Session::assemble(recorded.meta.id, options, client, tools, sink, recorded.items, Some(writer))?;
         session.emit_started(true);
         if recorded.dropped_partial_line {
             session.emit(AgentEvent::Warning {
@@ -178,6 +158,20 @@ impl Session {
             });
         }
         Ok(session)
+    }
+
+    /// The fields every session starts with; the tools are confined to the working directory.
+    fn assemble(
+        id: String,
+        options: SessionOptions,
+        client: Arc<dyn ModelClient>,
+        tools: ToolRegistry,
+        sink: EventSink,
+        history: Vec<Item>,
+        rollout: Option<RolloutWriter>,
+    ) -> Result<Session, SessionError> {
+        let tool_ctx = ToolContext { cwd: options.cwd.clone(), policy: WorkspacePolicy::new([options.cwd.clone()])? };
+        Ok(Session { id, options, client, tools, tool_ctx, history, rollout, total_usage: Usage::default(), sink })
     }
 
     /// The session id (also the rollout's file name).
