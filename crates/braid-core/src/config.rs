@@ -84,6 +84,34 @@ impl Default for ToolsToml {
     }
 }
 
+/// The `[local]` table: the embedded model braid runs when no remote provider is chosen.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LocalToml {
+    /// A model name from the store (`braid model list`) or a path to a `.gguf` file.
+    pub model: Option<String>,
+    /// Context window per session, in tokens.
+    pub context_tokens: Option<u32>,
+    /// Sessions decoded at the same time by `braid model serve`.
+    pub parallel: Option<u32>,
+    /// CPU threads for inference; all cores when unset.
+    pub threads: Option<i32>,
+    /// Sampling temperature; 0 is greedy.
+    pub temperature: Option<f32>,
+}
+
+/// The provider id that selects the embedded model.
+pub const LOCAL_PROVIDER: &str = "local";
+
+/// Where model requests go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// A remote provider and the model to ask for.
+    Remote { provider: ProviderConfig, model: String },
+    /// The embedded model: `model` is a store name or `.gguf` path, `None` for the default one.
+    Local { model: Option<String>, settings: LocalToml },
+}
+
 /// The whole file, as written by the user.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +134,8 @@ pub struct ConfigToml {
     pub profiles: BTreeMap<String, ProfileToml>,
     #[serde(default)]
     pub tools: ToolsToml,
+    #[serde(default)]
+    pub local: LocalToml,
 }
 
 /// What the command line adds on top of the file.
@@ -128,6 +158,9 @@ pub struct Config {
     pub reasoning_effort: Option<ReasoningEffort>,
     pub max_turns: u32,
     pub project_doc_max_bytes: usize,
+    /// The embedded model to use: `-m`, else the profile's model, else `[local] model`. The top-level
+    /// `model` is not used, since it usually names a remote model.
+    pub local_model: Option<String>,
 }
 
 /// The default cap on AGENTS.md text.
@@ -184,8 +217,10 @@ impl Config {
             None => ProfileToml::default(),
         };
 
+        let local_model = overrides.model.clone().or(profile.model.clone()).or_else(|| toml.local.model.clone());
         Ok(Config {
             path: path.to_path_buf(),
+            local_model,
             model: overrides.model.clone().or(profile.model).or_else(|| toml.model.clone()),
             model_provider: profile.model_provider.or_else(|| toml.model_provider.clone()),
             reasoning_effort: profile.model_reasoning_effort.or(toml.model_reasoning_effort),
@@ -198,10 +233,27 @@ impl Config {
     /// The provider ids the user may choose: the built-in ones and those in the file.
     pub fn provider_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = builtin_providers().into_keys().collect();
+        ids.push(LOCAL_PROVIDER.to_string());
         ids.extend(self.toml.model_providers.keys().cloned());
         ids.sort();
         ids.dedup();
         ids
+    }
+
+    /// Chooses where model requests go. An explicit `model_provider` wins (`local` selects the
+    /// embedded model); without one, a remote provider is used when its API key is set, and the
+    /// embedded model otherwise, so braid works with no account at all.
+    pub fn backend(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Backend, ConfigError> {
+        let local = || Backend::Local { model: self.local_model.clone(), settings: self.toml.local.clone() };
+        match self.model_provider.as_deref() {
+            Some(LOCAL_PROVIDER) => Ok(local()),
+            Some(_) => self.resolve(env).map(|(provider, model)| Backend::Remote { provider, model }),
+            None => match self.resolve(env) {
+                Ok((provider, model)) => Ok(Backend::Remote { provider, model }),
+                Err(ConfigError::NoProvider { .. }) => Ok(local()),
+                Err(err) => Err(err),
+            },
+        }
     }
 
     /// Resolves the chosen provider and model. `env` looks up environment variables (injected so that

@@ -38,6 +38,10 @@ pub enum ModelError {
     /// The provider reported a failure inside the stream (`response.failed`, an `error` event or chunk).
     #[error("the provider at {url} failed the response: {message} (code: {})", code.as_deref().unwrap_or("none"))]
     Failed { url: String, code: Option<String>, message: String },
+    /// The embedded model failed: it could not be loaded, the prompt did not fit its context window,
+    /// or llama.cpp reported an error. `model` is the GGUF file.
+    #[error("local model {model}: {message}")]
+    Local { model: String, message: String },
     /// The provider configuration cannot be used (a header that is not valid HTTP, for example).
     #[error("invalid configuration for provider `{provider}` ({url}): {detail}")]
     Config { provider: String, url: String, detail: String },
@@ -59,6 +63,8 @@ impl ModelError {
             ModelError::Malformed { .. } => false,
             ModelError::Failed { code, .. } => code.as_deref().is_some_and(is_transient_code),
             ModelError::Config { .. } => false,
+            // The same prompt on the same weights fails the same way again.
+            ModelError::Local { .. } => false,
         }
     }
 
@@ -70,7 +76,7 @@ impl ModelError {
         }
     }
 
-    /// The URL the error is about.
+    /// The URL the error is about (for the embedded model, the path of its GGUF file).
     pub fn url(&self) -> &str {
         match self {
             ModelError::Http { url, .. }
@@ -81,6 +87,7 @@ impl ModelError {
             | ModelError::Malformed { url, .. }
             | ModelError::Failed { url, .. }
             | ModelError::Config { url, .. } => url,
+            ModelError::Local { model, .. } => model,
         }
     }
 }

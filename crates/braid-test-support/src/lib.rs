@@ -23,11 +23,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod check;
+mod local_model;
 mod request;
 mod script;
 mod server;
 mod stream;
 mod temp_repo;
+pub use local_model::{TEST_MODEL, local_model};
 
 pub use request::{RecordedRequest, Wire};
 pub use script::{Reply, Script, Turn};

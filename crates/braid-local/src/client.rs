@@ -1,0 +1,176 @@
+//! `LocalClient`: the embedded model behind braid's `ModelClient` trait, so a session cannot tell it
+//! from a remote provider. It renders the prompt with the family's chat template, constrains tool
+//! calls with a grammar built from the offered tools, and turns the output into the same events.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use braid_model::{ModelClient, ModelError, ModelStream};
+use braid_protocol::{Item, ModelEvent, Prompt, Role as ItemRole, Usage};
+use futures::StreamExt;
+
+use crate::engine::{Engine, GenerateRequest, GenerationEvent, GenerationStats};
+use crate::grammar::tool_call_grammar;
+use crate::parse::{ProseFilter, parse_output};
+use crate::store::Family;
+use crate::template::{ChatMessage, Role, ToolCallMessage, ToolSchema, render};
+
+/// Sampling settings for agent turns.
+#[derive(Debug, Clone)]
+pub struct LocalSampling {
+    pub temperature: f32,
+    pub seed: u32,
+    /// Output cap per response when the prompt does not set one.
+    pub max_tokens: u32,
+}
+
+impl Default for LocalSampling {
+    fn default() -> Self {
+        LocalSampling { temperature: 0.2, seed: 42, max_tokens: 2048 }
+    }
+}
+
+/// A model client backed by an in-process engine.
+pub struct LocalClient {
+    engine: Arc<Engine>,
+    family: Family,
+    sampling: LocalSampling,
+    name: String,
+    /// Makes response and call ids unique across clients, so a resumed session never reuses one.
+    epoch: u64,
+    responses: AtomicU64,
+}
+
+impl LocalClient {
+    pub fn new(engine: Arc<Engine>, family: Family, sampling: LocalSampling) -> Self {
+        let epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        LocalClient { engine, family, sampling, name: "local".to_string(), epoch, responses: AtomicU64::new(0) }
+    }
+}
+
+impl ModelClient for LocalClient {
+    fn stream(&self, prompt: Prompt) -> ModelStream {
+        let tools: Vec<ToolSchema> = prompt
+            .tools
+            .iter()
+            .map(|t| ToolSchema { name: t.name.clone(), description: t.description.clone(), parameters: t.parameters.clone() })
+            .collect();
+        let messages = to_messages(&prompt);
+        let mut request = GenerateRequest::new(render(self.family, &messages, &tools));
+        request.grammar = tool_call_grammar(&tools);
+        request.max_tokens = prompt.max_output_tokens.unwrap_or(self.sampling.max_tokens);
+        request.temperature = self.sampling.temperature;
+        request.seed = self.sampling.seed;
+        let tool_names: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
+        let number = self.responses.fetch_add(1, Ordering::Relaxed);
+        let response_id = format!("local-{:x}-{number}", self.epoch);
+        let model = self.engine.info().path.display().to_string();
+        let generation = self.engine.generate(request);
+        let state = Decoder { prose: ProseFilter::default(), tool_names, response_id, model, finished: false };
+        let created = futures::stream::once(futures::future::ready(Ok(ModelEvent::Created {
+            response_id: Some(state.response_id.clone()),
+        })));
+        let body = futures::stream::unfold((generation, state), |(mut generation, mut state)| async move {
+            if state.finished {
+                return None;
+            }
+            let event = generation.recv().await;
+            let out = state.on(event);
+            Some((futures::stream::iter(out), (generation, state)))
+        })
+        .flatten();
+        Box::pin(created.chain(body))
+    }
+
+    fn provider_name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Follows one generation: shows prose as it streams, keeps tool-call JSON out of the live view, and
+/// turns the whole text into items at the end.
+struct Decoder {
+    prose: ProseFilter,
+    tool_names: Vec<String>,
+    response_id: String,
+    model: String,
+    finished: bool,
+}
+
+impl Decoder {
+    fn on(&mut self, event: Option<GenerationEvent>) -> Vec<Result<ModelEvent, ModelError>> {
+        match event {
+            Some(GenerationEvent::Text(piece)) => {
+                self.prose.push(&piece).map(|delta| vec![Ok(ModelEvent::TextDelta { delta })]).unwrap_or_default()
+            }
+            Some(GenerationEvent::Done(stats)) => {
+                self.finished = true;
+                self.complete(stats)
+            }
+            Some(GenerationEvent::Failed(err)) => {
+                self.finished = true;
+                vec![Err(ModelError::Local { model: self.model.clone(), message: err.to_string() })]
+            }
+            None => {
+                self.finished = true;
+                vec![Err(ModelError::Local { model: self.model.clone(), message: "the inference worker stopped".into() })]
+            }
+        }
+    }
+
+    fn complete(&mut self, stats: GenerationStats) -> Vec<Result<ModelEvent, ModelError>> {
+        let names: Vec<&str> = self.tool_names.iter().map(String::as_str).collect();
+        let parsed = parse_output(self.prose.text(), &names);
+        let mut events = Vec::new();
+        if !parsed.content.is_empty() {
+            events.push(Ok(ModelEvent::ItemDone { item: Item::assistant(parsed.content) }));
+        }
+        for (index, call) in parsed.calls.into_iter().enumerate() {
+            events.push(Ok(ModelEvent::ItemDone {
+                item: Item::ToolCall {
+                    call_id: format!("{}-call-{index}", self.response_id),
+                    name: call.name,
+                    arguments: call.arguments.to_string(),
+                },
+            }));
+        }
+        let usage = Usage {
+            input_tokens: stats.prompt_tokens as u64,
+            cached_input_tokens: stats.cached_tokens as u64,
+            output_tokens: stats.completion_tokens as u64,
+            reasoning_output_tokens: 0,
+        };
+        events.push(Ok(ModelEvent::Completed { response_id: Some(self.response_id.clone()), usage: Some(usage) }));
+        events
+    }
+}
+
+/// Translates braid's history into chat messages: instructions become the system turn, tool calls
+/// join the assistant turn they belong to, and tool outputs become tool messages.
+fn to_messages(prompt: &Prompt) -> Vec<ChatMessage> {
+    let mut messages = vec![ChatMessage::new(Role::System, prompt.instructions.clone())];
+    for item in &prompt.input {
+        match item {
+            Item::Message { role: ItemRole::Assistant, text } => {
+                messages.push(ChatMessage::new(Role::Assistant, text.clone()));
+            }
+            Item::Message { role: ItemRole::User | ItemRole::Developer, text } => {
+                messages.push(ChatMessage::new(Role::User, text.clone()));
+            }
+            // Local models cannot take reasoning back; their own thoughts are in the message text.
+            Item::Reasoning { .. } => {}
+            Item::ToolCall { call_id, name, arguments } => {
+                let call = ToolCallMessage { id: call_id.clone(), name: name.clone(), arguments: arguments.clone() };
+                match messages.last_mut() {
+                    Some(last) if last.role == Role::Assistant => last.tool_calls.push(call),
+                    _ => messages.push(ChatMessage { role: Role::Assistant, content: String::new(), tool_calls: vec![call] }),
+                }
+            }
+            Item::ToolOutput { output, .. } => messages.push(ChatMessage::new(Role::Tool, output.clone())),
+        }
+    }
+    messages
+}

@@ -1,0 +1,138 @@
+//! The OpenAI-compatible server with a real HTTP client: two streaming requests decoded at the same
+//! time from one loaded model, forced tool calls, and OpenAI-shaped errors that leave it running.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use braid_local::server::{ServedModel, router};
+use braid_local::store::Family;
+use braid_local::{Engine, EngineOptions};
+use braid_test_support::{TEST_MODEL, local_model};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+struct Served {
+    base: String,
+    client: reqwest::Client,
+}
+
+async fn serve(parallel: u32) -> Option<Served> {
+    let path = local_model(TEST_MODEL)?;
+    let engine = Arc::new(Engine::load(&path, EngineOptions { context_tokens: 1024, parallel, threads: None }).unwrap());
+    let app = router(engine, ServedModel { id: TEST_MODEL.into(), family: Family::SmolLM2 });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Some(Served { base: format!("http://{addr}/v1"), client: reqwest::Client::new() })
+}
+
+/// One streamed completion: the data frames in order, and when the first content and the end came.
+struct Streamed {
+    frames: Vec<String>,
+    first_content: Option<Instant>,
+    done: Instant,
+}
+
+async fn stream(served: &Served, prompt: &str) -> Streamed {
+    let body = json!({
+        "model": TEST_MODEL,
+        "messages": [{"role": "user", "content": prompt}],
+        "stream": true,
+        "stream_options": {"include_usage": true},
+        "max_tokens": 24,
+        "temperature": 0,
+    });
+    let response = served.client.post(format!("{}/chat/completions", served.base)).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut bytes = response.bytes_stream();
+    let mut buffer = String::new();
+    let mut frames = Vec::new();
+    let mut first_content = None;
+    while let Some(chunk) = bytes.next().await {
+        buffer.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+        while let Some(end) = buffer.find("\n\n") {
+            let frame = buffer[..end].strip_prefix("data: ").expect("every event is a data line").to_string();
+            buffer.drain(..end + 2);
+            if first_content.is_none() && frame.contains("\"content\":\"") && !frame.contains("\"content\":\"\"") {
+                first_content = Some(Instant::now());
+            }
+            frames.push(frame);
+        }
+    }
+    Streamed { frames, first_content, done: Instant::now() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_streaming_requests_are_decoded_together() {
+    let Some(served) = serve(2).await else { return };
+    let (a, b) = tokio::join!(stream(&served, "Name three colours."), stream(&served, "Name three animals."));
+    for streamed in [&a, &b] {
+        assert_eq!(streamed.frames.last().map(String::as_str), Some("[DONE]"));
+        let chunks: Vec<Value> =
+            streamed.frames[..streamed.frames.len() - 1].iter().map(|f| serde_json::from_str(f).unwrap()).collect();
+        assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+        assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+        let text: String =
+            chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
+        assert!(!text.trim().is_empty());
+        let finish: Vec<&Value> =
+            chunks.iter().map(|c| &c["choices"][0]["finish_reason"]).filter(|r| !r.is_null()).collect();
+        assert_eq!(finish.len(), 1);
+        assert!(finish[0] == "stop" || finish[0] == "length", "{finish:?}");
+        let usage = &chunks.last().unwrap()["usage"];
+        assert!(usage["completion_tokens"].as_u64().unwrap() <= 24, "{usage}");
+    }
+    // Both were in flight at once: each produced text before the other finished.
+    assert!(a.first_content.unwrap() < b.done && b.first_content.unwrap() < a.done);
+}
+
+#[tokio::test]
+async fn a_required_tool_call_comes_back_as_openai_tool_calls() {
+    let Some(served) = serve(1).await else { return };
+    let body = json!({
+        "model": TEST_MODEL,
+        "messages": [{"role": "user", "content": "Read the file README.md"}],
+        "tools": [{"type": "function", "function": {
+            "name": "read_file",
+            "description": "Reads a file",
+            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+        }}],
+        "tool_choice": "required",
+        "max_tokens": 64,
+    });
+    let response = served.client.post(format!("{}/chat/completions", served.base)).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let choice = &body["choices"][0];
+    assert_eq!(choice["finish_reason"], "tool_calls", "{body}");
+    let call = &choice["message"]["tool_calls"][0];
+    assert_eq!(call["function"]["name"], "read_file");
+    let arguments: Value = serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+    assert!(arguments["path"].is_string(), "{arguments}");
+}
+
+#[tokio::test]
+async fn bad_requests_get_openai_errors_and_the_server_keeps_running() {
+    let Some(served) = serve(1).await else { return };
+    let url = format!("{}/chat/completions", served.base);
+    let response = served.client.post(&url).body("{not json").send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert!(body["error"]["message"].as_str().unwrap().contains("not a valid chat completion request"));
+
+    let unknown = json!({"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]});
+    let response = served.client.post(&url).json(&unknown).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "model_not_found");
+    assert!(body["error"]["message"].as_str().unwrap().contains(TEST_MODEL));
+
+    let bad_role = json!({"model": TEST_MODEL, "messages": [{"role": "robot", "content": "hi"}]});
+    let response = served.client.post(&url).json(&bad_role).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+
+    let models: Value = served.client.get(format!("{}/models", served.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(models["data"][0]["id"], TEST_MODEL);
+}
