@@ -1,1 +1,2 @@
 //! Embedded llama.cpp inference for braid.
+pub mod store;
