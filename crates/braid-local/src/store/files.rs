@@ -68,8 +68,9 @@ pub(crate) fn hash_file(path: &Path) -> Result<String, StoreError> {
 pub(crate) fn verified_stamp(path: &Path) -> Result<Verified, StoreError> {
     let meta = std::fs::metadata(path).map_err(StoreError::io("cannot inspect", path))?;
     let modified = meta.modified().map_err(StoreError::io("cannot read the modification time of", path))?;
-    // A clock before 1970 only happens on broken systems; 0 then just means "hash it again next time".
-    let mtime_ns = modified.duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    // A clock before 1970 (or after 2554) only happens on broken systems; 0 then just means "hash it
+    // again next time".
+    let mtime_ns = modified.duration_since(UNIX_EPOCH).ok().and_then(|d| u64::try_from(d.as_nanos()).ok()).unwrap_or(0);
     Ok(Verified { size: meta.len(), mtime_ns })
 }
 

@@ -150,7 +150,7 @@ pub(crate) struct Manifest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Verified {
     pub size: u64,
-    pub mtime_ns: u128,
+    pub mtime_ns: u64,
 }
 
 /// Models on disk under one root directory.
@@ -280,7 +280,11 @@ impl ModelStore {
             None if find(name).is_some() => return Err(StoreError::NotPulled { name: name.to_string() }),
             None => {
                 let mut known = self.installed_names()?;
-                known.extend(catalog().iter().map(|e| e.name.to_string()).filter(|n| !known.contains(n)));
+                for entry in catalog() {
+                    if !known.iter().any(|n| n == entry.name) {
+                        known.push(entry.name.to_string());
+                    }
+                }
                 return Err(StoreError::UnknownModel { name: name.to_string(), known: known.join(", ") });
             }
         };
