@@ -43,8 +43,9 @@ async fn pull(store: &ModelStore, args: ModelPullArgs) -> anyhow::Result<ExitCod
     let mut bar = PullBar::new(name);
     // Ctrl-C drops the pull, which kills pip's process group and stops the join; what is downloaded
     // stays in the cache for the next try.
+    let mut on_progress = |event| bar.update(event);
     let result = tokio::select! {
-        result = store.pull(entry, &opts, &mut |event| bar.update(event)) => Some(result),
+        result = store.pull(entry, &opts, &mut on_progress) => Some(result),
         _ = tokio::signal::ctrl_c() => None,
     };
     bar.finish();
