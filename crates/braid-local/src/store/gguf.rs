@@ -198,9 +198,9 @@ impl<R: Read> Reader<'_, R> {
     }
 
     fn exact(&mut self, buf: &mut [u8], what: &str) -> Result<(), GgufError> {
-        self.inner.read_exact(buf).map_err(|err| {
-            if err.kind() == io::ErrorKind::UnexpectedEof { self.truncated(what) } else { self.io(err) }
-        })
+        self.inner
+            .read_exact(buf)
+            .map_err(|err| if err.kind() == io::ErrorKind::UnexpectedEof { self.truncated(what) } else { self.io(err) })
     }
 
     fn truncated(&self, what: &str) -> GgufError {
@@ -285,7 +285,10 @@ mod tests {
 
     #[test]
     fn headers() {
-        let full = header(3, &[("general.architecture", "qwen2"), ("general.name", "Qwen"), ("tokenizer.chat_template", "{{x}}")]);
+        let full = header(
+            3,
+            &[("general.architecture", "qwen2"), ("general.name", "Qwen"), ("tokenizer.chat_template", "{{x}}")],
+        );
         check(&full, Ok((Some("qwen2"), Some("Qwen"), true)));
         check(&header(2, &[("general.name", "SmolLM2")]), Ok((None, Some("SmolLM2"), false)));
         check(&full[..full.len() - 3], Err("is truncated"));

@@ -310,17 +310,10 @@ impl ModelStore {
     }
 
     /// Writes the manifest for a file just renamed into place, recording its current size and mtime.
-    fn record(
-        &self,
-        name: &str,
-        family: Family,
-        sha256: String,
-        source: String,
-    ) -> Result<InstalledModel, StoreError> {
+    fn record(&self, name: &str, family: Family, sha256: String, source: String) -> Result<InstalledModel, StoreError> {
         let path = self.gguf_path(name);
         let verified = files::verified_stamp(&path)?;
-        let manifest =
-            Manifest { name: name.to_string(), family, size: verified.size, sha256, source, verified };
+        let manifest = Manifest { name: name.to_string(), family, size: verified.size, sha256, source, verified };
         files::write_json_atomic(&self.manifest_path(name), &manifest)?;
         Ok(installed(manifest, path))
     }

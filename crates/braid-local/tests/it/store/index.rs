@@ -73,10 +73,7 @@ impl Drop for Index {
 impl Index {
     /// Serves `wheels`, each under the project `dist` it was built for.
     pub async fn start(wheels: Vec<(String, Wheel)>) -> Index {
-        let shared = Arc::new(Mutex::new(Shared {
-            projects: wheels.into_iter().collect(),
-            ..Shared::default()
-        }));
+        let shared = Arc::new(Mutex::new(Shared { projects: wheels.into_iter().collect(), ..Shared::default() }));
         let app = Router::new()
             .route("/simple/{project}/", get(project_page))
             .route("/files/{file}", get(file))

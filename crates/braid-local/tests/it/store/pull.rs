@@ -64,7 +64,10 @@ impl Fixture {
         }
     }
 
-    async fn pull(&self, entry: &CatalogEntry) -> (Result<braid_local::store::InstalledModel, StoreError>, Vec<PullProgress>) {
+    async fn pull(
+        &self,
+        entry: &CatalogEntry,
+    ) -> (Result<braid_local::store::InstalledModel, StoreError>, Vec<PullProgress>) {
         let mut events = Vec::new();
         let result = self.store.pull(entry, &self.opts(), &mut |event| events.push(event)).await;
         (result, events)
