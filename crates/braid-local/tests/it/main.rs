@@ -1,5 +1,7 @@
-//! Integration tests of braid-local against real GGUF models and real HTTP.
+//! Integration tests of braid-local against real things: real GGUF models, real pip and a real
+//! package index on 127.0.0.1, real HTTP clients, real files in temporary directories.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod engine;
 mod server;
+mod store;

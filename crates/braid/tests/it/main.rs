@@ -5,3 +5,4 @@
 mod bad_input;
 mod exec_e2e;
 mod harness;
+mod model_cli;

@@ -1,0 +1,189 @@
+//! `braid model pull|list|add|rm`: the command-line face of `braid_local::store`, with a progress bar on
+//! stderr for pulls and a table on stdout for listings.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use braid_local::store::{self, ListedModel, ModelStore, PullOptions, PullProgress};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::{ModelAddArgs, ModelCommand, ModelPullArgs};
+
+/// Runs one `braid model` subcommand.
+pub async fn run(command: ModelCommand) -> anyhow::Result<ExitCode> {
+    let store = ModelStore::new(models_root()?);
+    match command {
+        ModelCommand::Pull(args) => pull(&store, args).await,
+        ModelCommand::List => list(&store),
+        ModelCommand::Add(args) => add(&store, args),
+        ModelCommand::Rm(args) => {
+            store.remove(&args.name)?;
+            say(&format!("removed {}", args.name))
+        }
+    }
+}
+
+/// Where models live: `$BRAID_HOME/models` (by default `~/.braid/models`).
+pub fn models_root() -> anyhow::Result<PathBuf> {
+    Ok(crate::exec::braid_home()?.join("models"))
+}
+
+async fn pull(store: &ModelStore, args: ModelPullArgs) -> anyhow::Result<ExitCode> {
+    let name = args.name.as_deref().unwrap_or(store::DEFAULT_MODEL);
+    let Some(entry) = store::find(name) else {
+        let names: Vec<&str> = store::catalog().iter().map(|e| e.name).collect();
+        bail!(
+            "`{name}` is not in the catalog; pull one of {} or add a GGUF you have with `braid model add PATH --name {name}`",
+            names.join(", ")
+        );
+    };
+    let opts = PullOptions { extra_args: args.pip_args, ..PullOptions::default() };
+    let mut bar = PullBar::new(name);
+    // Ctrl-C drops the pull, which kills pip's process group and stops the join; what is downloaded
+    // stays in the cache for the next try.
+    let mut on_progress = |event| bar.update(event);
+    let result = tokio::select! {
+        result = store.pull(entry, &opts, &mut on_progress) => Some(result),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    bar.finish();
+    let Some(result) = result else {
+        bail!("interrupted; run `braid model pull {name}` again to resume from the downloaded parts");
+    };
+    let model = result?;
+    say(&format!(
+        "installed {} ({}, sha256 {}) at {}",
+        model.name,
+        human_size(model.size),
+        model.sha256,
+        model.path.display()
+    ))
+}
+
+fn add(store: &ModelStore, args: ModelAddArgs) -> anyhow::Result<ExitCode> {
+    let model = store.add(&args.path, &args.name)?;
+    say(&format!(
+        "added {} ({}, family {}) at {}",
+        model.name,
+        human_size(model.size),
+        model.family.as_str(),
+        model.path.display()
+    ))
+}
+
+fn list(store: &ModelStore) -> anyhow::Result<ExitCode> {
+    let rows: Vec<[String; 5]> = store.list()?.iter().map(row).collect();
+    let header = ["NAME", "SIZE", "FAMILY", "STATUS", "PATH"].map(String::from);
+    let mut widths = [0usize; 5];
+    for cells in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(cells) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for cells in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        text.push_str(line.join("  ").trim_end());
+        text.push('\n');
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).context("cannot write to stdout")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn row(model: &ListedModel) -> [String; 5] {
+    let (status, path) = match &model.path {
+        Some(path) => ("installed", path.display().to_string()),
+        None => ("available", "-".to_string()),
+    };
+    [model.name.clone(), human_size(model.size), model.family.as_str().to_string(), status.to_string(), path]
+}
+
+/// Bytes in decimal units with one decimal, as download sizes are usually shown.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [(&str, f64); 3] = [("GB", 1e9), ("MB", 1e6), ("kB", 1e3)];
+    for (unit, scale) in UNITS {
+        if bytes as f64 >= scale {
+            return format!("{:.1} {unit}", bytes as f64 / scale);
+        }
+    }
+    format!("{bytes} B")
+}
+
+/// Prints one line on stdout.
+fn say(line: &str) -> anyhow::Result<ExitCode> {
+    writeln!(std::io::stdout().lock(), "{line}").context("cannot write to stdout")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The pull's progress on stderr: a bar of parts while fetching, then of bytes while joining. When
+/// stderr is not a terminal the bar draws nothing, so each step is written as a plain line instead.
+struct PullBar {
+    bar: ProgressBar,
+    plain: bool,
+    joining: bool,
+    name: String,
+}
+
+impl PullBar {
+    fn new(name: &str) -> PullBar {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(style("{msg} [{bar:30}] part {pos}/{len}"));
+        PullBar { bar, plain: !std::io::stderr().is_terminal(), joining: false, name: name.to_string() }
+    }
+
+    fn update(&mut self, event: PullProgress) {
+        match event {
+            PullProgress::Fetching { part, parts, requirement, bytes_fetched } => {
+                self.bar.set_length(parts as u64);
+                self.bar.set_position(part as u64 - 1);
+                let msg = format!("fetching {requirement} ({} so far)", human_size(bytes_fetched));
+                self.plain_line(&format!("{} part {part}/{parts}: {msg}", self.name));
+                self.bar.set_message(msg);
+            }
+            PullProgress::Fetched { part, .. } => self.bar.set_position(part as u64),
+            PullProgress::Joining { done, total } => {
+                if !self.joining {
+                    self.joining = true;
+                    self.plain_line(&format!("{}: joining {} into one GGUF", self.name, human_size(total)));
+                    self.bar.set_style(style("joining [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec})"));
+                    self.bar.set_length(total);
+                }
+                self.bar.set_position(done);
+            }
+            PullProgress::Verifying => {
+                self.plain_line(&format!("{}: verifying size and sha256", self.name));
+                self.bar.set_message("verifying sha256");
+            }
+        }
+    }
+
+    fn plain_line(&self, line: &str) {
+        if self.plain {
+            // Progress is best effort: a closed stderr must not fail the pull.
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        for (bytes, want) in [(0, "0 B"), (999, "999 B"), (98_362_432, "98.4 MB"), (1_117_320_768, "1.1 GB")] {
+            assert_eq!(human_size(bytes), want);
+        }
+    }
+}
