@@ -54,6 +54,24 @@ pub enum ModelCommand {
     /// Remove a model from the store.
     #[command(alias = "remove")]
     Rm(ModelRmArgs),
+    /// Serve a model as an OpenAI-compatible endpoint on 127.0.0.1 (`/v1/models`, `/v1/chat/completions`).
+    Serve(ModelServeArgs),
+}
+
+/// `braid model serve`.
+#[derive(Debug, Args)]
+pub struct ModelServeArgs {
+    /// The model to serve: a store name or a `.gguf` path; the default model when omitted.
+    pub name: Option<String>,
+    /// The port on 127.0.0.1 to listen on (0 picks a free one and prints it).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Requests decoded at the same time; more wait in a queue. Defaults to `[local] parallel`, else 4.
+    #[arg(long)]
+    pub parallel: Option<u32>,
+    /// Context window per request, in tokens. Defaults to `[local] context_tokens`, else 8192.
+    #[arg(long)]
+    pub context_tokens: Option<u32>,
 }
 
 /// `braid model pull`.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
-use braid_core::config::{Config, ConfigOverrides};
+use braid_core::config::{Backend, Config, ConfigOverrides};
 use braid_core::exec_jsonl::JsonlMapper;
 use braid_core::session::CancellationToken;
 use braid_core::{EventSink, Session, SessionOptions, render, rollout};
@@ -116,10 +116,19 @@ fn prepare(
     cwd: PathBuf,
 ) -> anyhow::Result<(SessionOptions, Arc<dyn braid_model::ModelClient>)> {
     let env = |key: &str| std::env::var(key).ok();
-    let (provider, model) = config.resolve(&env)?;
+    let (provider_name, model, client) = match config.backend(&env)? {
+        Backend::Remote { provider, model } => {
+            let name = provider.name.clone();
+            (name, model, braid_model::client_for(provider)?)
+        }
+        Backend::Local { model, settings } => {
+            let (client, name) = crate::local::client(home, model.as_deref(), &settings)?;
+            (braid_core::config::LOCAL_PROVIDER.to_string(), name, client)
+        }
+    };
     let options = SessionOptions {
         model,
-        provider_name: provider.name.clone(),
+        provider_name,
         reasoning_effort: config.reasoning_effort,
         cwd,
         home: Some(home.to_path_buf()),
@@ -128,11 +137,10 @@ fn prepare(
         project_doc_fallback_filenames: config.toml.project_doc_fallback_filenames.clone(),
         instructions: None,
     };
-    let client = braid_model::client_for(provider)?;
     Ok((options, client))
 }
 
-fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Config> {
+pub(crate) fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Config> {
     let overrides =
         ConfigOverrides { raw: global.config.clone(), profile: global.profile.clone(), model: global.model.clone() };
     Ok(Config::load(home, &overrides)?)

@@ -3,6 +3,7 @@
 
 mod cli;
 mod exec;
+mod local;
 mod model_cmd;
 
 use std::process::ExitCode;
@@ -31,7 +32,7 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Exec(args) => exec::run(&cli.global, args).await,
         cli::Command::Resume(args) => exec::run_resume(&cli.global, args).await,
-        cli::Command::Model(command) => model_cmd::run(command).await,
+        cli::Command::Model(command) => model_cmd::run(&cli.global, command).await,
     }
 }
 

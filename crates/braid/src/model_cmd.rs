@@ -9,10 +9,15 @@ use anyhow::{Context as _, bail};
 use braid_local::store::{self, ListedModel, ModelStore, PullOptions, PullProgress};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{ModelAddArgs, ModelCommand, ModelPullArgs};
+use std::sync::Arc;
+
+use braid_local::Engine;
+use braid_local::server::{ServedModel, router};
+
+use crate::cli::{GlobalArgs, ModelAddArgs, ModelCommand, ModelPullArgs, ModelServeArgs};
 
 /// Runs one `braid model` subcommand.
-pub async fn run(command: ModelCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(global: &GlobalArgs, command: ModelCommand) -> anyhow::Result<ExitCode> {
     let store = ModelStore::new(models_root()?);
     match command {
         ModelCommand::Pull(args) => pull(&store, args).await,
@@ -22,7 +27,44 @@ pub async fn run(command: ModelCommand) -> anyhow::Result<ExitCode> {
             store.remove(&args.name)?;
             say(&format!("removed {}", args.name))
         }
+        ModelCommand::Serve(args) => serve(global, args).await,
     }
+}
+
+/// Loads the model once and serves it until Ctrl-C.
+async fn serve(global: &GlobalArgs, args: ModelServeArgs) -> anyhow::Result<ExitCode> {
+    let home = crate::exec::braid_home()?;
+    let config = crate::exec::load_config(&home, global)?;
+    let mut settings = config.toml.local.clone();
+    settings.parallel = args.parallel.or(settings.parallel);
+    settings.context_tokens = args.context_tokens.or(settings.context_tokens);
+    let name = args.name.as_deref().or(config.local_model.as_deref());
+    let model = crate::local::find_model(&home, name)?;
+    let options = crate::local::engine_options(&settings, 4);
+    let path = model.path.clone();
+    let engine = tokio::task::spawn_blocking(move || Engine::load(&path, options)).await??;
+    let parallel = engine.info().parallel;
+    let context = engine.info().context_tokens;
+    let app = router(Arc::new(engine), ServedModel { id: model.name.clone(), family: model.family });
+    // Only loopback: the server has no authentication, so it must not be reachable from elsewhere.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}; pick another --port", args.port))?;
+    let addr = listener.local_addr().context("cannot read the listening address")?;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "serving {} at http://{addr}/v1 ({parallel} parallel, {context}-token context each); Ctrl-C stops",
+        model.name
+    );
+    drop(err);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the server stopped with an error")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Where models live: `$BRAID_HOME/models` (by default `~/.braid/models`).
