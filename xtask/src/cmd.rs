@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 /// A printable form of a command line, for error messages and progress lines.
 pub fn describe(cmd: &Command) -> String {
     let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
-    words.extend(cmd.get_args().map(|a| quote(a)));
+    words.extend(cmd.get_args().map(quote));
     words.join(" ")
 }
 

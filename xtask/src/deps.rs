@@ -83,7 +83,7 @@ fn installed(listing: &str, package: &str) -> bool {
 
 /// Whether this process runs as root, read from `id -u` because xtask has no libc binding.
 fn is_root() -> bool {
-    cmd::stdout_of(&mut Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0")
+    cmd::stdout_of(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0")
 }
 
 #[cfg(test)]
