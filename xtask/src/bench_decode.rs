@@ -51,7 +51,8 @@ pub fn parse_args(args: &[String]) -> anyhow::Result<DecodeArgs> {
             ),
         }
     }
-    parsed.model = model.context("bench-decode needs --model PATH.gguf (for example a file from `braid model pull`)")?;
+    parsed.model =
+        model.context("bench-decode needs --model PATH.gguf (for example a file from `braid model pull`)")?;
     if !parsed.model.is_file() {
         bail!("{}: no such model file", parsed.model.display());
     }
@@ -69,16 +70,24 @@ pub struct Speed {
 /// Reads the last line of `stdout` that is a JSON object with `decode_tok_s`, `prompt_tok_s` and `tokens`;
 /// fails quoting the output when there is none.
 pub fn parse_speed(stdout: &str) -> anyhow::Result<Speed> {
-    let line = stdout.lines().rev().map(str::trim).find(|l| l.starts_with('{')).with_context(|| {
-        format!("no JSON line in the benchmark output:\n{}", stdout.trim_end())
-    })?;
+    let line = stdout
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('{'))
+        .with_context(|| format!("no JSON line in the benchmark output:\n{}", stdout.trim_end()))?;
     let value: serde_json::Value =
         serde_json::from_str(line).with_context(|| format!("the benchmark printed bad JSON: {line}"))?;
-    let number = |key: &str| value.get(key).and_then(serde_json::Value::as_f64).with_context(|| format!("`{key}` missing from {line}"));
+    let number = |key: &str| {
+        value.get(key).and_then(serde_json::Value::as_f64).with_context(|| format!("`{key}` missing from {line}"))
+    };
     Ok(Speed {
         decode_tok_s: number("decode_tok_s")?,
         prompt_tok_s: number("prompt_tok_s")?,
-        tokens: value.get("tokens").and_then(serde_json::Value::as_u64).with_context(|| format!("`tokens` missing from {line}"))?,
+        tokens: value
+            .get("tokens")
+            .and_then(serde_json::Value::as_u64)
+            .with_context(|| format!("`tokens` missing from {line}"))?,
     })
 }
 
@@ -107,7 +116,12 @@ pub fn run(root: &Path, args: &DecodeArgs) -> anyhow::Result<()> {
     // Build first, so compile time is not mistaken for a slow run and cargo's output stays out of the runs.
     crate::step("cargo build --release -p braid-local --example decode_bench", || {
         cmd::run(Command::new(cmd::cargo_program()).current_dir(root).args([
-            "build", "--release", "-p", "braid-local", "--example", "decode_bench",
+            "build",
+            "--release",
+            "-p",
+            "braid-local",
+            "--example",
+            "decode_bench",
         ]))
     })?;
     let braid = measure("braid", args.runs, || braid_command(root, args))?;
@@ -157,9 +171,12 @@ fn braid_command(root: &Path, args: &DecodeArgs) -> Command {
 /// with `cargo metadata`, so the native build uses exactly the source braid links. Fails when cargo
 /// metadata fails or the workspace does not depend on llama-cpp-sys-2.
 pub fn llama_source(root: &Path) -> anyhow::Result<PathBuf> {
-    let json = cmd::stdout_of(
-        Command::new(cmd::cargo_program()).current_dir(root).args(["metadata", "--format-version", "1", "--locked"]),
-    )?;
+    let json = cmd::stdout_of(Command::new(cmd::cargo_program()).current_dir(root).args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--locked",
+    ]))?;
     let metadata: serde_json::Value = serde_json::from_str(&json).context("cargo metadata printed bad JSON")?;
     let package = metadata["packages"]
         .as_array()

@@ -25,11 +25,12 @@ fn quote(arg: &OsStr) -> String {
     }
 }
 
-/// Runs `cmd` with inherited stdio and returns `Ok` when it exits with status 0; fails naming the command
-/// when it cannot start or exits otherwise.
+/// Runs `cmd` with its stdout sent to our stderr (xtask's stdout carries only results, such as the
+/// benchmark table, so it can be redirected to a file) and returns `Ok` when it exits with status 0; fails
+/// naming the command when it cannot start or exits otherwise.
 pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
     let line = describe(cmd);
-    let status = cmd.status().with_context(|| format!("cannot run `{line}`"))?;
+    let status = cmd.stdout(std::io::stderr()).status().with_context(|| format!("cannot run `{line}`"))?;
     if !status.success() {
         bail!("`{line}` exited with {status}");
     }
@@ -62,14 +63,15 @@ pub enum Finished {
     TimedOut,
 }
 
-/// Runs `cmd` with inherited stdio in a process group of its own and kills the group if it is still running
+/// Runs `cmd` with its stdout sent to our stderr, in a process group of its own and kills the group if it is still running
 /// after `limit`, so a wandering agent and the commands it started cannot stall a benchmark. Returns how it
 /// ended and the wall time; fails when the command cannot start.
 pub fn run_with_deadline(cmd: &mut Command, limit: Duration) -> anyhow::Result<(Finished, Duration)> {
     use std::os::unix::process::CommandExt;
     let line = describe(cmd);
     let started = Instant::now();
-    let mut child = cmd.process_group(0).spawn().with_context(|| format!("cannot run `{line}`"))?;
+    let mut child =
+        cmd.process_group(0).stdout(std::io::stderr()).spawn().with_context(|| format!("cannot run `{line}`"))?;
     loop {
         if let Some(status) = child.try_wait().with_context(|| format!("cannot wait for `{line}`"))? {
             return Ok((Finished::Exited(status), started.elapsed()));
@@ -137,8 +139,7 @@ mod tests {
 
     #[test]
     fn a_command_past_its_deadline_is_killed() {
-        let (finished, took) =
-            run_with_deadline(Command::new("sleep").arg("30"), Duration::from_millis(300)).unwrap();
+        let (finished, took) = run_with_deadline(Command::new("sleep").arg("30"), Duration::from_millis(300)).unwrap();
         assert!(matches!(finished, Finished::TimedOut), "{finished:?}");
         assert!(took < Duration::from_secs(10), "{took:?}");
     }

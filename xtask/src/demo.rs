@@ -254,12 +254,7 @@ pub fn attempt(
         eprintln!("==> the failing check, `{}` in {}:\n{}", task.check.join(" "), repo.display(), before.output);
         eprintln!("==> braid exec --model {model} \"{}\"", task.prompt);
     }
-    let mut exec = Command::new(braid);
-    exec.current_dir(repo).args(["exec", "--model", model, &task.prompt]);
-    for var in API_KEY_VARS {
-        exec.env_remove(var);
-    }
-    let (finished, took) = cmd::run_with_deadline(&mut exec, timeout)?;
+    let (finished, took) = cmd::run_with_deadline(&mut exec_command(braid, repo, model, &task.prompt), timeout)?;
     let timed_out = matches!(finished, Finished::TimedOut);
     match finished {
         Finished::Exited(status) if !status.success() => eprintln!("braid exec exited with {status}"),
@@ -276,6 +271,18 @@ pub fn attempt(
         eprintln!("==> `{}` {verdict}:\n{}", task.check.join(" "), after.output);
     }
     Ok(Attempt { passed: after.passed, timed_out, took })
+}
+
+/// `braid exec --model <model> <prompt>` in `repo`, with no API key in its environment so that braid
+/// picks the embedded model, and `BRAID_HOME` left alone so it finds the model `braid model pull` stored.
+fn exec_command(braid: &Path, repo: &Path, model: &str, prompt: &str) -> Command {
+    let mut exec = Command::new(braid);
+    // No stdin: the task is on the command line, and a benchmark must never wait for a keyboard.
+    exec.current_dir(repo).args(["exec", "--model", model, prompt]).stdin(std::process::Stdio::null());
+    for var in API_KEY_VARS {
+        exec.env_remove(var);
+    }
+    exec
 }
 
 /// `cargo build --release -p braid` in `root`.

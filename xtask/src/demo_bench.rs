@@ -22,17 +22,19 @@ pub struct BenchArgs {
 
 /// Parses `[--models a,b,c] [--timeout SECS]`; fails naming the bad option.
 pub fn parse_args(args: &[String]) -> anyhow::Result<BenchArgs> {
-    let mut parsed = BenchArgs {
-        models: DEFAULT_MODELS.iter().map(|m| (*m).to_string()).collect(),
-        timeout: demo::DEFAULT_TIMEOUT,
-    };
+    let mut parsed =
+        BenchArgs { models: DEFAULT_MODELS.iter().map(|m| (*m).to_string()).collect(), timeout: demo::DEFAULT_TIMEOUT };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
         match arg.as_str() {
             "--models" => {
-                parsed.models =
-                    value("--models")?.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_string).collect();
+                parsed.models = value("--models")?
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_string)
+                    .collect();
                 if parsed.models.is_empty() {
                     bail!("--models takes a comma-separated list of model names, e.g. qwen-coder-0.5b,smollm2-135m");
                 }
@@ -85,7 +87,10 @@ fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
-            info.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_string())
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
         })
         .unwrap_or_else(|| "unknown CPU".into());
     format!("{cores} cores (`nproc`), {cpu}")
@@ -152,7 +157,8 @@ mod tests {
             ModelRow { model: "big".into(), attempts: vec![attempt(true, 40, false), attempt(true, 61, false)] },
             ModelRow { model: "tiny".into(), attempts: vec![attempt(false, 900, true), attempt(true, 9, false)] },
         ];
-        let got = table(&tasks, &rows, "cargo xtask demo-bench", "2 cores (`nproc`), AMD EPYC", Duration::from_secs(900));
+        let got =
+            table(&tasks, &rows, "cargo xtask demo-bench", "2 cores (`nproc`), AMD EPYC", Duration::from_secs(900));
         let want = "Produced by `cargo xtask demo-bench` on 2 cores (`nproc`), AMD EPYC; each task is one `braid exec` \
                     run, stopped after 900s.\n\n\
                     | task | big | tiny |\n\

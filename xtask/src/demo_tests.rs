@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{DemoArgs, Task, apply, check, find, parse_args, prepare, scratch_dir, tasks};
+use super::{DemoArgs, Task, apply, attempt, check, exec_command, find, parse_args, prepare, scratch_dir, tasks};
 
 fn demo_dir() -> PathBuf {
     crate::workspace_root().join("demo")
@@ -66,6 +66,61 @@ fn every_task_fails_after_setup_and_passes_with_its_solution() {
     }
 }
 
+/// Writes an executable `braid` stand-in into `dir` running `body` with `sh`, and returns its path.
+fn fake_braid(dir: &Path, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("braid");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The whole attempt with an agent that applies the reference fix: the check fails before and passes after.
+#[test]
+fn an_agent_that_fixes_the_task_passes_and_one_that_does_nothing_fails() {
+    let task = tasks(&demo_dir()).unwrap().remove(1);
+    let scratch = Scratch::new("attempt");
+    let solution = task.dir.join("solution.patch");
+    let fixer = fake_braid(
+        &scratch.0.join("fixer"),
+        &format!(
+            "[ \"$1 $2 $3\" = \"exec --model tiny\" ] || {{ echo \"bad args: $*\" >&2; exit 4; }}\n\
+             git apply '{}'",
+            solution.display()
+        ),
+    );
+    let fixed =
+        attempt(&fixer, &demo_dir(), &task, &scratch.0.join("r1"), "tiny", Duration::from_secs(60), true).unwrap();
+    assert!(fixed.passed && !fixed.timed_out, "{fixed:?}");
+
+    let idler = fake_braid(&scratch.0.join("idler"), "exit 1");
+    let idle =
+        attempt(&idler, &demo_dir(), &task, &scratch.0.join("r2"), "tiny", Duration::from_secs(60), false).unwrap();
+    assert!(!idle.passed && !idle.timed_out, "{idle:?}");
+}
+
+#[test]
+fn an_agent_past_the_deadline_is_stopped_and_fails() {
+    let task = tasks(&demo_dir()).unwrap().remove(0);
+    let scratch = Scratch::new("deadline");
+    let sleeper = fake_braid(&scratch.0.join("sleeper"), "sleep 30");
+    let started = std::time::Instant::now();
+    let late = attempt(&sleeper, &demo_dir(), &task, &scratch.0.join("r"), "m", Duration::from_secs(1), false).unwrap();
+    assert!(late.timed_out && !late.passed, "{late:?}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn braid_exec_runs_without_api_keys() {
+    let exec = exec_command(Path::new("braid"), Path::new("/tmp"), "qwen-coder-0.5b", "fix it");
+    let removed: Vec<String> =
+        exec.get_envs().filter(|(_, v)| v.is_none()).map(|(k, _)| k.to_string_lossy().into_owned()).collect();
+    assert_eq!(removed, ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]);
+    let args: Vec<_> = exec.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    assert_eq!(args, ["exec", "--model", "qwen-coder-0.5b", "fix it"]);
+}
+
 fn fake_task(dir: &Path) -> Task {
     Task { number: 9, slug: "fake".into(), dir: dir.to_path_buf(), prompt: "p".into(), check: vec!["true".into()] }
 }
@@ -75,11 +130,8 @@ fn a_setup_patch_that_does_not_apply_names_the_patch() {
     let scratch = Scratch::new("bad-patch");
     let task_dir = scratch.0.join("task");
     std::fs::create_dir_all(&task_dir).unwrap();
-    std::fs::write(
-        task_dir.join("setup.patch"),
-        "--- a/tally/nope.py\n+++ b/tally/nope.py\n@@ -1 +1 @@\n-old\n+new\n",
-    )
-    .unwrap();
+    std::fs::write(task_dir.join("setup.patch"), "--- a/tally/nope.py\n+++ b/tally/nope.py\n@@ -1 +1 @@\n-old\n+new\n")
+        .unwrap();
     let err = prepare(&demo_dir(), &fake_task(&task_dir), &scratch.0.join("repo")).unwrap_err();
     let message = format!("{err:#}");
     assert!(message.contains("setup.patch does not apply"), "{message}");
@@ -124,7 +176,8 @@ fn check_args(args: &[&str], expected: Result<DemoArgs, &str>) {
 
 #[test]
 fn demo_options() {
-    let default = || DemoArgs { model: "qwen-coder-1.5b".into(), task: 1, keep: false, timeout: Duration::from_secs(900) };
+    let default =
+        || DemoArgs { model: "qwen-coder-1.5b".into(), task: 1, keep: false, timeout: Duration::from_secs(900) };
     check_args(&[], Ok(default()));
     check_args(
         &["--model", "smollm2-135m", "--task", "3", "--keep", "--timeout", "60"],

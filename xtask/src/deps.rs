@@ -34,7 +34,10 @@ pub fn ensure(packages: &[&str]) -> anyhow::Result<()> {
     }
     let root = is_root();
     if !root && cmd::which("sudo").is_none() {
-        bail!("missing Debian packages {}; not root and no sudo, so ask an administrator to run: {by_hand}", missing.join(" "));
+        bail!(
+            "missing Debian packages {}; not root and no sudo, so ask an administrator to run: {by_hand}",
+            missing.join(" ")
+        );
     }
     eprintln!("installing missing Debian packages: {}", missing.join(" "));
     let apt = |args: &[&str]| {
