@@ -103,6 +103,7 @@ pub fn run(root: &Path, args: &DecodeArgs) -> anyhow::Result<()> {
     let llama_src = llama_source(root)?;
     let build_dir = crate::demo::target_dir(root).join("llama-native");
     let driver = crate::step("build llama.cpp native decode driver", || build_native(root, &llama_src, &build_dir))?;
+    warn_if_busy();
     let native = measure("llama.cpp", args.runs, || native_command(&driver, args))?;
     println!("llama.cpp native ({}): {}", llama_src.display(), describe_speed(native));
     let example = root.join("crates/braid-local/examples/decode_bench.rs");
@@ -135,6 +136,21 @@ pub fn run(root: &Path, args: &DecodeArgs) -> anyhow::Result<()> {
         args.runs
     );
     Ok(())
+}
+
+/// Warns when the one-minute load average already fills the cores: with two decode threads competing
+/// against other work, llama.cpp's spinning threads lose most of their time and both figures collapse
+/// (measured here: 2-thread decode falls several-fold under a load of 6 on 2 cores).
+fn warn_if_busy() {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().and_then(|l| l.parse::<f64>().ok()));
+    if let Some(load) = load.filter(|l| *l >= cores as f64 * 0.5) {
+        eprintln!(
+            "warning: load average {load:.2} on {cores} cores; the figures below are unreliable on a busy machine"
+        );
+    }
 }
 
 fn describe_speed(speed: Speed) -> String {
