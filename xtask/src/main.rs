@@ -1,9 +1,15 @@
 //! braid's developer tasks, in Rust rather than shell scripts so they run the same everywhere:
-//! `cargo xtask test` (tidy, fmt, clippy, the whole test suite) and its parts.
+//! `cargo xtask test` (tidy, fmt, clippy, the whole test suite) and its parts, the demo on the embedded
+//! model (`demo`, `demo-bench`) and the decode benchmark against llama.cpp (`bench-decode`).
 
 // xtask is a developer tool that drives cargo: spawning processes and printing are its whole job.
 #![allow(clippy::disallowed_methods, clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_decode;
+mod cmd;
+mod demo;
+mod demo_bench;
+mod deps;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +24,13 @@ tasks:
   test     tidy, fmt --check, clippy -D warnings, then every test of the workspace (what CI runs)
   lint     tidy, fmt --check and clippy only
   tidy     repository hygiene checks (module headers, file sizes)
+  demo [--model NAME] [--task N] [--keep] [--timeout SECS]
+           install build deps, build braid, pull the model, and let `braid exec` fix demo task N
+           (default qwen-coder-1.5b, task 1) in a fresh temp git repository; exit 0 when its test passes
+  demo-bench [--models a,b,c] [--timeout SECS]
+           every demo task with every model; prints a markdown table for docs/benchmarks.md
+  bench-decode --model PATH.gguf [--prompt TEXT] [--tokens 128] [--threads 2] [--runs 3]
+           braid's decode tokens/s against llama.cpp's own build of the same source, and the ratio
 ";
 
 fn main() -> ExitCode {
@@ -26,6 +39,12 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("lint") => lint(),
         Some("tidy") => tidy::run(&workspace_root()),
+        Some("demo") => demo::parse_args(&args[1..]).and_then(|a| demo::run(&workspace_root(), &a)),
+        Some("demo-bench") => demo_bench::parse_args(&args[1..])
+            .and_then(|a| demo_bench::run(&workspace_root(), &a, &format!("cargo xtask {}", args.join(" ")))),
+        Some("bench-decode") => {
+            bench_decode::parse_args(&args[1..]).and_then(|a| bench_decode::run(&workspace_root(), &a))
+        }
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -117,7 +136,7 @@ fn cargo_test(root: &Path, args: &[&str], totals: &mut TestTotals) -> anyhow::Re
 }
 
 /// Runs one named step, printing its name and duration, so a slow or failing step is easy to spot in CI.
-fn step(name: &str, f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
+fn step<T>(name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
     eprintln!("==> {name}");
     let started = Instant::now();
     let result = f();

@@ -1,0 +1,1 @@
+"""tally: a tiny bookkeeping helper library, the demo repository for `braid exec`."""
