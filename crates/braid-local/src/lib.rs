@@ -1,4 +1,3 @@
-<<<<<<< HEAD
 //! Embedded llama.cpp inference for braid: a local model that works with no account and no network.
 //!
 //! Layout: `engine` loads a GGUF file and runs generations on a worker thread (parallel sequences,
@@ -19,7 +18,3 @@ pub mod template;
 pub use client::{LocalClient, LocalSampling};
 pub use engine::{Engine, EngineOptions, GenerateRequest, GenerationEvent, GenerationStats};
 pub use error::LocalError;
-=======
-//! Embedded llama.cpp inference for braid.
-pub mod store;
->>>>>>> helper/store
