@@ -73,12 +73,18 @@ fn lint() -> anyhow::Result<()> {
     step("cargo clippy", || cargo(&root, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
 }
 
+/// The model the tests that need a real one load: the smallest in the catalog.
+const TEST_MODEL: &str = "smollm2-135m";
+
 fn test() -> anyhow::Result<()> {
     let root = workspace_root();
+    // llama.cpp builds from source, so cmake and libclang must be there before clippy compiles it.
+    step("build dependencies", || deps::ensure(deps::BUILD_DEPS))?;
     lint()?;
+    let model_ready = pull_test_model(&root);
     let mut totals = TestTotals::default();
     let result = step("cargo test", || {
-        cargo_test(&root, &["test", "--workspace", "--all-targets", "--no-fail-fast"], &mut totals)
+        cargo_test(&root, &["test", "--workspace", "--all-targets", "--no-fail-fast"], model_ready, &mut totals)
     });
     // One closing line for the whole suite, so CI reads the total rather than the last binary's count.
     println!("summary: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.ignored);
@@ -111,11 +117,39 @@ impl TestTotals {
     }
 }
 
-/// Runs `cargo test`, echoing its output while counting results.
-fn cargo_test(root: &Path, args: &[&str], totals: &mut TestTotals) -> anyhow::Result<()> {
+/// Pulls the test model into the user's store with the debug `braid` binary (which the tests build
+/// anyway). Returns whether it is installed; when the pull fails, says why, and the tests that need
+/// the model then print that they are skipping.
+fn pull_test_model(root: &Path) -> bool {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    eprintln!("==> braid model pull {TEST_MODEL}");
+    let status = Command::new(&cargo)
+        .args(["run", "--quiet", "-p", "braid", "--", "model", "pull", TEST_MODEL])
+        .current_dir(root)
+        .status();
+    match status {
+        Ok(status) if status.success() => true,
+        Ok(status) => {
+            eprintln!("warning: `braid model pull {TEST_MODEL}` failed ({status}); tests that need it will say they skip");
+            false
+        }
+        Err(err) => {
+            eprintln!("warning: cannot run {cargo} to pull {TEST_MODEL}: {err}; tests that need it will say they skip");
+            false
+        }
+    }
+}
+
+/// Runs `cargo test`, echoing its output while counting results. With `model_ready`, tests that need
+/// the local model fail instead of skipping when they cannot find it.
+fn cargo_test(root: &Path, args: &[&str], model_ready: bool, totals: &mut TestTotals) -> anyhow::Result<()> {
     use std::io::BufRead;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut child = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    if model_ready {
+        command.env("BRAID_REQUIRE_LOCAL_MODEL", "1");
+    }
+    let mut child = command
         .args(args)
         .current_dir(root)
         .stdout(std::process::Stdio::piped())

@@ -24,6 +24,9 @@ use crate::rollout::{self, RolloutError, RolloutLine, RolloutWriter, SessionMeta
 
 /// The instructions braid sends when no others are configured.
 pub const BASE_INSTRUCTIONS: &str = include_str!("prompts/base_instructions.md");
+/// Shorter instructions for small local models: every token of prompt costs them time, and they
+/// follow a numbered procedure better than general advice.
+pub const LOCAL_INSTRUCTIONS: &str = include_str!("prompts/local_instructions.md");
 
 /// Receives every event of a session, in order.
 pub type EventSink = Box<dyn FnMut(&AgentEvent) + Send>;

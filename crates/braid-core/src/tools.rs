@@ -3,18 +3,33 @@
 use std::time::Duration;
 
 use braid_tools::apply_patch::ApplyPatchTool;
-use braid_tools::{GrepTool, ListDirTool, ReadFileTool, ShellConfig, ShellTool, ToolRegistry, UpdatePlanTool};
+use braid_tools::{EditFileTool, GrepTool, ListDirTool, ReadFileTool, ShellConfig, ShellTool, ToolRegistry, UpdatePlanTool};
 
 use crate::config::ToolsToml;
+
+/// The tools for small local models: shell, read_file and edit_file. Fewer tools mean a shorter
+/// prompt and fewer ways for a small model to go astray; `shell` covers listing and searching, and
+/// edit_file (old text, new text) replaces apply_patch, whose diff format small models get wrong.
+pub fn local_registry(config: &ToolsToml) -> ToolRegistry {
+    let mut registry = ToolRegistry::new();
+    registry.register(Box::new(shell(config)));
+    registry.register(Box::new(ReadFileTool::plain()));
+    registry.register(Box::new(EditFileTool));
+    registry
+}
+
+fn shell(config: &ToolsToml) -> ShellTool {
+    ShellTool::new(ShellConfig {
+        default_timeout: Duration::from_millis(config.shell_timeout_ms),
+        max_output_bytes: config.max_output_bytes,
+        ..ShellConfig::default()
+    })
+}
 
 /// The built-in tools: shell, apply_patch, read_file, list_dir, grep, update_plan.
 pub fn default_registry(config: &ToolsToml) -> ToolRegistry {
     let mut registry = ToolRegistry::new();
-    registry.register(Box::new(ShellTool::new(ShellConfig {
-        default_timeout: Duration::from_millis(config.shell_timeout_ms),
-        max_output_bytes: config.max_output_bytes,
-        ..ShellConfig::default()
-    })));
+    registry.register(Box::new(shell(config)));
     registry.register(Box::new(ApplyPatchTool));
     registry.register(Box::new(ReadFileTool::new()));
     registry.register(Box::new(ListDirTool::new()));

@@ -32,6 +32,7 @@ fn main() -> Result<(), String> {
     request.max_tokens = tokens;
     request.temperature = 0.0;
     request.ignore_eos = true;
+    request.repeat_penalty = 1.0;
     let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|err| err.to_string())?;
     let stats = runtime.block_on(async {
         let mut events = engine.generate(request);

@@ -22,11 +22,15 @@ pub struct LocalSampling {
     pub seed: u32,
     /// Output cap per response when the prompt does not set one.
     pub max_tokens: u32,
+    /// Require a tool call for the first response of each user turn and after a failed tool call.
+    /// Small models otherwise answer "fixed it" without having looked at anything, or stop after
+    /// the first patch that does not apply. `max_turns` still bounds the turn.
+    pub insist_on_tools: bool,
 }
 
 impl Default for LocalSampling {
     fn default() -> Self {
-        LocalSampling { temperature: 0.2, seed: 42, max_tokens: 2048 }
+        LocalSampling { temperature: 0.2, seed: 42, max_tokens: 1024, insist_on_tools: true }
     }
 }
 
@@ -60,7 +64,19 @@ impl ModelClient for LocalClient {
             .collect();
         let messages = to_messages(&prompt);
         let mut request = GenerateRequest::new(render(self.family, &messages, &tools));
-        request.grammar = tool_call_grammar(&tools);
+        // At the start of a turn, and right after a tool failed, the answer must be a tool call:
+        // small models otherwise declare victory without looking, or give up after one failed patch.
+        let must_act = match prompt.input.last() {
+            Some(Item::Message { role: ItemRole::User, .. }) => true,
+            Some(Item::ToolOutput { success, .. }) => !success,
+            _ => false,
+        };
+        request.grammar = tool_call_grammar(&tools).map(|mut grammar| {
+            if must_act && self.sampling.insist_on_tools {
+                grammar.triggers.clear();
+            }
+            grammar
+        });
         request.max_tokens = prompt.max_output_tokens.unwrap_or(self.sampling.max_tokens);
         request.temperature = self.sampling.temperature;
         request.seed = self.sampling.seed;

@@ -3,7 +3,8 @@
 //!
 //! The grammar is lazy: it only applies from `<tool_call>` on (see `engine::GrammarSpec`), so the
 //! model may still answer in plain text. Once it opens a call it must write
-//! `{"name": "<one of the tools>", "arguments": {...}}` and close the tag; after the call only the
+//! `{"name": "<one of the tools>", "arguments": {...}}` and close the tag (a call the model starts
+//! without the tag, at `{"name"`, is held to the same shape); after the call only the
 //! end of the turn may follow. One call per response is deliberate: small models asked to allow more
 //! tend to repeat the same call until they run out of tokens, and the agent loop sends the result
 //! back before the next call anyway.
@@ -20,6 +21,11 @@ use serde_json::Value;
 
 use crate::engine::GrammarSpec;
 use crate::template::{TOOL_CALL_CLOSE, TOOL_CALL_OPEN, ToolSchema};
+
+/// How a call written without tags starts. Small models often drop the `<tool_call>` tag and write
+/// the JSON object straight away; treating its first characters as a second trigger keeps that
+/// call well-formed too.
+const BARE_CALL_OPEN: &str = "{\"name\"";
 
 /// The grammar for calls to `tools`; `None` when no tools are offered.
 pub fn tool_call_grammar(tools: &[ToolSchema]) -> Option<GrammarSpec> {
@@ -38,13 +44,13 @@ pub fn tool_call_grammar(tools: &[ToolSchema]) -> Option<GrammarSpec> {
     }
     let call = format!("{} \"\\n\" call ws \"\\n\" {}", literal(TOOL_CALL_OPEN), literal(TOOL_CALL_CLOSE));
     let mut gbnf = String::new();
-    let _ = writeln!(gbnf, "root ::= {call}");
+    let _ = writeln!(gbnf, "root ::= {call} | call");
     let _ = writeln!(gbnf, "call ::= {}", calls.join(" | "));
     for (name, body) in &builder.rules {
         let _ = writeln!(gbnf, "{name} ::= {body}");
     }
     gbnf.push_str(PRIMITIVES);
-    Some(GrammarSpec { gbnf, trigger: Some(TOOL_CALL_OPEN.to_string()) })
+    Some(GrammarSpec { gbnf, triggers: vec![TOOL_CALL_OPEN.to_string(), BARE_CALL_OPEN.to_string()] })
 }
 
 /// Rules shared by every grammar. Whitespace is bounded so that a model cannot stall inside a call by
@@ -224,10 +230,10 @@ mod tests {
             }),
         }];
         let spec = tool_call_grammar(&tools).unwrap();
-        assert_eq!(spec.trigger.as_deref(), Some("<tool_call>"));
+        assert_eq!(spec.triggers, ["<tool_call>", "{\"name\""]);
         let rules: String = spec.gbnf.lines().take_while(|line| !line.starts_with("ws ::=")).collect::<Vec<_>>().join("\n");
         insta::assert_snapshot!(rules, @r#"
-        root ::= "<tool_call>" "\n" call ws "\n" "</tool_call>"
+        root ::= "<tool_call>" "\n" call ws "\n" "</tool_call>" | call
         call ::= call0
         args0 ::= "{" ws "\"command\"" ws ":" ws args0-command (ws "," ws "\"timeout_ms\"" ws ":" ws integer)? (ws "," ws "\"workdir\"" ws ":" ws string)? ws "}"
         args0-command ::= "[" ws (string (ws "," ws string)*)? ws "]"

@@ -6,6 +6,9 @@ use serde_json::{Map, Value};
 
 use crate::template::{TOOL_CALL_CLOSE, TOOL_CALL_OPEN};
 
+/// How a tool call written without tags begins.
+pub(crate) const BARE_CALL_OPEN: &str = "{\"name\"";
+
 /// Follows streamed output and releases the prose that may be shown live: everything before the
 /// first tool call, minus a tail that might be the start of one. Tool-call JSON is never shown as
 /// text; it is reported as calls once the output is complete.
@@ -20,11 +23,14 @@ impl ProseFilter {
     /// Adds a piece of output; returns the prose that became showable, if any.
     pub fn push(&mut self, piece: &str) -> Option<String> {
         self.text.push_str(piece);
-        let visible = match self.text.find(TOOL_CALL_OPEN) {
+        let visible = match [TOOL_CALL_OPEN, BARE_CALL_OPEN].iter().filter_map(|m| self.text.find(m)).min() {
             Some(at) => at,
             None => {
-                let held =
-                    (1..TOOL_CALL_OPEN.len()).rev().find(|n| self.text.ends_with(&TOOL_CALL_OPEN[..*n])).unwrap_or(0);
+                let held = [TOOL_CALL_OPEN, BARE_CALL_OPEN]
+                    .iter()
+                    .filter_map(|marker| (1..marker.len()).rev().find(|n| self.text.ends_with(&marker[..*n])))
+                    .max()
+                    .unwrap_or(0);
                 self.text.len() - held
             }
         };
@@ -124,6 +130,7 @@ fn parse_loose(text: &str, tools: &[&str]) -> ParsedOutput {
             }
             continue;
         }
+        // A whole line that is a call, in any of the accepted shapes (OpenAI's wrapper included).
         if trimmed.starts_with('{')
             && let Some(call) = call_from_json(trimmed, tools)
         {
@@ -133,7 +140,39 @@ fn parse_loose(text: &str, tools: &[&str]) -> ParsedOutput {
         content.push_str(line);
         content.push('\n');
     }
+    let (content, bare) = parse_bare(&content, tools);
+    calls.extend(bare);
     ParsedOutput { content: content.trim().to_string(), calls }
+}
+
+/// Calls written as JSON objects in running text, possibly spread over several lines. Each is read
+/// with a streaming JSON reader from where `{"name"` starts, so the object's own end is found
+/// whatever follows it.
+fn parse_bare(text: &str, tools: &[&str]) -> (String, Vec<ParsedCall>) {
+    let mut content = String::new();
+    let mut calls = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(BARE_CALL_OPEN) {
+        let candidate = &rest[at..];
+        let mut values = serde_json::Deserializer::from_str(candidate).into_iter::<Value>();
+        let parsed = match values.next() {
+            Some(Ok(value)) => Some((value, values.byte_offset())),
+            _ => None,
+        };
+        match parsed.and_then(|(value, end)| call_from_json(&value.to_string(), tools).map(|call| (call, end))) {
+            Some((call, end)) => {
+                content.push_str(&rest[..at]);
+                calls.push(call);
+                rest = &candidate[end..];
+            }
+            None => {
+                content.push_str(&rest[..at + BARE_CALL_OPEN.len()]);
+                rest = &rest[at + BARE_CALL_OPEN.len()..];
+            }
+        }
+    }
+    content.push_str(rest);
+    (content, calls)
 }
 
 /// A call from JSON text shaped `{"name": ..., "arguments": {...}}` (also accepting `parameters`,
@@ -223,8 +262,18 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_call_spread_over_lines() {
+        check(
+            "Now the fix:\n{\"name\": \"shell\",\n \"arguments\": {\"command\": [\"ls\"]}}\nthen more",
+            "Now the fix:\n\nthen more",
+            &[("shell", json!({"command": ["ls"]}))],
+        );
+    }
+
+    #[test]
     fn code_that_is_not_a_call_stays_text() {
         check("```python\nprint(1)\n```\ndone", "```python\nprint(1)\n```\ndone", &[]);
         check("{\"name\": \"Bob\"}", "{\"name\": \"Bob\"}", &[]);
+        check("{\"name\": oops", "{\"name\": oops", &[]);
     }
 }

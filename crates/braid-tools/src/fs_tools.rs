@@ -1,16 +1,19 @@
-//! File tools: read_file (line ranges, binary detection, caps), list_dir and grep (respecting .gitignore).
+//! File tools: read_file (line ranges, binary detection, caps), edit_file (one exact replacement), list_dir
+//! and grep (respecting .gitignore).
 //!
 //! Every path goes through `WorkspacePolicy::resolve` first, so a path that escapes the workspace (with
 //! `..`, an absolute path or a symlink) is refused before anything is read. The walking tools skip what
 //! `.gitignore` ignores even outside a git repository (`require_git(false)`): a fresh project directory
 //! the agent created has the same listing before and after `git init`.
 
+mod edit_file;
 mod grep;
 mod list_dir;
 mod read_file;
 
 use std::path::PathBuf;
 
+pub use edit_file::EditFileTool;
 pub use grep::GrepTool;
 pub use list_dir::ListDirTool;
 pub use read_file::ReadFileTool;

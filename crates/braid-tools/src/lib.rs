@@ -10,7 +10,7 @@ pub mod fs_tools;
 pub mod plan;
 pub mod shell;
 
-pub use fs_tools::{GrepTool, ListDirTool, ReadFileTool};
+pub use fs_tools::{EditFileTool, GrepTool, ListDirTool, ReadFileTool};
 pub use plan::UpdatePlanTool;
 pub use registry::{Tool, ToolContext, ToolRegistry, ToolResult};
 pub use shell::{ShellConfig, ShellTool};

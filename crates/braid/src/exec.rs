@@ -11,6 +11,7 @@ use braid_core::config::{Backend, Config, ConfigOverrides};
 use braid_core::exec_jsonl::JsonlMapper;
 use braid_core::session::CancellationToken;
 use braid_core::{EventSink, Session, SessionOptions, render, rollout};
+use braid_tools::ToolRegistry;
 
 use crate::cli::{ExecArgs, ExecSubcommand, GlobalArgs, OutputArgs, ResumeArgs};
 
@@ -23,10 +24,9 @@ pub async fn run(global: &GlobalArgs, args: ExecArgs) -> anyhow::Result<ExitCode
     let home = braid_home()?;
     let config = load_config(&home, global)?;
     let cwd = working_dir(global.cd.as_deref(), None)?;
-    let (options, client) = prepare(&config, &home, cwd)?;
+    let (options, client, tools) = prepare(&config, &home, cwd)?;
     let output = args.output;
     let sink = make_sink(&output);
-    let tools = braid_core::tools::default_registry(&config.toml.tools);
     let session = Session::start(options, client, tools, sink)?;
     drive(session, &prompt, &output).await
 }
@@ -43,9 +43,8 @@ pub async fn run_resume(global: &GlobalArgs, mut args: ResumeArgs) -> anyhow::Re
     let path = rollout::find(&home, if args.last { None } else { args.session.as_deref() })?;
     let recorded = rollout::read(&path)?;
     let cwd = working_dir(global.cd.as_deref(), Some(&recorded.meta.cwd))?;
-    let (options, client) = prepare(&config, &home, cwd)?;
+    let (options, client, tools) = prepare(&config, &home, cwd)?;
     let sink = make_sink(&args.output);
-    let tools = braid_core::tools::default_registry(&config.toml.tools);
     let session = Session::resume(options, client, tools, sink, &path)?;
     drive(session, &prompt, &args.output).await
 }
@@ -109,22 +108,28 @@ fn make_sink(output: &OutputArgs) -> EventSink {
     }
 }
 
-/// Resolves config into session options and a model client.
+/// Resolves config into session options, a model client and the tools. The embedded model gets
+/// shorter instructions and a smaller tool set, which small models handle far better.
 fn prepare(
     config: &Config,
     home: &Path,
     cwd: PathBuf,
-) -> anyhow::Result<(SessionOptions, Arc<dyn braid_model::ModelClient>)> {
+) -> anyhow::Result<(SessionOptions, Arc<dyn braid_model::ModelClient>, ToolRegistry)> {
     let env = |key: &str| std::env::var(key).ok();
-    let (provider_name, model, client) = match config.backend(&env)? {
+    let (provider_name, model, client, local) = match config.backend(&env)? {
         Backend::Remote { provider, model } => {
             let name = provider.name.clone();
-            (name, model, braid_model::client_for(provider)?)
+            (name, model, braid_model::client_for(provider)?, false)
         }
         Backend::Local { model, settings } => {
             let (client, name) = crate::local::client(home, model.as_deref(), &settings)?;
-            (braid_core::config::LOCAL_PROVIDER.to_string(), name, client)
+            (braid_core::config::LOCAL_PROVIDER.to_string(), name, client, true)
         }
+    };
+    let tools = if local {
+        braid_core::tools::local_registry(&config.toml.tools)
+    } else {
+        braid_core::tools::default_registry(&config.toml.tools)
     };
     let options = SessionOptions {
         model,
@@ -135,9 +140,9 @@ fn prepare(
         max_turns: config.max_turns,
         project_doc_max_bytes: config.project_doc_max_bytes,
         project_doc_fallback_filenames: config.toml.project_doc_fallback_filenames.clone(),
-        instructions: None,
+        instructions: local.then(|| braid_core::session::LOCAL_INSTRUCTIONS.to_string()),
     };
-    Ok((options, client))
+    Ok((options, client, tools))
 }
 
 pub(crate) fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Config> {

@@ -53,12 +53,13 @@ pub struct ModelInfo {
 /// Restricts what the model may produce once it starts a tool call.
 #[derive(Debug, Clone)]
 pub struct GrammarSpec {
-    /// The grammar in llama.cpp's GBNF notation; its `root` rule must start with `trigger`.
+    /// The grammar in llama.cpp's GBNF notation; its `root` rule must accept text starting with
+    /// any of the `triggers`.
     pub gbnf: String,
-    /// The text that switches the grammar on. Before it appears the model writes freely, which keeps
-    /// plain answers possible; from it on, every token must fit the grammar. `None` enforces the
+    /// Texts that switch the grammar on. Before one appears the model writes freely, which keeps
+    /// plain answers possible; from it on, every token must fit the grammar. Empty enforces the
     /// grammar from the first token, for callers that require a tool call.
-    pub trigger: Option<String>,
+    pub triggers: Vec<String>,
 }
 
 /// One completion request: an already templated prompt and how to sample.
@@ -69,6 +70,9 @@ pub struct GenerateRequest {
     pub max_tokens: u32,
     /// Zero means greedy decoding.
     pub temperature: f32,
+    /// Penalty for tokens generated in the last 256; 1.0 (the default) turns it off. Agent work
+    /// copies text (an edit's old and new lines share most tokens), which a penalty fights.
+    pub repeat_penalty: f32,
     pub seed: u32,
     /// Generation ends before any of these strings; the stop string itself is not returned.
     pub stop: Vec<String>,
@@ -84,6 +88,7 @@ impl GenerateRequest {
             grammar: None,
             max_tokens: 2048,
             temperature: 0.2,
+            repeat_penalty: 1.0,
             seed: 42,
             stop: Vec::new(),
             ignore_eos: false,

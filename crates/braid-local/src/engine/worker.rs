@@ -249,20 +249,29 @@ impl<'m> Worker<'m> {
     fn sampler(&self, request: &GenerateRequest) -> Result<LlamaSampler, LocalError> {
         let mut chain = Vec::new();
         if let Some(grammar) = &request.grammar {
-            let sampler = match &grammar.trigger {
-                Some(trigger) => {
-                    let vocab = self.model.vocab();
-                    // When the trigger is one token (Qwen has `<tool_call>` in its vocabulary), name
-                    // it too, so the switch does not depend on how the text was split into tokens.
-                    let trigger_tokens = match vocab.tokenize(trigger.as_bytes(), false, true).as_slice() {
-                        [single] => vec![*single],
-                        _ => Vec::new(),
-                    };
-                    LlamaSampler::grammar_lazy(self.model, &grammar.gbnf, "root", [trigger.as_bytes()], &trigger_tokens)
-                }
-                None => LlamaSampler::grammar(self.model, &grammar.gbnf, "root"),
+            let sampler = if grammar.triggers.is_empty() {
+                LlamaSampler::grammar(self.model, &grammar.gbnf, "root")
+            } else {
+                let vocab = self.model.vocab();
+                // A trigger that is one token (Qwen has `<tool_call>` in its vocabulary) is named as a
+                // token too, so the switch does not depend on how the text was split into tokens.
+                let trigger_tokens: Vec<LlamaToken> = grammar
+                    .triggers
+                    .iter()
+                    .filter_map(|t| match vocab.tokenize(t.as_bytes(), false, true).as_slice() {
+                        [single] => Some(*single),
+                        _ => None,
+                    })
+                    .collect();
+                let words = grammar.triggers.iter().map(String::as_bytes);
+                LlamaSampler::grammar_lazy(self.model, &grammar.gbnf, "root", words, &trigger_tokens)
             };
             chain.push(sampler.map_err(|err| LocalError::Grammar { message: err.to_string() })?);
+        }
+        // Optional: it breaks loops that repeat a phrase until the token limit, but it also fights
+        // legitimate copying, so it is off unless asked for.
+        if request.repeat_penalty > 1.0 {
+            chain.push(LlamaSampler::penalties(self.model.n_vocab(), 256, request.repeat_penalty, 0.0, 0.0));
         }
         if request.temperature <= 0.0 {
             chain.push(LlamaSampler::greedy());

@@ -109,7 +109,7 @@ async fn chat_completions(State(state): State<Arc<AppState>>, body: Bytes) -> Re
     let mut generate = GenerateRequest::new(render(state.model.family, &messages, &tools));
     generate.grammar = tool_call_grammar(&tools).map(|mut grammar| {
         if matches!(choice, ToolChoice::Required(_)) {
-            grammar.trigger = None;
+            grammar.triggers.clear();
         }
         grammar
     });

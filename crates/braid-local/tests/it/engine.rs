@@ -59,7 +59,7 @@ async fn a_required_tool_call_round_trip_parses_and_reuses_the_cache() {
     // The grammar is enforced from the first token: the output must be a call to a real tool with
     // arguments of the declared shape, whatever a 135M-parameter model would rather say.
     let mut grammar = tool_call_grammar(&tools).unwrap();
-    grammar.trigger = None;
+    grammar.triggers.clear();
     let mut request = GenerateRequest::new(render(Family::SmolLM2, &messages, &tools));
     request.grammar = Some(grammar);
     request.max_tokens = 96;
@@ -99,7 +99,10 @@ async fn a_lazy_grammar_leaves_plain_answers_free() {
     let engine = load(&path, EngineOptions { context_tokens: 1024, ..EngineOptions::default() });
     let messages = vec![ChatMessage::new(Role::User, "Say hello.")];
     let mut request = GenerateRequest::new(render(Family::SmolLM2, &messages, &[]));
-    request.grammar = Some(GrammarSpec { gbnf: tool_call_grammar(&[shell_tool()]).unwrap().gbnf, trigger: Some("<tool_call>".into()) });
+    request.grammar = Some(GrammarSpec {
+        gbnf: tool_call_grammar(&[shell_tool()]).unwrap().gbnf,
+        triggers: vec!["<tool_call>".into()],
+    });
     request.max_tokens = 24;
     request.temperature = 0.0;
     let (text, stats) = complete(&engine, request).await.unwrap();

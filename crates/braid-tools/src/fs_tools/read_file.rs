@@ -19,14 +19,28 @@ const MAX_OUTPUT_BYTES: usize = 64 * 1024;
 /// A NUL byte in this many leading bytes marks a file as binary (the heuristic git and grep use).
 const BINARY_SNIFF_BYTES: usize = 8 * 1024;
 
-/// Reads lines of a text file, numbered, from a 1-based offset.
-#[derive(Debug, Clone, Default)]
-pub struct ReadFileTool;
+/// Reads lines of a text file, numbered unless built with `plain`, from a 1-based offset.
+#[derive(Debug, Clone)]
+pub struct ReadFileTool {
+    numbered: bool,
+}
+
+impl Default for ReadFileTool {
+    fn default() -> Self {
+        ReadFileTool::new()
+    }
+}
 
 impl ReadFileTool {
-    /// The read_file tool (it has no configuration).
+    /// The read_file tool, with line numbers.
     pub fn new() -> Self {
-        ReadFileTool
+        ReadFileTool { numbered: true }
+    }
+
+    /// The read_file tool without line numbers. Small models copy the numbers into their patches,
+    /// so the embedded model gets the lines exactly as they are in the file.
+    pub fn plain() -> Self {
+        ReadFileTool { numbered: false }
     }
 }
 
@@ -45,9 +59,13 @@ impl Tool for ReadFileTool {
         ToolSpec {
             name: NAME.into(),
             description: format!(
-                "Reads a text file and returns its lines numbered from 1, as `<line number>\\t<text>`. \
-                 Use offset and limit to page through long files; a call returns at most {DEFAULT_LIMIT} \
+                "{} Use offset and limit to page through long files; a call returns at most {DEFAULT_LIMIT} \
                  lines or about {} KiB, and says where to continue.",
+                if self.numbered {
+                    "Reads a text file and returns its lines numbered from 1, as `<line number>\\t<text>`."
+                } else {
+                    "Reads a text file and returns its lines exactly as they are."
+                },
                 MAX_OUTPUT_BYTES / 1024
             ),
             parameters: json!({
@@ -81,7 +99,8 @@ impl Tool for ReadFileTool {
             Err(result) => return result,
         };
         let shown = args.path;
-        blocking(move || match read_lines(&path, &shown, offset, limit) {
+        let numbered = self.numbered;
+        blocking(move || match read_lines(&path, &shown, offset, limit, numbered) {
             Ok(text) => ToolResult { output: text, success: true, effect: braid_protocol::ToolEffect::None },
             Err(message) => ToolResult::error(message),
         })
@@ -93,7 +112,7 @@ impl Tool for ReadFileTool {
 ///
 /// Returns the numbered lines with a paging note when not all of the file is shown. Fails with a message
 /// for the model when the file is missing, a directory, binary, unreadable, or shorter than `offset`.
-fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<String, String> {
+fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize, numbered: bool) -> Result<String, String> {
     let io_message = |err: io::Error| match err.kind() {
         io::ErrorKind::NotFound => format!("`{shown}` does not exist"),
         _ => format!("cannot read `{shown}`: {err}"),
@@ -128,12 +147,16 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<S
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches('\n').trim_end_matches('\r');
-        let numbered = format!("{total:>6}\t{}\n", clip_line(text));
-        if out.len() + numbered.len() > MAX_OUTPUT_BYTES && last_shown.is_some() {
+        let shown_line = if numbered {
+            format!("{total:>6}\t{}\n", clip_line(text))
+        } else {
+            format!("{}\n", clip_line(text))
+        };
+        if out.len() + shown_line.len() > MAX_OUTPUT_BYTES && last_shown.is_some() {
             capped = true;
             continue;
         }
-        out.push_str(&numbered);
+        out.push_str(&shown_line);
         last_shown = Some(total);
     }
 
