@@ -130,7 +130,9 @@ fn pull_test_model(root: &Path) -> bool {
     match status {
         Ok(status) if status.success() => true,
         Ok(status) => {
-            eprintln!("warning: `braid model pull {TEST_MODEL}` failed ({status}); tests that need it will say they skip");
+            eprintln!(
+                "warning: `braid model pull {TEST_MODEL}` failed ({status}); tests that need it will say they skip"
+            );
             false
         }
         Err(err) => {

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use braid_tools::apply_patch::ApplyPatchTool;
-use braid_tools::{EditFileTool, GrepTool, ListDirTool, ReadFileTool, ShellConfig, ShellTool, ToolRegistry, UpdatePlanTool};
+use braid_tools::{
+    EditFileTool, GrepTool, ListDirTool, ReadFileTool, ShellConfig, ShellTool, ToolRegistry, UpdatePlanTool,
+};
 
 use crate::config::ToolsToml;
 

@@ -60,7 +60,11 @@ impl ModelClient for LocalClient {
         let tools: Vec<ToolSchema> = prompt
             .tools
             .iter()
-            .map(|t| ToolSchema { name: t.name.clone(), description: t.description.clone(), parameters: t.parameters.clone() })
+            .map(|t| ToolSchema {
+                name: t.name.clone(),
+                description: t.description.clone(),
+                parameters: t.parameters.clone(),
+            })
             .collect();
         let messages = to_messages(&prompt);
         let mut request = GenerateRequest::new(render(self.family, &messages, &tools));
@@ -79,9 +83,12 @@ impl ModelClient for LocalClient {
         });
         request.max_tokens = prompt.max_output_tokens.unwrap_or(self.sampling.max_tokens);
         request.temperature = self.sampling.temperature;
-        request.seed = self.sampling.seed;
+
         let tool_names: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
         let number = self.responses.fetch_add(1, Ordering::Relaxed);
+        // A different seed per response: with one fixed seed a small model that failed retries the
+        // very same call, word for word, after every failure.
+        request.seed = self.sampling.seed.wrapping_add(number as u32);
         let response_id = format!("local-{:x}-{number}", self.epoch);
         let model = self.engine.info().path.display().to_string();
         let generation = self.engine.generate(request);
@@ -132,7 +139,10 @@ impl Decoder {
             }
             None => {
                 self.finished = true;
-                vec![Err(ModelError::Local { model: self.model.clone(), message: "the inference worker stopped".into() })]
+                vec![Err(ModelError::Local {
+                    model: self.model.clone(),
+                    message: "the inference worker stopped".into(),
+                })]
             }
         }
     }
@@ -182,7 +192,11 @@ fn to_messages(prompt: &Prompt) -> Vec<ChatMessage> {
                 let call = ToolCallMessage { id: call_id.clone(), name: name.clone(), arguments: arguments.clone() };
                 match messages.last_mut() {
                     Some(last) if last.role == Role::Assistant => last.tool_calls.push(call),
-                    _ => messages.push(ChatMessage { role: Role::Assistant, content: String::new(), tool_calls: vec![call] }),
+                    _ => messages.push(ChatMessage {
+                        role: Role::Assistant,
+                        content: String::new(),
+                        tool_calls: vec![call],
+                    }),
                 }
             }
             Item::ToolOutput { output, .. } => messages.push(ChatMessage::new(Role::Tool, output.clone())),

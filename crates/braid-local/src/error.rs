@@ -7,7 +7,9 @@ use std::path::PathBuf;
 pub enum LocalError {
     #[error("model file {path} does not exist; run `braid model pull` or `braid model add <file.gguf> --name <name>`")]
     MissingFile { path: PathBuf },
-    #[error("{path} is not a GGUF model llama.cpp can load (truncated or another format?); re-run `braid model pull` or pass a valid .gguf file")]
+    #[error(
+        "{path} is not a GGUF model llama.cpp can load (truncated or another format?); re-run `braid model pull` or pass a valid .gguf file"
+    )]
     Load { path: PathBuf },
     #[error(
         "not enough memory for a {n_ctx}-token context on {path}: it needs about {needed_mib} MiB of KV cache and {available_mib} MiB are available; ask for a smaller context (for example `-c local.context_tokens=4096`) or fewer parallel sequences"

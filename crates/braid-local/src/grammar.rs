@@ -231,7 +231,8 @@ mod tests {
         }];
         let spec = tool_call_grammar(&tools).unwrap();
         assert_eq!(spec.triggers, ["<tool_call>", "{\"name\""]);
-        let rules: String = spec.gbnf.lines().take_while(|line| !line.starts_with("ws ::=")).collect::<Vec<_>>().join("\n");
+        let rules: String =
+            spec.gbnf.lines().take_while(|line| !line.starts_with("ws ::=")).collect::<Vec<_>>().join("\n");
         insta::assert_snapshot!(rules, @r#"
         root ::= "<tool_call>" "\n" call ws "\n" "</tool_call>" | call
         call ::= call0

@@ -231,7 +231,11 @@ mod tests {
 
     #[test]
     fn a_tagged_call_to_an_unknown_tool_stays_text() {
-        check("<tool_call>{\"name\":\"rm_rf\",\"arguments\":{}}</tool_call>", "<tool_call>{\"name\":\"rm_rf\",\"arguments\":{}}", &[]);
+        check(
+            "<tool_call>{\"name\":\"rm_rf\",\"arguments\":{}}</tool_call>",
+            "<tool_call>{\"name\":\"rm_rf\",\"arguments\":{}}",
+            &[],
+        );
     }
 
     #[test]

@@ -49,7 +49,11 @@ pub fn engine_options(settings: &LocalToml, parallel: u32) -> EngineOptions {
 }
 
 /// Loads `model` and returns a client for one session, with the model's name for the session.
-pub fn client(home: &Path, model: Option<&str>, settings: &LocalToml) -> anyhow::Result<(Arc<dyn ModelClient>, String)> {
+pub fn client(
+    home: &Path,
+    model: Option<&str>,
+    settings: &LocalToml,
+) -> anyhow::Result<(Arc<dyn ModelClient>, String)> {
     let model = find_model(home, model)?;
     let engine = Engine::load(&model.path, engine_options(settings, 1))?;
     let mut sampling = LocalSampling::default();

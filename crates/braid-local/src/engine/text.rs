@@ -98,12 +98,18 @@ mod tests {
     #[test]
     fn splits_multibyte_characters_across_tokens() {
         let snow = "é".as_bytes();
-        assert_eq!(run(&[], &[b"caf", &snow[..1], &snow[1..]]), (vec!["caf".into(), "".into(), "é".into()], false, "".into()));
+        assert_eq!(
+            run(&[], &[b"caf", &snow[..1], &snow[1..]]),
+            (vec!["caf".into(), "".into(), "é".into()], false, "".into())
+        );
     }
 
     #[test]
     fn holds_back_a_possible_stop_prefix_and_cuts_at_the_stop() {
-        assert_eq!(run(&["</s>"], &[b"ab<", b"/s", b">tail"]), (vec!["ab".into(), "".into(), "".into()], true, "".into()));
+        assert_eq!(
+            run(&["</s>"], &[b"ab<", b"/s", b">tail"]),
+            (vec!["ab".into(), "".into(), "".into()], true, "".into())
+        );
         assert_eq!(run(&["</s>"], &[b"ab<", b"x"]), (vec!["ab".into(), "<x".into()], false, "".into()));
     }
 

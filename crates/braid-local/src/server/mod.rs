@@ -61,7 +61,12 @@ async fn list_models(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "not_found_error", None, "no such endpoint; this server offers GET /v1/models and POST /v1/chat/completions")
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found_error",
+        None,
+        "no such endpoint; this server offers GET /v1/models and POST /v1/chat/completions",
+    )
 }
 
 /// An OpenAI-style error response.
@@ -195,7 +200,9 @@ async fn whole_reply(reply: Reply, mut generation: Generation) -> Response {
             Some(GenerationEvent::Failed(err)) => {
                 return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, &err.to_string());
             }
-            None => return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, "the inference worker stopped"),
+            None => {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, "the inference worker stopped");
+            }
         }
     };
     let (content, calls) = reply.parse(&text);
@@ -224,7 +231,8 @@ async fn whole_reply(reply: Reply, mut generation: Generation) -> Response {
 /// Streams server-sent events: prose as it is generated, tool calls once the output is complete,
 /// then the finish reason, the usage when asked for, and `[DONE]`.
 fn stream_reply(reply: Reply, generation: Generation, include_usage: bool) -> Response {
-    let first = reply.chunk(json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": Value::Null}]));
+    let first =
+        reply.chunk(json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": Value::Null}]));
     let state = StreamState { reply, generation, prose: ProseFilter::default(), include_usage, done: false };
     let rest = futures::stream::unfold(state, |mut state| async move {
         if state.done {
@@ -241,7 +249,9 @@ fn stream_reply(reply: Reply, generation: Generation, include_usage: bool) -> Re
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
         .body(body)
-        .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, "could not build the response"))
+        .unwrap_or_else(|_| {
+            error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, "could not build the response")
+        })
 }
 
 struct StreamState {
@@ -257,7 +267,11 @@ impl StreamState {
         match event {
             Some(GenerationEvent::Text(piece)) => match self.prose.push(&piece) {
                 Some(delta) => {
-                    vec![frame(&self.reply.chunk(json!([{"index": 0, "delta": {"content": delta}, "finish_reason": Value::Null}])))]
+                    vec![frame(
+                        &self
+                            .reply
+                            .chunk(json!([{"index": 0, "delta": {"content": delta}, "finish_reason": Value::Null}])),
+                    )]
                 }
                 None => Vec::new(),
             },

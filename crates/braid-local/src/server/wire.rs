@@ -123,7 +123,11 @@ impl ChatRequest {
                     "user" => Role::User,
                     "assistant" => Role::Assistant,
                     "tool" => Role::Tool,
-                    other => return Err(format!("messages[{index}].role `{other}` is not one of system, developer, user, assistant, tool")),
+                    other => {
+                        return Err(format!(
+                            "messages[{index}].role `{other}` is not one of system, developer, user, assistant, tool"
+                        ));
+                    }
                 };
                 let content = message.content.as_ref().map(Content::text).unwrap_or_default();
                 let tool_calls = message
@@ -165,7 +169,10 @@ impl ChatRequest {
                     Ok(ToolChoice::Required(Some(name.to_string())))
                 }
                 Some(name) => Err(format!("tool_choice names `{name}`, which is not among the tools offered")),
-                None => Err("tool_choice must be a string or {\"type\": \"function\", \"function\": {\"name\": ...}}".into()),
+                None => {
+                    Err("tool_choice must be a string or {\"type\": \"function\", \"function\": {\"name\": ...}}"
+                        .into())
+                }
             },
         }
     }

@@ -77,7 +77,11 @@ async fn a_required_tool_call_round_trip_parses_and_reuses_the_cache() {
     messages.push(ChatMessage {
         role: Role::Assistant,
         content: String::new(),
-        tool_calls: vec![ToolCallMessage { id: "c0".into(), name: call.name.clone(), arguments: call.arguments.to_string() }],
+        tool_calls: vec![ToolCallMessage {
+            id: "c0".into(),
+            name: call.name.clone(),
+            arguments: call.arguments.to_string(),
+        }],
     });
     messages.push(ChatMessage::new(Role::Tool, "Cargo.toml\nsrc"));
     let mut request = GenerateRequest::new(render(Family::SmolLM2, &messages, &tools));

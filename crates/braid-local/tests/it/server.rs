@@ -18,7 +18,8 @@ struct Served {
 
 async fn serve(parallel: u32) -> Option<Served> {
     let path = local_model(TEST_MODEL)?;
-    let engine = Arc::new(Engine::load(&path, EngineOptions { context_tokens: 1024, parallel, threads: None }).unwrap());
+    let engine =
+        Arc::new(Engine::load(&path, EngineOptions { context_tokens: 1024, parallel, threads: None }).unwrap());
     let app = router(engine, ServedModel { id: TEST_MODEL.into(), family: Family::SmolLM2 });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -73,8 +74,7 @@ async fn two_streaming_requests_are_decoded_together() {
             streamed.frames[..streamed.frames.len() - 1].iter().map(|f| serde_json::from_str(f).unwrap()).collect();
         assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
         assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
-        let text: String =
-            chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
+        let text: String = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
         assert!(!text.trim().is_empty());
         let finish: Vec<&Value> =
             chunks.iter().map(|c| &c["choices"][0]["finish_reason"]).filter(|r| !r.is_null()).collect();
@@ -133,6 +133,7 @@ async fn bad_requests_get_openai_errors_and_the_server_keeps_running() {
     let response = served.client.post(&url).json(&bad_role).send().await.unwrap();
     assert_eq!(response.status(), 400);
 
-    let models: Value = served.client.get(format!("{}/models", served.base)).send().await.unwrap().json().await.unwrap();
+    let models: Value =
+        served.client.get(format!("{}/models", served.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(models["data"][0]["id"], TEST_MODEL);
 }

@@ -78,7 +78,9 @@ impl Tool for EditFileTool {
 }
 
 fn update_effect(path: &str) -> ToolEffect {
-    ToolEffect::FileChange { changes: vec![FileChange { path: path.to_string(), kind: FileChangeKind::Update, move_to: None }] }
+    ToolEffect::FileChange {
+        changes: vec![FileChange { path: path.to_string(), kind: FileChangeKind::Update, move_to: None }],
+    }
 }
 
 /// Applies the replacement to the file at `path` (named `shown` in messages).
@@ -187,8 +189,12 @@ mod tests {
         assert_eq!(replace_once("a\na\n", "a", "b"), Err(Problem::Ambiguous(2)));
         // A garbled context line that old and new share is left out of the match.
         assert_eq!(
-            replace_once("def g(x):\n    y = x + 1\n    return y\n", "g(x\n    y = x + 1\n    return y", "g(x\n    y = x + 2\n    return y")
-                .unwrap(),
+            replace_once(
+                "def g(x):\n    y = x + 1\n    return y\n",
+                "g(x\n    y = x + 1\n    return y",
+                "g(x\n    y = x + 2\n    return y"
+            )
+            .unwrap(),
             "def g(x):\n    y = x + 2\n    return y\n"
         );
     }

@@ -147,11 +147,8 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize, numbered: b
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches('\n').trim_end_matches('\r');
-        let shown_line = if numbered {
-            format!("{total:>6}\t{}\n", clip_line(text))
-        } else {
-            format!("{}\n", clip_line(text))
-        };
+        let shown_line =
+            if numbered { format!("{total:>6}\t{}\n", clip_line(text)) } else { format!("{}\n", clip_line(text)) };
         if out.len() + shown_line.len() > MAX_OUTPUT_BYTES && last_shown.is_some() {
             capped = true;
             continue;

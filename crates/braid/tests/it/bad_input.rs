@@ -19,7 +19,7 @@ fn broken_config_names_file_and_line() {
 }
 
 #[test]
-fn missing_config_means_defaults_and_a_hint_about_providers() {
+fn no_provider_and_no_model_says_which_pull_to_run() {
     let repo = TempRepo::new();
     let home = tempfile::tempdir().unwrap();
     let out = assert_cmd::Command::cargo_bin("braid")
@@ -33,7 +33,9 @@ fn missing_config_means_defaults_and_a_hint_about_providers() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = stderr_of(&out);
-    assert!(stderr.contains("no model provider is configured"), "{stderr}");
+    // With no key and no provider the embedded model is the default, so the hint is how to get it.
+    assert!(stderr.contains("model `qwen-coder-1.5b` is not installed"), "{stderr}");
+    assert!(stderr.contains("braid model pull qwen-coder-1.5b"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
 }
 
