@@ -75,12 +75,7 @@ impl ModelClient for LocalClient {
             Some(Item::ToolOutput { success, .. }) => !success,
             _ => false,
         };
-        request.grammar = tool_call_grammar(&tools).map(|mut grammar| {
-            if must_act && self.sampling.insist_on_tools {
-                grammar.triggers.clear();
-            }
-            grammar
-        });
+        request.grammar = tool_call_grammar(&tools, must_act && self.sampling.insist_on_tools);
         request.max_tokens = prompt.max_output_tokens.unwrap_or(self.sampling.max_tokens);
         request.temperature = self.sampling.temperature;
 
@@ -148,8 +143,7 @@ impl Decoder {
     }
 
     fn complete(&mut self, stats: GenerationStats) -> Vec<Result<ModelEvent, ModelError>> {
-        let names: Vec<&str> = self.tool_names.iter().map(String::as_str).collect();
-        let parsed = parse_output(self.prose.text(), &names);
+        let parsed = parse_output(self.prose.text(), &self.tool_names);
         let mut events = Vec::new();
         if !parsed.content.is_empty() {
             events.push(Ok(ModelEvent::ItemDone { item: Item::assistant(parsed.content) }));

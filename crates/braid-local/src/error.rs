@@ -27,6 +27,8 @@ pub enum LocalError {
     Decode { message: String },
     #[error("the inference worker for {path} has stopped; restart braid")]
     WorkerGone { path: PathBuf },
+    #[error("llama.cpp's backend could not be initialised, so {path} cannot be loaded; restart braid")]
+    Backend { path: PathBuf },
     #[error("cannot start the inference worker thread: {0}")]
     Spawn(#[source] std::io::Error),
 }

@@ -20,15 +20,12 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::engine::GrammarSpec;
-use crate::template::{TOOL_CALL_CLOSE, TOOL_CALL_OPEN, ToolSchema};
+use crate::template::{BARE_CALL_OPEN, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, ToolSchema};
 
-/// How a call written without tags starts. Small models often drop the `<tool_call>` tag and write
-/// the JSON object straight away; treating its first characters as a second trigger keeps that
-/// call well-formed too.
-const BARE_CALL_OPEN: &str = "{\"name\"";
-
-/// The grammar for calls to `tools`; `None` when no tools are offered.
-pub fn tool_call_grammar(tools: &[ToolSchema]) -> Option<GrammarSpec> {
+/// The grammar for calls to `tools`; `None` when no tools are offered. With `required` it holds from
+/// the first token, so the response must be a call; otherwise it switches on when the model starts
+/// one, with `<tool_call>` or, since small models often drop the tag, with a bare `{"name"`.
+pub fn tool_call_grammar(tools: &[ToolSchema], required: bool) -> Option<GrammarSpec> {
     if tools.is_empty() {
         return None;
     }
@@ -50,7 +47,8 @@ pub fn tool_call_grammar(tools: &[ToolSchema]) -> Option<GrammarSpec> {
         let _ = writeln!(gbnf, "{name} ::= {body}");
     }
     gbnf.push_str(PRIMITIVES);
-    Some(GrammarSpec { gbnf, triggers: vec![TOOL_CALL_OPEN.to_string(), BARE_CALL_OPEN.to_string()] })
+    let triggers = if required { Vec::new() } else { vec![TOOL_CALL_OPEN.to_string(), BARE_CALL_OPEN.to_string()] };
+    Some(GrammarSpec { gbnf, triggers })
 }
 
 /// Rules shared by every grammar. Whitespace is bounded so that a model cannot stall inside a call by
@@ -229,8 +227,9 @@ mod tests {
                 "required": ["command"],
             }),
         }];
-        let spec = tool_call_grammar(&tools).unwrap();
+        let spec = tool_call_grammar(&tools, false).unwrap();
         assert_eq!(spec.triggers, ["<tool_call>", "{\"name\""]);
+        assert!(tool_call_grammar(&tools, true).unwrap().triggers.is_empty(), "a required call has no trigger");
         let rules: String =
             spec.gbnf.lines().take_while(|line| !line.starts_with("ws ::=")).collect::<Vec<_>>().join("\n");
         insta::assert_snapshot!(rules, @r#"
@@ -244,7 +243,7 @@ mod tests {
 
     #[test]
     fn no_tools_no_grammar() {
-        assert!(tool_call_grammar(&[]).is_none());
+        assert!(tool_call_grammar(&[], false).is_none());
     }
 
     #[test]
@@ -254,7 +253,7 @@ mod tests {
             description: String::new(),
             parameters: json!({"properties": {"a": {"enum": ["x", "y"]}, "b": {"type": ["string", "null"]}}}),
         }];
-        let spec = tool_call_grammar(&tools).unwrap();
+        let spec = tool_call_grammar(&tools, false).unwrap();
         let args = spec.gbnf.lines().find(|line| line.starts_with("args0 ::=")).unwrap();
         assert_eq!(
             args,

@@ -4,10 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::template::{TOOL_CALL_CLOSE, TOOL_CALL_OPEN};
-
-/// How a tool call written without tags begins.
-pub(crate) const BARE_CALL_OPEN: &str = "{\"name\"";
+use crate::template::{BARE_CALL_OPEN, TOOL_CALL_CLOSE, TOOL_CALL_OPEN};
 
 /// Follows streamed output and releases the prose that may be shown live: everything before the
 /// first tool call, minus a tail that might be the start of one. Tool-call JSON is never shown as
@@ -65,7 +62,9 @@ pub struct ParsedOutput {
 
 /// Splits `text` into prose and tool calls. Only calls naming one of `tools` count: a JSON object
 /// that happens to have a `name` key is prose unless it names a real tool.
-pub fn parse_output(text: &str, tools: &[&str]) -> ParsedOutput {
+pub fn parse_output(text: &str, tools: &[impl AsRef<str>]) -> ParsedOutput {
+    let tools: Vec<&str> = tools.iter().map(AsRef::as_ref).collect();
+    let tools = tools.as_slice();
     if text.contains(TOOL_CALL_OPEN) {
         return parse_tagged(text, tools);
     }

@@ -13,6 +13,8 @@ use crate::store::Family;
 
 /// Opens a tool call in the model's output; the grammar switches on when it appears.
 pub const TOOL_CALL_OPEN: &str = "<tool_call>";
+/// How a tool call written without the tag begins; small models often write the JSON straight away.
+pub const BARE_CALL_OPEN: &str = "{\"name\"";
 /// Closes a tool call.
 pub const TOOL_CALL_CLOSE: &str = "</tool_call>";
 /// Ends a turn; generation stops on it.

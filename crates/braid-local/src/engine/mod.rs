@@ -136,9 +136,10 @@ pub(crate) struct Job {
 
 /// A loaded model and the worker thread that runs it. Cheap to share behind an `Arc`.
 pub struct Engine {
-    jobs: std::sync::Mutex<Option<mpsc::Sender<Job>>>,
+    /// `None` only while dropping, so that the worker sees the channel close.
+    jobs: Option<mpsc::Sender<Job>>,
     info: Arc<ModelInfo>,
-    worker: std::sync::Mutex<Option<JoinHandle<()>>>,
+    worker: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -147,24 +148,18 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// llama.cpp's backend may be initialised once per process; every engine shares it.
-fn backend() -> &'static LlamaBackend {
-    static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
-    BACKEND.get_or_init(|| {
-        // llama.cpp logs every tensor it loads; route that to tracing so that it stays out of the
-        // terminal unless the user asks for it with RUST_LOG.
-        llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
-        match LlamaBackend::init() {
-            Ok(backend) => backend,
-            // `init` only fails when a backend already exists, which the OnceLock rules out.
-            Err(_) => unreachable_backend(),
-        }
-    })
-}
-
-#[allow(clippy::panic)]
-fn unreachable_backend() -> LlamaBackend {
-    panic!("llama.cpp backend initialised twice despite the OnceLock")
+/// llama.cpp's backend may be initialised once per process; every engine shares it. `None` when
+/// llama.cpp refused (it only does when something else in the process initialised it first).
+fn backend() -> Option<&'static LlamaBackend> {
+    static BACKEND: OnceLock<Option<LlamaBackend>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            // llama.cpp logs every tensor it loads; route that to tracing so that it stays out of the
+            // terminal unless the user asks for it with RUST_LOG.
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            LlamaBackend::init().ok()
+        })
+        .as_ref()
 }
 
 impl Engine {
@@ -176,12 +171,13 @@ impl Engine {
         if !path.is_file() {
             return Err(LocalError::MissingFile { path: path.to_path_buf() });
         }
+        let backend = backend().ok_or_else(|| LocalError::Backend { path: path.to_path_buf() })?;
         let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<ModelInfo, LocalError>>();
         let path_buf = path.to_path_buf();
         let worker = std::thread::Builder::new()
             .name("braid-llama".into())
-            .spawn(move || worker::run(backend(), path_buf, options, ready_tx, jobs_rx))
+            .spawn(move || worker::run(backend, path_buf, options, ready_tx, jobs_rx))
             .map_err(LocalError::Spawn)?;
         let info = match ready_rx.recv() {
             Ok(Ok(info)) => info,
@@ -194,11 +190,7 @@ impl Engine {
                 return Err(LocalError::WorkerGone { path: path.to_path_buf() });
             }
         };
-        Ok(Engine {
-            jobs: std::sync::Mutex::new(Some(jobs_tx)),
-            info: Arc::new(info),
-            worker: std::sync::Mutex::new(Some(worker)),
-        })
+        Ok(Engine { jobs: Some(jobs_tx), info: Arc::new(info), worker: Some(worker) })
     }
 
     pub fn info(&self) -> &ModelInfo {
@@ -209,10 +201,7 @@ impl Engine {
     /// `Failed`. Requests beyond the number of parallel slots wait for a free slot.
     pub fn generate(&self, request: GenerateRequest) -> Generation {
         let (events, rx) = tmpsc::unbounded_channel();
-        let sent = match self.jobs.lock() {
-            Ok(guard) => guard.as_ref().is_some_and(|jobs| jobs.send(Job { request, events: events.clone() }).is_ok()),
-            Err(_) => false,
-        };
+        let sent = self.jobs.as_ref().is_some_and(|jobs| jobs.send(Job { request, events: events.clone() }).is_ok());
         if !sent {
             let _ = events.send(GenerationEvent::Failed(LocalError::WorkerGone { path: self.info.path.clone() }));
         }
@@ -224,12 +213,8 @@ impl Drop for Engine {
     fn drop(&mut self) {
         // Closing the job channel lets the worker finish what it is doing and exit; joining it
         // frees the model's memory before the engine is gone.
-        if let Ok(mut jobs) = self.jobs.lock() {
-            jobs.take();
-        }
-        if let Ok(mut worker) = self.worker.lock()
-            && let Some(handle) = worker.take()
-        {
+        self.jobs.take();
+        if let Some(handle) = self.worker.take() {
             let _ = handle.join();
         }
     }

@@ -171,20 +171,20 @@ impl<'m> Worker<'m> {
     /// Moves queued jobs onto idle slots, choosing the slot whose cache shares the longest prefix
     /// with the prompt, and the least recently used among equals.
     fn assign(&mut self, ctx: &mut LlamaContext<'m>) {
-        while let Some(job) = self.queue.pop_front() {
-            if job.events.is_closed() {
+        // While every slot is busy the queue waits untouched: tokenizing a long prompt on every
+        // decode step only to find no room would slow down the generations that are running.
+        while self.slots.iter().any(|slot| slot.active.is_none()) {
+            let Some(Job { request, events }) = self.queue.pop_front() else { return };
+            if events.is_closed() {
                 continue;
             }
-            let tokens = self.tokenize(&job.request.prompt);
+            let tokens = self.tokenize(&request.prompt);
             let Some(index) = self.pick_slot(&tokens) else {
-                self.queue.push_front(job);
+                self.queue.push_front(Job { request, events });
                 return;
             };
-            match self.start(ctx, index, tokens, job.request, job.events.clone()) {
-                Ok(()) => {}
-                Err(err) => {
-                    let _ = job.events.send(GenerationEvent::Failed(err));
-                }
+            if let Err(err) = self.start(ctx, index, tokens, request, events.clone()) {
+                let _ = events.send(GenerationEvent::Failed(err));
             }
         }
     }

@@ -112,12 +112,7 @@ async fn chat_completions(State(state): State<Arc<AppState>>, body: Bytes) -> Re
         ToolChoice::Auto | ToolChoice::Required(None) => all_tools,
     };
     let mut generate = GenerateRequest::new(render(state.model.family, &messages, &tools));
-    generate.grammar = tool_call_grammar(&tools).map(|mut grammar| {
-        if matches!(choice, ToolChoice::Required(_)) {
-            grammar.triggers.clear();
-        }
-        grammar
-    });
+    generate.grammar = tool_call_grammar(&tools, matches!(choice, ToolChoice::Required(_)));
     if let Some(max) = request.max_completion_tokens.or(request.max_tokens) {
         generate.max_tokens = max;
     }
@@ -154,8 +149,7 @@ struct Reply {
 
 impl Reply {
     fn parse(&self, text: &str) -> (String, Vec<ParsedCall>) {
-        let names: Vec<&str> = self.tool_names.iter().map(String::as_str).collect();
-        let parsed = parse_output(text, &names);
+        let parsed = parse_output(text, &self.tool_names);
         (parsed.content, parsed.calls)
     }
 

@@ -58,10 +58,8 @@ async fn a_required_tool_call_round_trip_parses_and_reuses_the_cache() {
 
     // The grammar is enforced from the first token: the output must be a call to a real tool with
     // arguments of the declared shape, whatever a 135M-parameter model would rather say.
-    let mut grammar = tool_call_grammar(&tools).unwrap();
-    grammar.triggers.clear();
     let mut request = GenerateRequest::new(render(Family::SmolLM2, &messages, &tools));
-    request.grammar = Some(grammar);
+    request.grammar = tool_call_grammar(&tools, true);
     request.max_tokens = 96;
     let (text, first) = complete(&engine, request).await.unwrap();
     assert_eq!(first.finish, FinishReason::Stop, "the grammar must close the call within 96 tokens: {text}");
@@ -85,7 +83,7 @@ async fn a_required_tool_call_round_trip_parses_and_reuses_the_cache() {
     });
     messages.push(ChatMessage::new(Role::Tool, "Cargo.toml\nsrc"));
     let mut request = GenerateRequest::new(render(Family::SmolLM2, &messages, &tools));
-    request.grammar = tool_call_grammar(&tools);
+    request.grammar = tool_call_grammar(&tools, false);
     request.max_tokens = 48;
     let (_, second) = complete(&engine, request).await.unwrap();
     assert!(
@@ -104,7 +102,7 @@ async fn a_lazy_grammar_leaves_plain_answers_free() {
     let messages = vec![ChatMessage::new(Role::User, "Say hello.")];
     let mut request = GenerateRequest::new(render(Family::SmolLM2, &messages, &[]));
     request.grammar = Some(GrammarSpec {
-        gbnf: tool_call_grammar(&[shell_tool()]).unwrap().gbnf,
+        gbnf: tool_call_grammar(&[shell_tool()], false).unwrap().gbnf,
         triggers: vec!["<tool_call>".into()],
     });
     request.max_tokens = 24;
