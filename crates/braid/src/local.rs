@@ -16,7 +16,7 @@ pub struct LocalModel {
     pub family: Family,
 }
 
-/// The model store under braid's home.
+/// The model store under braid's home: `$BRAID_HOME/models` (by default `~/.braid/models`).
 pub fn store(home: &Path) -> ModelStore {
     ModelStore::new(home.join("models"))
 }

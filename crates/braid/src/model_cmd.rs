@@ -1,24 +1,23 @@
-//! `braid model pull|list|add|rm`: the command-line face of `braid_local::store`, with a progress bar on
-//! stderr for pulls and a table on stdout for listings.
+//! `braid model pull|list|add|rm|serve`: the command-line face of `braid_local::store` and
+//! `braid_local::server`, with a progress bar on stderr for pulls and a table on stdout for listings.
 
 use std::io::{IsTerminal as _, Write as _};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
-
-use anyhow::{Context as _, bail};
-use braid_local::store::{self, ListedModel, ModelStore, PullOptions, PullProgress};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use std::sync::Arc;
 
+use anyhow::{Context as _, bail};
 use braid_local::Engine;
 use braid_local::server::{ServedModel, router};
+use braid_local::store::{self, ListedModel, ModelStore, PullOptions, PullProgress};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{GlobalArgs, ModelAddArgs, ModelCommand, ModelPullArgs, ModelServeArgs};
 
 /// Runs one `braid model` subcommand.
 pub async fn run(global: &GlobalArgs, command: ModelCommand) -> anyhow::Result<ExitCode> {
-    let store = ModelStore::new(models_root()?);
+    let home = crate::exec::braid_home()?;
+    let store = crate::local::store(&home);
     match command {
         ModelCommand::Pull(args) => pull(&store, args).await,
         ModelCommand::List => list(&store),
@@ -27,19 +26,18 @@ pub async fn run(global: &GlobalArgs, command: ModelCommand) -> anyhow::Result<E
             store.remove(&args.name)?;
             say(&format!("removed {}", args.name))
         }
-        ModelCommand::Serve(args) => serve(global, args).await,
+        ModelCommand::Serve(args) => serve(&home, global, args).await,
     }
 }
 
 /// Loads the model once and serves it until Ctrl-C.
-async fn serve(global: &GlobalArgs, args: ModelServeArgs) -> anyhow::Result<ExitCode> {
-    let home = crate::exec::braid_home()?;
-    let config = crate::exec::load_config(&home, global)?;
+async fn serve(home: &Path, global: &GlobalArgs, args: ModelServeArgs) -> anyhow::Result<ExitCode> {
+    let config = crate::exec::load_config(home, global)?;
     let mut settings = config.toml.local.clone();
     settings.parallel = args.parallel.or(settings.parallel);
     settings.context_tokens = args.context_tokens.or(settings.context_tokens);
     let name = args.name.as_deref().or(config.local_model.as_deref());
-    let model = crate::local::find_model(&home, name)?;
+    let model = crate::local::find_model(home, name)?;
     let options = crate::local::engine_options(&settings, 4);
     let path = model.path.clone();
     let engine = tokio::task::spawn_blocking(move || Engine::load(&path, options)).await??;
@@ -65,11 +63,6 @@ async fn serve(global: &GlobalArgs, args: ModelServeArgs) -> anyhow::Result<Exit
         .await
         .context("the server stopped with an error")?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Where models live: `$BRAID_HOME/models` (by default `~/.braid/models`).
-pub fn models_root() -> anyhow::Result<PathBuf> {
-    Ok(crate::exec::braid_home()?.join("models"))
 }
 
 async fn pull(store: &ModelStore, args: ModelPullArgs) -> anyhow::Result<ExitCode> {
