@@ -105,37 +105,23 @@ pub fn apply(repo: &Path, patch: &Path) -> anyhow::Result<()> {
 }
 
 fn copy_package(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    let entries = std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot read {}", from.display()))?;
-        let name = entry.file_name();
-        // tasks/ and the README describe the exercise (and hold the reference fixes): the agent must not
-        // see them. Caches would only add noise to `git status`.
-        if from.join("tasks") == entry.path() || name == "README.md" || name == "__pycache__" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("cannot copy {} to {}", entry.path().display(), target.display()))?;
-        }
-    }
-    Ok(())
+    // tasks/ and the README describe the exercise (and hold the reference fixes): the agent must not
+    // see them.
+    copy_dir(from, to, &[&from.join("tasks"), &from.join("README.md")])
 }
 
-fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+/// Copies `from` into `to` recursively, leaving out the paths in `exclude` and every `__pycache__`
+/// (caches would only add noise to `git status`).
+fn copy_dir(from: &Path, to: &Path, exclude: &[&Path]) -> anyhow::Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
     for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
         let entry = entry.with_context(|| format!("cannot read {}", from.display()))?;
-        if entry.file_name() == "__pycache__" {
+        if entry.file_name() == "__pycache__" || exclude.contains(&entry.path().as_path()) {
             continue;
         }
         let target = to.join(entry.file_name());
         if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target)?;
+            copy_dir(&entry.path(), &target, exclude)?;
         } else {
             std::fs::copy(entry.path(), &target)
                 .with_context(|| format!("cannot copy {} to {}", entry.path().display(), target.display()))?;
@@ -318,4 +304,4 @@ pub fn scratch_dir(label: &str) -> PathBuf {
 
 #[cfg(test)]
 #[path = "demo_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -170,12 +170,7 @@ mod tests {
     }
 
     fn check(args: &[&str], expected: Result<BenchArgs, &str>) {
-        let args: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
-        match (parse_args(&args), expected) {
-            (Ok(got), Ok(want)) => assert_eq!(got, want),
-            (Err(err), Err(want)) => assert!(format!("{err:#}").contains(want), "{err:#} lacks {want}"),
-            (got, want) => panic!("{args:?}: got {got:?}, want {want:?}"),
-        }
+        crate::demo::tests::check_parse(parse_args, args, expected);
     }
 
     #[test]

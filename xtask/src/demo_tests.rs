@@ -165,13 +165,23 @@ fn an_unknown_task_number_lists_the_tasks() {
     assert!(err.to_string().contains("no demo task 42; the tasks are: 1-paginate-off-by-one"), "{err}");
 }
 
-fn check_args(args: &[&str], expected: Result<DemoArgs, &str>) {
+/// Checks an option parser: `args` must parse to `expected`, or fail with a message containing the
+/// expected error text. Shared by the `demo` and `demo-bench` option tests.
+pub(crate) fn check_parse<T: PartialEq + std::fmt::Debug>(
+    parse: impl Fn(&[String]) -> anyhow::Result<T>,
+    args: &[&str],
+    expected: Result<T, &str>,
+) {
     let args: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
-    match (parse_args(&args), expected) {
+    match (parse(&args), expected) {
         (Ok(got), Ok(want)) => assert_eq!(got, want),
         (Err(err), Err(want)) => assert!(format!("{err:#}").contains(want), "{err:#} lacks {want}"),
         (got, want) => panic!("{args:?}: got {got:?}, want {want:?}"),
     }
+}
+
+fn check_args(args: &[&str], expected: Result<DemoArgs, &str>) {
+    check_parse(parse_args, args, expected);
 }
 
 #[test]
