@@ -23,12 +23,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod check;
+mod gguf;
 mod local_model;
 mod request;
 mod script;
 mod server;
 mod stream;
 mod temp_repo;
+pub use gguf::gguf_header;
 pub use local_model::{TEST_MODEL, local_model};
 
 pub use request::{RecordedRequest, Wire};

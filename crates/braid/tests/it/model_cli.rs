@@ -12,20 +12,7 @@ fn braid(home: &Path) -> Command {
 
 /// A GGUF header with two string metadata entries and no tensors: enough for `model add`.
 fn tiny_gguf() -> Vec<u8> {
-    fn string(out: &mut Vec<u8>, s: &str) {
-        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        out.extend_from_slice(s.as_bytes());
-    }
-    let mut out = b"GGUF".to_vec();
-    out.extend_from_slice(&3u32.to_le_bytes());
-    out.extend_from_slice(&0u64.to_le_bytes());
-    out.extend_from_slice(&2u64.to_le_bytes());
-    for (key, value) in [("general.architecture", "qwen2"), ("general.name", "Tiny Qwen")] {
-        string(&mut out, key);
-        out.extend_from_slice(&8u32.to_le_bytes());
-        string(&mut out, value);
-    }
-    out
+    braid_test_support::gguf_header(&[("general.architecture", "qwen2"), ("general.name", "Tiny Qwen")], &[])
 }
 
 fn stdout_of(cmd: &mut Command) -> String {

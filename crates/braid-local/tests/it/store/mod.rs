@@ -44,25 +44,12 @@ fn leak(s: String) -> &'static str {
 
 /// A minimal valid GGUF: the header with a few metadata entries and no tensors.
 pub fn tiny_gguf(name: &str) -> Vec<u8> {
-    fn string(out: &mut Vec<u8>, s: &str) {
-        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        out.extend_from_slice(s.as_bytes());
-    }
-    let mut out = b"GGUF".to_vec();
-    out.extend_from_slice(&3u32.to_le_bytes());
-    out.extend_from_slice(&0u64.to_le_bytes());
-    out.extend_from_slice(&4u64.to_le_bytes());
-    for (key, value) in [
-        ("general.architecture", "llama"),
-        ("general.name", name),
-        ("tokenizer.chat_template", "{% for m in messages %}{{ m.content }}{% endfor %}"),
-    ] {
-        string(&mut out, key);
-        out.extend_from_slice(&8u32.to_le_bytes());
-        string(&mut out, value);
-    }
-    string(&mut out, "llama.context_length");
-    out.extend_from_slice(&4u32.to_le_bytes());
-    out.extend_from_slice(&2048u32.to_le_bytes());
-    out
+    braid_test_support::gguf_header(
+        &[
+            ("general.architecture", "llama"),
+            ("general.name", name),
+            ("tokenizer.chat_template", "{% for m in messages %}{{ m.content }}{% endfor %}"),
+        ],
+        &[("llama.context_length", 2048)],
+    )
 }
