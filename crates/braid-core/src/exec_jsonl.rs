@@ -10,7 +10,7 @@ use braid_protocol::thread_event::{
     ItemStatus, McpContent, McpResult, ThreadError, ThreadEvent, ThreadFileChange, ThreadItem, ThreadItemDetails,
     ThreadUsage, TodoItem,
 };
-use braid_protocol::{AgentEvent, CommandStatus, PlanItem, PlanStatus, ToolEffect};
+use braid_protocol::{AgentEvent, CommandStatus, CompactionTrigger, PlanItem, PlanStatus, ToolEffect};
 
 /// The server name braid's own non-command tools are reported under.
 pub const BRAID_TOOL_SERVER: &str = "braid";
@@ -63,13 +63,36 @@ impl JsonlMapper {
             AgentEvent::Warning { message } => {
                 vec![self.completed(ThreadItemDetails::Error { message: message.clone() })]
             }
-            AgentEvent::TurnCompleted { usage, .. } => {
+            AgentEvent::ContextCompacted { trigger, tokens_before, tokens_after, summary, .. } => {
+                let trigger = match trigger {
+                    CompactionTrigger::Auto => "auto",
+                    CompactionTrigger::Manual => "manual",
+                    CompactionTrigger::Overflow => "overflow",
+                };
+                vec![self.completed(ThreadItemDetails::ContextCompaction {
+                    trigger: trigger.to_string(),
+                    tokens_before: *tokens_before,
+                    tokens_after: *tokens_after,
+                    summary: summary.clone(),
+                })]
+            }
+            AgentEvent::CompactionTrimmed { dropped_items, remaining_items, reason } => {
+                vec![self.completed(ThreadItemDetails::Error {
+                    message: format!(
+                        "compaction request too long ({reason}); left out the {dropped_items} oldest items, {remaining_items} remain; trying again"
+                    ),
+                })]
+            }
+            AgentEvent::TurnCompleted { usage, context, .. } => {
                 let mut events = self.finish_todo();
                 events.push(ThreadEvent::TurnCompleted {
                     usage: ThreadUsage {
                         input_tokens: usage.input_tokens,
                         cached_input_tokens: usage.cached_input_tokens,
                         output_tokens: usage.output_tokens,
+                        context_tokens: Some(context.tokens),
+                        context_window: context.window,
+                        estimated: context.estimated,
                     },
                 });
                 events

@@ -1,7 +1,7 @@
 //! Human-readable progress lines for `braid exec` without `--json`: one short line per thing that
 //! happened, written to stderr by the binary while the final message goes to stdout.
 
-use braid_protocol::{AgentEvent, CommandStatus, FileChangeKind, PlanStatus, ToolEffect};
+use braid_protocol::{AgentEvent, CommandStatus, CompactionTrigger, FileChangeKind, PlanStatus, ToolEffect};
 
 /// Longest command output excerpt shown per command, in lines.
 const OUTPUT_EXCERPT_LINES: usize = 6;
@@ -80,11 +80,47 @@ pub fn progress_line(event: &AgentEvent) -> Option<String> {
             *delay_ms as f64 / 1000.0
         )),
         AgentEvent::Warning { message } => Some(format!("warning: {message}")),
-        AgentEvent::TurnCompleted { usage, .. } => Some(format!(
-            "tokens: {} in ({} cached), {} out",
-            usage.input_tokens, usage.cached_input_tokens, usage.output_tokens
+        AgentEvent::ContextCompacted { trigger, tokens_before, tokens_after, kept_user_messages, .. } => {
+            let why = match trigger {
+                CompactionTrigger::Auto => "the context window was filling up",
+                CompactionTrigger::Manual => "on request",
+                CompactionTrigger::Overflow => "the model refused the request as too long",
+            };
+            Some(format!(
+                "context compacted ({why}): {} -> {} tokens; kept the summary, {kept_user_messages} user message{} and the plan",
+                compact_count(*tokens_before),
+                compact_count(*tokens_after),
+                if *kept_user_messages == 1 { "" } else { "s" }
+            ))
+        }
+        AgentEvent::CompactionTrimmed { dropped_items, remaining_items, reason } => Some(format!(
+            "compaction request too long ({reason}); left out the {dropped_items} oldest items, {remaining_items} remain; trying again"
         )),
+        AgentEvent::TurnCompleted { usage, context, .. } => {
+            let window = match (context.window, context.percent()) {
+                (Some(window), Some(percent)) => {
+                    format!(" · context {}/{} ({percent}%)", compact_count(context.tokens), compact_count(window))
+                }
+                _ => format!(" · context {}", compact_count(context.tokens)),
+            };
+            Some(format!(
+                "tokens: {} in ({} cached), {} out{window}{}",
+                usage.input_tokens,
+                usage.cached_input_tokens,
+                usage.output_tokens,
+                if context.estimated { " (estimated: the provider reported no usage)" } else { "" }
+            ))
+        }
         AgentEvent::TurnFailed { message } => Some(format!("error: {message}")),
+    }
+}
+
+/// A token count as people read it: `950`, `12.3k`, `1.2M`.
+fn compact_count(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1_000.0),
+        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
     }
 }
 

@@ -201,6 +201,7 @@ impl Session {
             Ok(outcome) => self.emit(AgentEvent::TurnCompleted {
                 usage: outcome.usage,
                 total_usage: self.total_usage,
+                context: braid_protocol::ContextUsage::default(),
                 last_message: outcome.last_message.clone(),
             }),
             Err(err) => self.emit(AgentEvent::TurnFailed { message: err.to_string() }),
@@ -251,6 +252,7 @@ impl Session {
             instructions: self.options.instructions.clone().unwrap_or_else(|| BASE_INSTRUCTIONS.to_string()),
             input: self.history.clone(),
             tools: self.tools.specs(),
+            tool_choice: braid_protocol::ToolChoice::Auto,
             reasoning_effort: self.options.reasoning_effort,
             max_output_tokens: None,
         };

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use braid_protocol::{Item, ModelEvent, Prompt, ReasoningEffort, Role, Usage};
+use braid_protocol::{Item, ModelEvent, Prompt, ReasoningEffort, Role, ToolChoice, Usage};
 use serde_json::{Value, json};
 
 use crate::ProviderConfig;
@@ -103,6 +103,9 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
             .map(|t| json!({ "name": t.name, "description": t.description, "input_schema": t.parameters }))
             .collect();
         body["tools"] = json!(tools);
+        if prompt.tool_choice == ToolChoice::None {
+            body["tool_choice"] = json!({ "type": "none" });
+        }
     }
     if let Some(effort) = prompt.reasoning_effort {
         let budget = thinking_budget(effort);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use braid_protocol::{Item, ModelEvent, Prompt, Role, Usage};
+use braid_protocol::{Item, ModelEvent, Prompt, Role, ToolChoice, Usage};
 use serde_json::{Value, json};
 
 use crate::ProviderConfig;
@@ -92,6 +92,10 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
             })
             .collect();
         body["tools"] = json!(tools);
+        // Only the non-default is sent: local servers differ in which `tool_choice` values they accept.
+        if prompt.tool_choice == ToolChoice::None {
+            body["tool_choice"] = json!("none");
+        }
     }
     if let Some(effort) = prompt.reasoning_effort {
         body["reasoning_effort"] = json!(effort.as_str());

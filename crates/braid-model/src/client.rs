@@ -16,6 +16,10 @@ use crate::{ModelError, ProviderConfig, RetryConfig, WireApi};
 /// A stream of events for one model response, retries included.
 pub type ModelStream = Pin<Box<dyn Stream<Item = Result<ModelEvent, ModelError>> + Send>>;
 
+/// A count of the tokens a prompt takes, computed off the caller's task; `None` when the client has no
+/// tokenizer and the caller should estimate.
+pub type TokenCount<'a> = Pin<Box<dyn Future<Output = Option<u64>> + Send + 'a>>;
+
 /// A model provider that can stream a response to a prompt.
 pub trait ModelClient: Send + Sync {
     /// Streams the response to `prompt`. The stream connects lazily, retries retryable failures itself
@@ -25,6 +29,19 @@ pub trait ModelClient: Send + Sync {
 
     /// The configured provider's name, for events and error messages.
     fn provider_name(&self) -> &str;
+
+    /// The context window of the model behind this client, when the client knows it for certain (the
+    /// embedded model knows the context it created). Remote clients leave this to config and
+    /// `known_context_window`.
+    fn context_window(&self) -> Option<u64> {
+        None
+    }
+
+    /// Counts the tokens `prompt` would take with the model's own tokenizer, when the client has one.
+    fn count_tokens<'a>(&'a self, prompt: &'a Prompt) -> TokenCount<'a> {
+        let _ = prompt;
+        Box::pin(std::future::ready(None))
+    }
 }
 
 /// Builds the client for `provider`'s wire format. Fails with `ModelError::Config` when a configured

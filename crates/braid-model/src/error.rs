@@ -42,6 +42,10 @@ pub enum ModelError {
     /// or llama.cpp reported an error. `model` is the GGUF file.
     #[error("local model {model}: {message}")]
     Local { model: String, message: String },
+    /// The request did not fit the model's context window (the embedded model says so before decoding;
+    /// remote providers' refusals are recognised by `is_context_overflow` instead).
+    #[error("the request to {url} is too long for the model's context window: {message}")]
+    ContextWindowExceeded { url: String, message: String },
     /// The provider configuration cannot be used (a header that is not valid HTTP, for example).
     #[error("invalid configuration for provider `{provider}` ({url}): {detail}")]
     Config { provider: String, url: String, detail: String },
@@ -65,6 +69,25 @@ impl ModelError {
             ModelError::Config { .. } => false,
             // The same prompt on the same weights fails the same way again.
             ModelError::Local { .. } => false,
+            ModelError::ContextWindowExceeded { .. } => false,
+        }
+    }
+
+    /// Whether the provider refused the request because it is longer than the model's context window.
+    /// The agent answers this by compacting the conversation rather than by failing the turn.
+    ///
+    /// Providers say it in different words: OpenAI's code `context_length_exceeded` (in an HTTP 400 body
+    /// or a `response.failed` event), Anthropic's "prompt is too long", and OpenAI-compatible servers
+    /// (vLLM, llama.cpp, Ollama) "maximum context length", "exceeds the context" or HTTP 413.
+    pub fn is_context_overflow(&self) -> bool {
+        match self {
+            ModelError::ContextWindowExceeded { .. } => true,
+            ModelError::Http { status: 413, .. } => true,
+            ModelError::Http { status: 400, body, .. } => mentions_context_overflow(body),
+            ModelError::Failed { code, message, .. } => {
+                code.as_deref().is_some_and(mentions_context_overflow) || mentions_context_overflow(message)
+            }
+            _ => false,
         }
     }
 
@@ -86,7 +109,8 @@ impl ModelError {
             | ModelError::IdleTimeout { url, .. }
             | ModelError::Malformed { url, .. }
             | ModelError::Failed { url, .. }
-            | ModelError::Config { url, .. } => url,
+            | ModelError::Config { url, .. }
+            | ModelError::ContextWindowExceeded { url, .. } => url,
             ModelError::Local { model, .. } => model,
         }
     }
@@ -98,6 +122,22 @@ impl ModelError {
 fn is_transient_code(code: &str) -> bool {
     let code = code.to_ascii_lowercase();
     ["overloaded", "server_error", "rate_limit", "api_error", "timeout"].iter().any(|word| code.contains(word))
+}
+
+/// Whether an error text says the prompt was too long for the context window.
+fn mentions_context_overflow(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    [
+        "context_length_exceeded",
+        "maximum context length",
+        "context window",
+        "exceeds the context",
+        "prompt is too long",
+        "too many tokens",
+        "context length",
+    ]
+    .iter()
+    .any(|phrase| text.contains(phrase))
 }
 
 #[cfg(test)]
@@ -148,5 +188,28 @@ mod tests {
         assert!(text.contains("http://x/v1/responses"), "{text}");
         assert!(text.contains("$OPENAI_API_KEY"), "{text}");
         assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn context_overflow_in_each_provider_wording() {
+        let body = |status: u16, body: &str| ModelError::Http {
+            url: "u".into(),
+            status,
+            body: body.into(),
+            retry_after: None,
+        };
+        let openai = r#"{"error":{"code":"context_length_exceeded","message":"Your input exceeds the context window of this model."}}"#;
+        let anthropic = r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#;
+        let vllm = r#"{"object":"error","message":"This model's maximum context length is 8192 tokens."}"#;
+        assert!(body(400, openai).is_context_overflow());
+        assert!(body(400, anthropic).is_context_overflow());
+        assert!(body(400, vllm).is_context_overflow());
+        assert!(body(413, "Payload Too Large").is_context_overflow());
+        assert!(!body(400, r#"{"error":{"message":"unknown parameter: foo"}}"#).is_context_overflow());
+        assert!(!body(500, openai).is_context_overflow(), "a server error is retried, not compacted");
+        assert!(failed(Some("context_length_exceeded")).is_context_overflow());
+        assert!(!failed(Some("server_error")).is_context_overflow());
+        let local = ModelError::ContextWindowExceeded { url: "/m.gguf".into(), message: "9000 > 8192".into() };
+        assert!(local.is_context_overflow() && !local.is_retryable());
     }
 }

@@ -13,12 +13,14 @@ mod anthropic;
 mod chat;
 mod client;
 mod error;
+mod model_info;
 mod provider;
 mod responses;
 mod retry;
 mod sse;
 mod wire;
 
-pub use client::{ModelClient, ModelStream, client_for};
+pub use client::{ModelClient, ModelStream, TokenCount, client_for};
 pub use error::ModelError;
+pub use model_info::known_context_window;
 pub use provider::{ProviderConfig, RetryConfig, WireApi};

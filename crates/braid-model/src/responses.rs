@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use braid_protocol::{Item, ModelEvent, Prompt, Role, Usage};
+use braid_protocol::{Item, ModelEvent, Prompt, Role, ToolChoice, Usage};
 use serde_json::{Value, json};
 
 use crate::ProviderConfig;
@@ -64,7 +64,10 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
             })
             .collect();
         body["tools"] = json!(tools);
-        body["tool_choice"] = json!("auto");
+        body["tool_choice"] = json!(match prompt.tool_choice {
+            ToolChoice::Auto => "auto",
+            ToolChoice::None => "none",
+        });
         body["parallel_tool_calls"] = json!(false);
     }
     if let Some(effort) = prompt.reasoning_effort {
@@ -281,6 +284,20 @@ mod tests {
         for field in ["tools", "tool_choice", "parallel_tool_calls", "reasoning", "include", "max_output_tokens"] {
             assert!(body.get(field).is_none(), "{field} should be absent");
         }
+    }
+
+    #[test]
+    fn text_only_requests_keep_the_tools_but_forbid_calls() {
+        let mut prompt = prompt_fixture();
+        prompt.tool_choice = ToolChoice::None;
+        let body = build_request(&prompt);
+        assert_eq!(body["tool_choice"], "none");
+        assert_eq!(body["tools"].as_array().map(Vec::len), Some(1));
+        assert_eq!(crate::chat::build_request(&prompt)["tool_choice"], "none");
+        assert_eq!(crate::anthropic::build_request(&prompt)["tool_choice"], serde_json::json!({"type": "none"}));
+        prompt.tool_choice = ToolChoice::Auto;
+        assert!(crate::chat::build_request(&prompt).get("tool_choice").is_none());
+        assert!(crate::anthropic::build_request(&prompt).get("tool_choice").is_none());
     }
 
     fn check(events: &[(&str, Value)], expected: Result<Vec<ModelEvent>, TranslateError>) {

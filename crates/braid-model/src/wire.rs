@@ -196,6 +196,7 @@ pub(crate) mod tests_support {
                 description: "run".into(),
                 parameters: serde_json::json!({"type": "object"}),
             }],
+            tool_choice: Default::default(),
             reasoning_effort: None,
             max_output_tokens: None,
         }

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Item, Usage};
+use crate::{ContextUsage, Item, Usage};
 
 /// One event of a streamed model response, as every model client (remote or embedded) reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +94,18 @@ pub enum ToolEffect {
     None,
 }
 
+/// What started a compaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompactionTrigger {
+    /// The next request would have passed the configured share of the context window.
+    Auto,
+    /// The user asked for it.
+    Manual,
+    /// The provider refused a request as too long for its window although braid's estimate said it fit.
+    Overflow,
+}
+
 /// One event of an agent session, consumed by every front end (JSONL, human progress, TUI, dashboard).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -126,8 +138,22 @@ pub enum AgentEvent {
     StreamRetry { attempt: u32, max_attempts: u32, delay_ms: u64, reason: String },
     /// Something the user should know that does not stop the turn.
     Warning { message: String },
-    /// The turn ended normally. `usage` covers this turn, `total_usage` the whole session.
-    TurnCompleted { usage: Usage, total_usage: Usage, last_message: Option<String> },
+    /// The conversation was replaced by a handoff summary, the recent user messages and the plan.
+    /// `tokens_before` and `tokens_after` are the estimated size of the next request either side.
+    ContextCompacted {
+        trigger: CompactionTrigger,
+        tokens_before: u64,
+        tokens_after: u64,
+        /// How many user messages were kept verbatim.
+        kept_user_messages: usize,
+        summary: String,
+    },
+    /// The compaction request itself did not fit the window, so the oldest `dropped_items` conversation
+    /// items were left out of it and it is tried again.
+    CompactionTrimmed { dropped_items: usize, remaining_items: usize, reason: String },
+    /// The turn ended normally. `usage` covers this turn, `total_usage` the whole session, `context`
+    /// how full the window is now.
+    TurnCompleted { usage: Usage, total_usage: Usage, context: ContextUsage, last_message: Option<String> },
     /// The turn ended with an error.
     TurnFailed { message: String },
 }

@@ -8,8 +8,11 @@ mod event;
 mod item;
 mod prompt;
 
-pub use event::{AgentEvent, CommandStatus, FileChange, FileChangeKind, ModelEvent, PlanItem, PlanStatus, ToolEffect};
+pub use event::{
+    AgentEvent, CommandStatus, CompactionTrigger, FileChange, FileChangeKind, ModelEvent, PlanItem, PlanStatus,
+    ToolEffect,
+};
 pub use item::{Item, Role};
-pub use prompt::{Prompt, ReasoningEffort, ToolSpec, Usage};
+pub use prompt::{ContextUsage, Prompt, ReasoningEffort, ToolChoice, ToolSpec, Usage};
 
 pub mod thread_event;

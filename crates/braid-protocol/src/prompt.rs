@@ -37,6 +37,27 @@ pub struct ToolSpec {
     pub parameters: serde_json::Value,
 }
 
+/// Whether the model may call the tools it is offered in this request.
+///
+/// Compaction requests offer the session's tools (some providers refuse a history with tool calls in it
+/// when no tools are defined) but must be answered with text, so they say `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolChoice {
+    /// The model decides.
+    #[default]
+    Auto,
+    /// The model must answer with text only.
+    None,
+}
+
+impl ToolChoice {
+    /// Whether this is the default, so requests that leave it alone serialize as before.
+    pub fn is_auto(&self) -> bool {
+        *self == ToolChoice::Auto
+    }
+}
+
 /// One request to a model: the system-level instructions, the conversation so far and the tools offered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prompt {
@@ -44,6 +65,8 @@ pub struct Prompt {
     pub instructions: String,
     pub input: Vec<Item>,
     pub tools: Vec<ToolSpec>,
+    #[serde(default, skip_serializing_if = "ToolChoice::is_auto")]
+    pub tool_choice: ToolChoice,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<ReasoningEffort>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,5 +94,25 @@ impl Usage {
         self.cached_input_tokens += other.cached_input_tokens;
         self.output_tokens += other.output_tokens;
         self.reasoning_output_tokens += other.reasoning_output_tokens;
+    }
+}
+
+/// How full the model's context window is, as of the end of a turn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextUsage {
+    /// Tokens the conversation occupies: the last request's input plus its output.
+    pub tokens: u64,
+    /// The model's context window, when braid knows it (config, model metadata or the local model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<u64>,
+    /// Set when the provider reported no usage for some response and braid estimated it.
+    #[serde(default)]
+    pub estimated: bool,
+}
+
+impl ContextUsage {
+    /// The share of the window in use, in percent, when the window is known.
+    pub fn percent(&self) -> Option<u64> {
+        self.window.filter(|w| *w > 0).map(|w| self.tokens.saturating_mul(100) / w)
     }
 }

@@ -29,12 +29,22 @@ pub enum ThreadEvent {
     Error { message: String },
 }
 
-/// Token usage of one turn, as Codex reports it.
+/// Token usage of one turn, as Codex reports it, plus how full the context window is (braid's
+/// addition; consumers that only know Codex's fields ignore it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadUsage {
     pub input_tokens: u64,
     pub cached_input_tokens: u64,
     pub output_tokens: u64,
+    /// Tokens the conversation occupies after the turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_tokens: Option<u64>,
+    /// The model's context window, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u64>,
+    /// Set when braid estimated figures the provider did not report.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 /// Why a turn failed.
@@ -84,6 +94,14 @@ pub enum ThreadItemDetails {
     },
     TodoList {
         items: Vec<TodoItem>,
+    },
+    /// braid's addition: the conversation was compacted into a handoff summary. Codex has no such item;
+    /// consumers that switch on known item types skip it.
+    ContextCompaction {
+        trigger: String,
+        tokens_before: u64,
+        tokens_after: u64,
+        summary: String,
     },
     /// A non-fatal problem (a retried stream, a warning).
     Error {

@@ -49,6 +49,7 @@ pub fn prompt() -> Prompt {
             description: "Runs a command.".into(),
             parameters: json!({"type": "object", "properties": {"cmd": {"type": "string"}}}),
         }],
+        tool_choice: Default::default(),
         reasoning_effort: None,
         max_output_tokens: None,
     }
