@@ -36,6 +36,8 @@ pub enum ConfigError {
     MissingApiKey { provider: String, env_key: String },
     #[error("no model provider is configured and no API key is set; set OPENAI_API_KEY or ANTHROPIC_API_KEY, or add a provider to {}", path.display())]
     NoProvider { path: PathBuf },
+    #[error("{}: `{key}` {message}", path.display())]
+    Invalid { path: PathBuf, key: String, message: String },
     #[error("no model is set for provider `{provider}`; pass -m MODEL or set `model` in {}", path.display())]
     NoModel { provider: String, path: PathBuf },
 }
@@ -66,6 +68,7 @@ pub struct ProfileToml {
     pub model: Option<String>,
     pub model_provider: Option<String>,
     pub model_reasoning_effort: Option<ReasoningEffort>,
+    pub model_context_window: Option<u64>,
 }
 
 /// The `[tools]` table.
@@ -123,6 +126,14 @@ pub struct ConfigToml {
     pub profile: Option<String>,
     /// Model requests allowed within one user turn before braid stops the turn.
     pub max_turns: Option<u32>,
+    /// The model's context window in tokens, for models braid does not know (its table covers the
+    /// OpenAI, Anthropic and Qwen families; the embedded model reports its own).
+    pub model_context_window: Option<u64>,
+    /// Compact the conversation when the next request would pass this share of the context window.
+    pub auto_compact_threshold: Option<f64>,
+    /// Most tokens one tool output may put into the conversation; the middle of a longer output is cut
+    /// and the model told so.
+    pub tool_output_token_limit: Option<u64>,
     /// Cap on the joined AGENTS.md text, in bytes.
     pub project_doc_max_bytes: Option<usize>,
     /// File names read when a directory has no AGENTS.md (for example `CLAUDE.md`).
@@ -161,7 +172,15 @@ pub struct Config {
     /// The embedded model to use: `-m`, else the profile's model, else `[local] model`. The top-level
     /// `model` is not used, since it usually names a remote model.
     pub local_model: Option<String>,
+    /// `model_context_window` from the profile or the file.
+    pub context_window: Option<u64>,
+    /// `auto_compact_threshold`, default `DEFAULT_AUTO_COMPACT_THRESHOLD`.
+    pub auto_compact_threshold: f64,
+    pub tool_output_token_limit: Option<u64>,
 }
+
+/// Compact when the next request would pass this share of the window, unless configured otherwise.
+pub const DEFAULT_AUTO_COMPACT_THRESHOLD: f64 = 0.85;
 
 /// The default cap on AGENTS.md text.
 pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
@@ -218,7 +237,37 @@ impl Config {
         };
 
         let local_model = overrides.model.clone().or(profile.model.clone()).or_else(|| toml.local.model.clone());
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            message,
+        };
+        let auto_compact_threshold = toml.auto_compact_threshold.unwrap_or(DEFAULT_AUTO_COMPACT_THRESHOLD);
+        if !(auto_compact_threshold > 0.0 && auto_compact_threshold <= 1.0) {
+            return Err(invalid(
+                "auto_compact_threshold",
+                format!(
+                    "is {auto_compact_threshold}; it is a share of the context window, between 0 (exclusive) and 1, e.g. 0.85"
+                ),
+            ));
+        }
+        let context_window = profile.model_context_window.or(toml.model_context_window);
+        if context_window.is_some_and(|w| w < 1024) {
+            return Err(invalid(
+                "model_context_window",
+                "is below 1024 tokens; give the model's whole window in tokens, e.g. 128000".to_string(),
+            ));
+        }
+        if toml.tool_output_token_limit.is_some_and(|l| l < 64) {
+            return Err(invalid(
+                "tool_output_token_limit",
+                "is below 64 tokens, too small for any tool output to be useful".to_string(),
+            ));
+        }
         Ok(Config {
+            context_window,
+            auto_compact_threshold,
+            tool_output_token_limit: toml.tool_output_token_limit,
             path: path.to_path_buf(),
             local_model,
             model: overrides.model.clone().or(profile.model).or_else(|| toml.model.clone()),

@@ -9,10 +9,14 @@ const OUTPUT_EXCERPT_LINES: usize = 6;
 /// The progress text for one event, or `None` for events not worth a line (deltas).
 pub fn progress_line(event: &AgentEvent) -> Option<String> {
     match event {
-        AgentEvent::SessionStarted { session_id, model, provider, cwd, resumed, .. } => Some(format!(
-            "braid {} session {session_id}\n  model {model} ({provider}) · {cwd}",
-            if *resumed { "resumed" } else { "started" }
-        )),
+        AgentEvent::SessionStarted { session_id, model, provider, cwd, resumed, forked_from, .. } => {
+            let verb = match (resumed, forked_from) {
+                (_, Some(origin)) => format!("forked from {origin} as"),
+                (true, None) => "resumed".to_string(),
+                (false, None) => "started".to_string(),
+            };
+            Some(format!("braid {verb} session {session_id}\n  model {model} ({provider}) · {cwd}"))
+        }
         AgentEvent::TurnStarted => None,
         AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. } => None,
         AgentEvent::AgentMessage { text } => Some(format!("assistant: {}", text.trim())),

@@ -6,9 +6,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use braid_protocol::{AgentEvent, Item};
+use braid_protocol::{AgentEvent, CompactionTrigger, Item, Role, ToolEffect};
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::compaction::PlanState;
 
 /// Why a rollout could not be written, found or read.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,8 @@ pub enum RolloutError {
     NoMeta { path: PathBuf },
     #[error("no session matches `{query}` under {}; `ls` that directory to see the saved sessions", dir.display())]
     NotFound { query: String, dir: PathBuf },
+    #[error("{} has {turns} user turns; --at takes 0 to {turns}", path.display())]
+    NoSuchTurn { path: PathBuf, turns: usize },
     #[error("`{query}` matches several sessions ({}); give more of the id", candidates.join(", "))]
     Ambiguous { query: String, candidates: Vec<String> },
 }
@@ -40,6 +44,17 @@ pub struct SessionMeta {
     #[serde(default)]
     pub git_sha: Option<String>,
     pub braid_version: String,
+    /// Set when this session was forked from another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<ForkOrigin>,
+}
+
+/// Where a forked session came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForkOrigin {
+    pub session_id: String,
+    /// How many user turns of the original the fork kept.
+    pub turns: usize,
 }
 
 /// One line of a rollout.
@@ -51,6 +66,19 @@ pub enum RolloutLine {
     Item {
         timestamp: DateTime<Utc>,
         item: Item,
+    },
+    /// The conversation was compacted: `history` replaces every item before this line.
+    Compacted {
+        timestamp: DateTime<Utc>,
+        trigger: CompactionTrigger,
+        summary: String,
+        history: Vec<Item>,
+    },
+    /// The plan carried into this session from another (a fork); later `update_plan` calls are
+    /// recorded as their events.
+    Plan {
+        timestamp: DateTime<Utc>,
+        plan: PlanState,
     },
     /// An event front ends saw (deltas are not recorded: the items they add up to are).
     Event {
@@ -116,20 +144,54 @@ impl RolloutWriter {
 pub struct Rollout {
     pub path: PathBuf,
     pub meta: SessionMeta,
-    /// The conversation items, in order.
+    /// The conversation as it stands, compactions applied, in order.
     pub items: Vec<Item>,
+    /// The plan as `update_plan` last set it.
+    pub plan: Option<PlanState>,
+    /// User turns recorded (user messages appended as items; those inside a compacted history are
+    /// not new turns).
+    pub turns: usize,
     /// Set when the last line was partial (a crash mid-write) and was dropped.
     pub dropped_partial_line: bool,
+}
+
+impl Rollout {
+    /// Tool calls in `items` that have no output: braid stopped (crashed or was killed) between
+    /// recording a call and recording its result. Returned as (call id, tool name), in order.
+    pub fn unanswered_calls(&self) -> Vec<(String, String)> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| match item {
+                Item::ToolCall { call_id, name, .. } => {
+                    let answered = self.items[index + 1..]
+                        .iter()
+                        .any(|later| matches!(later, Item::ToolOutput { call_id: id, .. } if id == call_id));
+                    (!answered).then(|| (call_id.clone(), name.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// Reads a rollout. A partial last line (no trailing newline and not valid JSON) is dropped and reported
 /// in `dropped_partial_line`; any other bad line is an error naming the line.
 pub fn read(path: &Path) -> Result<Rollout, RolloutError> {
+    read_prefix(path, None)
+}
+
+/// Reads a rollout up to, not including, user turn `turns + 1`: the state the session was in when its
+/// first `turns` user turns were done (`None` reads it all). Fails with `NoSuchTurn` when the session
+/// has fewer turns.
+pub fn read_prefix(path: &Path, turns: Option<usize>) -> Result<Rollout, RolloutError> {
     let text = fs::read_to_string(path).map_err(|source| RolloutError::Read { path: path.to_path_buf(), source })?;
     let ends_cleanly = text.ends_with('\n');
     let lines: Vec<&str> = text.lines().collect();
     let mut meta = None;
     let mut items = Vec::new();
+    let mut plan = None;
+    let mut seen_turns = 0usize;
     let mut dropped_partial_line = false;
     for (index, raw) in lines.iter().enumerate() {
         if raw.trim().is_empty() {
@@ -152,12 +214,30 @@ pub fn read(path: &Path) -> Result<Rollout, RolloutError> {
         match parsed {
             RolloutLine::SessionMeta(m) if meta.is_none() => meta = Some(m),
             RolloutLine::SessionMeta(_) => {}
-            RolloutLine::Item { item, .. } => items.push(item),
+            RolloutLine::Item { item, .. } => {
+                if matches!(item, Item::Message { role: Role::User, .. }) {
+                    if turns.is_some_and(|limit| seen_turns == limit) {
+                        break;
+                    }
+                    seen_turns += 1;
+                }
+                items.push(item);
+            }
+            RolloutLine::Compacted { history, .. } => items = history,
+            RolloutLine::Plan { plan: carried, .. } => plan = Some(carried),
+            RolloutLine::Event { event: AgentEvent::ToolCallEnd { effect, success: true, .. }, .. } => {
+                if let ToolEffect::Plan { explanation, items: steps } = effect {
+                    plan = Some(PlanState { explanation, items: steps });
+                }
+            }
             RolloutLine::Event { .. } => {}
         }
     }
     let meta = meta.ok_or_else(|| RolloutError::NoMeta { path: path.to_path_buf() })?;
-    Ok(Rollout { path: path.to_path_buf(), meta, items, dropped_partial_line })
+    if turns.is_some_and(|limit| limit > seen_turns) {
+        return Err(RolloutError::NoSuchTurn { path: path.to_path_buf(), turns: seen_turns });
+    }
+    Ok(Rollout { path: path.to_path_buf(), meta, items, plan, turns: seen_turns, dropped_partial_line })
 }
 
 /// Every rollout file under `<home>/sessions`, newest first. Ids are time-ordered (UUIDv7) and the
@@ -224,6 +304,7 @@ mod tests {
             git_branch: Some("main".into()),
             git_sha: None,
             braid_version: "0.1.0".into(),
+            forked_from: None,
         }
     }
 
@@ -282,5 +363,73 @@ mod tests {
         assert!(matches!(find(home.path(), Some("ffff")), Err(RolloutError::NotFound { .. })));
         let empty = tempfile::tempdir().unwrap();
         assert!(matches!(find(empty.path(), None), Err(RolloutError::NotFound { .. })));
+    }
+
+    fn event_line(event: AgentEvent) -> RolloutLine {
+        RolloutLine::Event { timestamp: Utc::now(), event }
+    }
+
+    fn plan_event(step: &str) -> RolloutLine {
+        event_line(AgentEvent::ToolCallEnd {
+            call_id: "p".into(),
+            name: "update_plan".into(),
+            output: "ok".into(),
+            success: true,
+            effect: ToolEffect::Plan {
+                explanation: None,
+                items: vec![braid_protocol::PlanItem {
+                    step: step.into(),
+                    status: braid_protocol::PlanStatus::Pending,
+                }],
+            },
+            duration_ms: 1,
+        })
+    }
+
+    /// A session of three user turns with a compaction in the second and a plan set in each.
+    fn three_turns(home: &Path) -> PathBuf {
+        let mut writer = RolloutWriter::create(home, &meta("0193cccc-1")).unwrap();
+        for line in [
+            item_line(Item::developer("env")),
+            item_line(Item::user("one")),
+            item_line(Item::assistant("a1")),
+            plan_event("first"),
+            item_line(Item::user("two")),
+            RolloutLine::Compacted {
+                timestamp: Utc::now(),
+                trigger: CompactionTrigger::Auto,
+                summary: "S".into(),
+                history: vec![Item::developer("env"), Item::user("two"), Item::developer("<handoff_summary>S")],
+            },
+            item_line(Item::assistant("a2")),
+            plan_event("second"),
+            item_line(Item::user("three")),
+            item_line(Item::ToolCall { call_id: "c9".into(), name: "shell".into(), arguments: "{}".into() }),
+        ] {
+            writer.append(&line).unwrap();
+        }
+        writer.path().to_path_buf()
+    }
+
+    #[test]
+    fn compactions_replace_history_and_prefixes_stop_before_a_turn() {
+        let home = tempfile::tempdir().unwrap();
+        let path = three_turns(home.path());
+        let whole = read(&path).unwrap();
+        assert_eq!(whole.turns, 3);
+        assert_eq!(whole.items.len(), 3 + 3);
+        assert_eq!(whole.items[3], Item::assistant("a2"));
+        assert_eq!(whole.plan.as_ref().unwrap().items[0].step, "second");
+        assert_eq!(whole.unanswered_calls(), vec![("c9".to_string(), "shell".to_string())]);
+
+        let first = read_prefix(&path, Some(1)).unwrap();
+        assert_eq!(first.items, vec![Item::developer("env"), Item::user("one"), Item::assistant("a1")]);
+        assert_eq!(first.plan.unwrap().items[0].step, "first");
+        let none = read_prefix(&path, Some(0)).unwrap();
+        assert_eq!((none.items.len(), none.turns, none.plan), (1, 0, None));
+        let two = read_prefix(&path, Some(2)).unwrap();
+        assert_eq!(two.items.last(), Some(&Item::assistant("a2")));
+        assert!(two.unanswered_calls().is_empty());
+        assert!(matches!(read_prefix(&path, Some(4)), Err(RolloutError::NoSuchTurn { turns: 3, .. })));
     }
 }

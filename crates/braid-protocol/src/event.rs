@@ -118,6 +118,9 @@ pub enum AgentEvent {
         cwd: String,
         rollout_path: Option<String>,
         resumed: bool,
+        /// The session this one was forked from, when it was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        forked_from: Option<String>,
     },
     /// A user turn began.
     TurnStarted,

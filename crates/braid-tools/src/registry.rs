@@ -13,6 +13,22 @@ pub struct ToolContext {
     pub cwd: PathBuf,
     /// Which paths the file tools may read and write.
     pub policy: WorkspacePolicy,
+    /// Most bytes of output the caller wants from one call, when it is tighter than the tool's own cap.
+    /// Tools that can page (read_file) stop at it and say where to continue; others keep the head and
+    /// tail. The session sets it from the model's context window.
+    pub output_limit: Option<usize>,
+}
+
+impl ToolContext {
+    /// A context for `cwd` under `policy`, with no output limit beyond each tool's own.
+    pub fn new(cwd: PathBuf, policy: WorkspacePolicy) -> ToolContext {
+        ToolContext { cwd, policy, output_limit: None }
+    }
+
+    /// `own` (a tool's built-in cap) lowered to the caller's limit, when it has one.
+    pub fn output_cap(&self, own: usize) -> usize {
+        self.output_limit.map_or(own, |limit| own.min(limit))
+    }
 }
 
 /// What a tool call returns: the text for the model, whether it succeeded, and its effect for front ends.

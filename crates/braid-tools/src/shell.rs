@@ -176,7 +176,7 @@ impl Tool for ShellTool {
     fn preview(&self, ctx: &ToolContext, args: &serde_json::Value) -> ToolEffect {
         match self.prepare(ctx, args.clone()) {
             Ok(call) if let Some(patch) = crate::apply_patch::extract_from_shell_argv(&call.argv) => {
-                let patch_ctx = ToolContext { cwd: call.cwd.clone(), policy: ctx.policy.clone() };
+                let patch_ctx = ToolContext { cwd: call.cwd.clone(), ..ctx.clone() };
                 crate::apply_patch::ApplyPatchTool.preview(&patch_ctx, &json!({ "input": patch }))
             }
             Ok(call) => ToolEffect::Command {
@@ -199,7 +199,7 @@ impl Tool for ShellTool {
         // Running that as a command would fail (there is no such program), so it is applied as a patch,
         // under the same path policy as the apply_patch tool, relative to the command's workdir.
         if let Some(patch) = crate::apply_patch::extract_from_shell_argv(&call.argv) {
-            let patch_ctx = ToolContext { cwd: call.cwd.clone(), policy: ctx.policy.clone() };
+            let patch_ctx = ToolContext { cwd: call.cwd.clone(), ..ctx.clone() };
             return crate::apply_patch::ApplyPatchTool.call(&patch_ctx, serde_json::json!({ "input": patch })).await;
         }
         let request = ExecRequest {
@@ -212,7 +212,7 @@ impl Tool for ShellTool {
                 ("NO_COLOR".into(), "1".into()),
             ],
             timeout: call.timeout,
-            max_output_bytes: self.config.max_output_bytes,
+            max_output_bytes: ctx.output_cap(self.config.max_output_bytes),
         };
         let out = match exec::run(request).await {
             Ok(out) => out,

@@ -37,6 +37,9 @@ pub enum Command {
     Exec(ExecArgs),
     /// Continue a saved session with a new prompt.
     Resume(ResumeArgs),
+    /// Start a new session from a saved one (or from its first N user turns) and leave the original as
+    /// it was.
+    Fork(ForkArgs),
     /// Manage the local models braid runs in-process (stored in `$BRAID_HOME/models`).
     #[command(subcommand)]
     Model(ModelCommand),
@@ -145,6 +148,24 @@ pub struct ResumeArgs {
     /// `--last`, the first positional argument is the prompt.
     #[arg(required_unless_present = "last")]
     pub session: Option<String>,
-    /// The next prompt. `-` reads it from stdin.
+    /// The next prompt. `-` reads it from stdin. Optional with `--compact`.
+    pub prompt: Option<String>,
+    /// Compact the conversation into a handoff summary before the prompt (or, without a prompt, only
+    /// compact).
+    #[arg(long)]
+    pub compact: bool,
+}
+
+/// `braid fork`.
+#[derive(Debug, Args)]
+pub struct ForkArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The session to fork: an id, a unique prefix of at least 4 characters, or a rollout file path.
+    pub session: String,
+    /// Keep only the first N user turns of the original (0 keeps just the initial context).
+    #[arg(long, value_name = "N")]
+    pub at: Option<usize>,
+    /// A prompt to run on the fork right away. Without one, braid creates the fork and prints its id.
     pub prompt: Option<String>,
 }

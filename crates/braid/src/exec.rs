@@ -1,5 +1,6 @@
-//! `braid exec` and `braid resume`: load config, build the model client and the session, run one turn,
-//! and print its events as human progress (stderr) or JSONL (stdout).
+//! `braid exec`, `braid resume` and `braid fork`: load config, build the model client and the session,
+//! run one turn (compacting first on request), and print its events as human progress (stderr) or JSONL
+//! (stdout).
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use braid_core::session::CancellationToken;
 use braid_core::{EventSink, Session, SessionOptions, render, rollout};
 use braid_tools::ToolRegistry;
 
-use crate::cli::{ExecArgs, ExecSubcommand, GlobalArgs, OutputArgs, ResumeArgs};
+use crate::cli::{ExecArgs, ExecSubcommand, ForkArgs, GlobalArgs, OutputArgs, ResumeArgs};
 
 /// Runs `braid exec`.
 pub async fn run(global: &GlobalArgs, args: ExecArgs) -> anyhow::Result<ExitCode> {
@@ -28,7 +29,7 @@ pub async fn run(global: &GlobalArgs, args: ExecArgs) -> anyhow::Result<ExitCode
     let output = args.output;
     let sink = make_sink(&output);
     let session = Session::start(options, client, tools, sink)?;
-    drive(session, &prompt, &output).await
+    drive(session, &prompt, &output, &interrupt_on_ctrl_c()).await
 }
 
 /// Runs `braid resume` / `braid exec resume`.
@@ -37,7 +38,8 @@ pub async fn run_resume(global: &GlobalArgs, mut args: ResumeArgs) -> anyhow::Re
     if args.last && args.prompt.is_none() {
         args.prompt = args.session.take();
     }
-    let prompt = read_prompt(args.prompt)?;
+    // `--compact` alone only compacts; it does not wait for a prompt on stdin.
+    let prompt = if args.compact && args.prompt.is_none() { None } else { Some(read_prompt(args.prompt)?) };
     let home = braid_home()?;
     let config = load_config(&home, global)?;
     let path = rollout::find(&home, if args.last { None } else { args.session.as_deref() })?;
@@ -45,12 +47,41 @@ pub async fn run_resume(global: &GlobalArgs, mut args: ResumeArgs) -> anyhow::Re
     let cwd = working_dir(global.cd.as_deref(), Some(&recorded.meta.cwd))?;
     let (options, client, tools) = prepare(&config, &home, cwd)?;
     let sink = make_sink(&args.output);
-    let session = Session::resume(options, client, tools, sink, &path)?;
-    drive(session, &prompt, &args.output).await
+    let mut session = Session::resume(options, client, tools, sink, &path)?;
+    let cancel = interrupt_on_ctrl_c();
+    if args.compact {
+        session.compact(&cancel).await?;
+    }
+    match prompt {
+        Some(prompt) => drive(session, &prompt, &args.output, &cancel).await,
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
-/// Runs one turn, interrupting it on Ctrl-C, and reports its outcome.
-async fn drive(mut session: Session, prompt: &str, output: &OutputArgs) -> anyhow::Result<ExitCode> {
+/// Runs `braid fork`: a new session from (a prefix of) a saved one, then the prompt if one was given.
+pub async fn run_fork(global: &GlobalArgs, args: ForkArgs) -> anyhow::Result<ExitCode> {
+    let prompt = args.prompt.map(|p| read_prompt(Some(p))).transpose()?;
+    let home = braid_home()?;
+    let config = load_config(&home, global)?;
+    let path = rollout::find(&home, Some(&args.session))?;
+    let recorded = rollout::read(&path)?;
+    let cwd = working_dir(global.cd.as_deref(), Some(&recorded.meta.cwd))?;
+    let (options, client, tools) = prepare(&config, &home, cwd)?;
+    let sink = make_sink(&args.output);
+    let session = Session::fork(options, client, tools, sink, &path, args.at)?;
+    match prompt {
+        Some(prompt) => drive(session, &prompt, &args.output, &interrupt_on_ctrl_c()).await,
+        None => {
+            if !args.output.json {
+                print_final(session.id())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A token cancelled by the first Ctrl-C.
+fn interrupt_on_ctrl_c() -> CancellationToken {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -58,7 +89,17 @@ async fn drive(mut session: Session, prompt: &str, output: &OutputArgs) -> anyho
             on_signal.cancel();
         }
     });
-    match session.run_turn(prompt, &cancel).await {
+    cancel
+}
+
+/// Runs one turn, interrupting it on Ctrl-C, and reports its outcome.
+async fn drive(
+    mut session: Session,
+    prompt: &str,
+    output: &OutputArgs,
+    cancel: &CancellationToken,
+) -> anyhow::Result<ExitCode> {
+    match session.run_turn(prompt, cancel).await {
         Ok(outcome) => {
             let message = outcome.last_message.unwrap_or_default();
             if let Some(path) = &output.output_last_message {
@@ -132,15 +173,16 @@ fn prepare(
         braid_core::tools::default_registry(&config.toml.tools)
     };
     let options = SessionOptions {
-        model,
-        provider_name,
         reasoning_effort: config.reasoning_effort,
-        cwd,
         home: Some(home.to_path_buf()),
         max_turns: config.max_turns,
         project_doc_max_bytes: config.project_doc_max_bytes,
         project_doc_fallback_filenames: config.toml.project_doc_fallback_filenames.clone(),
         instructions: local.then(|| braid_core::session::LOCAL_INSTRUCTIONS.to_string()),
+        context_window: config.context_window,
+        auto_compact_threshold: config.auto_compact_threshold,
+        tool_output_token_limit: config.tool_output_token_limit,
+        ..SessionOptions::new(model, provider_name, cwd)
     };
     Ok((options, client, tools))
 }

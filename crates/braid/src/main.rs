@@ -32,6 +32,7 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Exec(args) => exec::run(&cli.global, args).await,
         cli::Command::Resume(args) => exec::run_resume(&cli.global, args).await,
+        cli::Command::Fork(args) => exec::run_fork(&cli.global, args).await,
         cli::Command::Model(command) => model_cmd::run(&cli.global, command).await,
     }
 }

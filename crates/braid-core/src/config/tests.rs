@@ -106,3 +106,32 @@ fn unknown_provider_lists_known_ones() {
     let err = config.resolve(&env(&[])).unwrap_err();
     assert!(err.to_string().contains("ollama"), "{err}");
 }
+
+#[test]
+fn context_settings_default_and_profile_wins() {
+    let config = parse("", &[]).unwrap();
+    assert_eq!(config.auto_compact_threshold, DEFAULT_AUTO_COMPACT_THRESHOLD);
+    assert_eq!((config.context_window, config.tool_output_token_limit), (None, None));
+    let text = "model_context_window = 32000\ntool_output_token_limit = 2000\nauto_compact_threshold = 0.5\n\
+                [profiles.big]\nmodel_context_window = 200000\n";
+    let config = parse(text, &[]).unwrap();
+    assert_eq!((config.context_window, config.tool_output_token_limit), (Some(32_000), Some(2_000)));
+    assert_eq!(config.auto_compact_threshold, 0.5);
+    let overrides = ConfigOverrides { profile: Some("big".into()), ..Default::default() };
+    let config = Config::parse(Path::new("/c.toml"), text, &overrides).unwrap();
+    assert_eq!(config.context_window, Some(200_000));
+}
+
+#[test]
+fn context_settings_out_of_range_are_named() {
+    for (raw, key) in [
+        ("auto_compact_threshold=1.5", "auto_compact_threshold"),
+        ("auto_compact_threshold=0", "auto_compact_threshold"),
+        ("model_context_window=100", "model_context_window"),
+        ("tool_output_token_limit=10", "tool_output_token_limit"),
+    ] {
+        let message = parse("", &[raw]).unwrap_err().to_string();
+        assert!(message.starts_with("/home/u/.braid/config.toml: `"), "{message}");
+        assert!(message.contains(key), "{raw}: {message}");
+    }
+}

@@ -32,15 +32,11 @@ pub fn provider(server: &ScriptedServer, wire: WireApi) -> ProviderConfig {
 
 pub fn options(cwd: &Path, home: Option<&Path>) -> SessionOptions {
     SessionOptions {
-        model: "scripted-model".into(),
-        provider_name: "scripted".into(),
-        reasoning_effort: None,
-        cwd: cwd.to_path_buf(),
         home: home.map(Path::to_path_buf),
         max_turns: 10,
-        project_doc_max_bytes: 32 * 1024,
-        project_doc_fallback_filenames: vec![],
-        instructions: None,
+        // A window large enough that the short scripted sessions never compact.
+        context_window: Some(1_000_000),
+        ..SessionOptions::new("scripted-model", "scripted", cwd.to_path_buf())
     }
 }
 

@@ -100,7 +100,8 @@ impl Tool for ReadFileTool {
         };
         let shown = args.path;
         let numbered = self.numbered;
-        blocking(move || match read_lines(&path, &shown, offset, limit, numbered) {
+        let max_bytes = ctx.output_cap(MAX_OUTPUT_BYTES);
+        blocking(move || match read_lines(&path, &shown, offset, limit, numbered, max_bytes) {
             Ok(text) => ToolResult { output: text, success: true, effect: braid_protocol::ToolEffect::None },
             Err(message) => ToolResult::error(message),
         })
@@ -108,11 +109,19 @@ impl Tool for ReadFileTool {
     }
 }
 
-/// Reads lines `offset..offset+limit` of the file at `path` (named `shown` in messages), numbered.
+/// Reads lines `offset..offset+limit` of the file at `path` (named `shown` in messages), numbered, in at
+/// most `max_bytes` of output.
 ///
 /// Returns the numbered lines with a paging note when not all of the file is shown. Fails with a message
 /// for the model when the file is missing, a directory, binary, unreadable, or shorter than `offset`.
-fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize, numbered: bool) -> Result<String, String> {
+fn read_lines(
+    path: &Path,
+    shown: &str,
+    offset: usize,
+    limit: usize,
+    numbered: bool,
+    max_bytes: usize,
+) -> Result<String, String> {
     let io_message = |err: io::Error| match err.kind() {
         io::ErrorKind::NotFound => format!("`{shown}` does not exist"),
         _ => format!("cannot read `{shown}`: {err}"),
@@ -149,7 +158,7 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize, numbered: b
         let text = text.trim_end_matches('\n').trim_end_matches('\r');
         let shown_line =
             if numbered { format!("{total:>6}\t{}\n", clip_line(text)) } else { format!("{}\n", clip_line(text)) };
-        if out.len() + shown_line.len() > MAX_OUTPUT_BYTES && last_shown.is_some() {
+        if out.len() + shown_line.len() > max_bytes && last_shown.is_some() {
             capped = true;
             continue;
         }

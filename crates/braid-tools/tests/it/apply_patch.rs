@@ -105,7 +105,7 @@ fn fixture_cases() {
 }
 
 fn context(dir: &Path) -> ToolContext {
-    ToolContext { cwd: dir.to_path_buf(), policy: WorkspacePolicy::new([dir.to_path_buf()]).unwrap() }
+    ToolContext::new(dir.to_path_buf(), WorkspacePolicy::new([dir.to_path_buf()]).unwrap())
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use tempfile::TempDir;
 pub fn workspace() -> (TempDir, ToolContext) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
-    let ctx = ToolContext { cwd: root.clone(), policy: WorkspacePolicy::new([root]).unwrap() };
+    let ctx = ToolContext::new(root.clone(), WorkspacePolicy::new([root]).unwrap());
     (dir, ctx)
 }
 

@@ -77,6 +77,20 @@ async fn output_is_capped_near_64_kib() {
 }
 
 #[tokio::test]
+async fn callers_output_limit_pages_sooner() {
+    // A session on a small context window asks for 4 KiB at most: the file is paged, not cut.
+    let (_dir, mut ctx) = workspace();
+    ctx.output_limit = Some(4096);
+    let text: String = (1..=3000).map(|n| format!("{n:04} {}\n", "y".repeat(95))).collect();
+    write_files(&ctx.cwd, &[("big.txt", &text)]);
+    let result = read(&ctx, json!({"path": "big.txt"})).await;
+    let footer = result.output.lines().last().unwrap();
+    assert_eq!(footer, "(showing lines 1-37 of 3000; call again with offset=38)");
+    let next = read(&ctx, json!({"path": "big.txt", "offset": 38})).await;
+    assert!(next.output.starts_with("    38\t0038 "), "{}", &next.output[..40]);
+}
+
+#[tokio::test]
 async fn offset_beyond_the_end_names_the_line_count() {
     let (_dir, ctx) = workspace();
     write_files(&ctx.cwd, &[("ten.txt", &ten_lines())]);
