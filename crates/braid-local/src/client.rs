@@ -1,17 +1,20 @@
 //! `LocalClient`: the embedded model behind braid's `ModelClient` trait, so a session cannot tell it
 //! from a remote provider. It renders the prompt with the family's chat template, constrains tool
 //! calls with a grammar built from the offered tools, and turns the output into the same events.
+//! It also knows its context window and counts prompts with the model's own tokenizer, which is what
+//! the agent needs to compact a long session before it overflows.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use braid_model::{ModelClient, ModelError, ModelStream};
-use braid_protocol::{Item, ModelEvent, Prompt, Role as ItemRole, Usage};
+use braid_model::{ModelClient, ModelError, ModelStream, TokenCount};
+use braid_protocol::{Item, ModelEvent, Prompt, Role as ItemRole, ToolChoice, Usage};
 use futures::StreamExt;
 
 use crate::engine::{Engine, GenerateRequest, GenerationEvent, GenerationStats};
+use crate::error::LocalError;
 use crate::grammar::tool_call_grammar;
-use crate::parse::{ProseFilter, parse_output};
+use crate::parse::{ParsedOutput, ProseFilter, parse_output};
 use crate::store::Family;
 use crate::template::{ChatMessage, Role, ToolCallMessage, ToolSchema, render};
 
@@ -53,10 +56,12 @@ impl LocalClient {
             .unwrap_or_default();
         LocalClient { engine, family, sampling, name: "local".to_string(), epoch, responses: AtomicU64::new(0) }
     }
-}
 
-impl ModelClient for LocalClient {
-    fn stream(&self, prompt: Prompt) -> ModelStream {
+    /// The prompt text the engine generates from, and the tools it offers. `stream` and
+    /// `count_tokens` both render through here so that a count is always of the very text a
+    /// request would send. The tools stay in the system turn even when the prompt forbids calling
+    /// them: the text then starts like the session's other requests and reuses their KV cache.
+    fn render(&self, prompt: &Prompt) -> (String, Vec<ToolSchema>) {
         let tools: Vec<ToolSchema> = prompt
             .tools
             .iter()
@@ -66,20 +71,32 @@ impl ModelClient for LocalClient {
                 parameters: t.parameters.clone(),
             })
             .collect();
-        let messages = to_messages(&prompt);
-        let mut request = GenerateRequest::new(render(self.family, &messages, &tools));
-        // At the start of a turn, and right after a tool failed, the answer must be a tool call:
-        // small models otherwise declare victory without looking, or give up after one failed patch.
-        let must_act = match prompt.input.last() {
-            Some(Item::Message { role: ItemRole::User, .. }) => true,
-            Some(Item::ToolOutput { success, .. }) => !success,
-            _ => false,
-        };
-        request.grammar = tool_call_grammar(&tools, must_act && self.sampling.insist_on_tools);
+        (render(self.family, &to_messages(prompt), &tools), tools)
+    }
+}
+
+impl ModelClient for LocalClient {
+    fn stream(&self, prompt: Prompt) -> ModelStream {
+        let (text, tools) = self.render(&prompt);
+        let mut request = GenerateRequest::new(text);
+        // A response that may not call tools (a compaction summary, for one) gets no grammar at all,
+        // not even the lazy one: a summary that quotes a call must not be forced into the call shape.
+        let text_only = prompt.tool_choice == ToolChoice::None;
+        if !text_only {
+            // At the start of a turn, and right after a tool failed, the answer must be a tool call:
+            // small models otherwise declare victory without looking, or give up after one failed patch.
+            let must_act = match prompt.input.last() {
+                Some(Item::Message { role: ItemRole::User, .. }) => true,
+                Some(Item::ToolOutput { success, .. }) => !success,
+                _ => false,
+            };
+            request.grammar = tool_call_grammar(&tools, must_act && self.sampling.insist_on_tools);
+        }
         request.max_tokens = prompt.max_output_tokens.unwrap_or(self.sampling.max_tokens);
         request.temperature = self.sampling.temperature;
 
-        let tool_names: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
+        let tool_names: Vec<String> =
+            if text_only { Vec::new() } else { tools.iter().map(|t| t.name.clone()).collect() };
         let number = self.responses.fetch_add(1, Ordering::Relaxed);
         // A different seed per response: with one fixed seed a small model that failed retries the
         // very same call, word for word, after every failure.
@@ -87,7 +104,8 @@ impl ModelClient for LocalClient {
         let response_id = format!("local-{:x}-{number}", self.epoch);
         let model = self.engine.info().path.display().to_string();
         let generation = self.engine.generate(request);
-        let state = Decoder { prose: ProseFilter::default(), tool_names, response_id, model, finished: false };
+        let prose = if text_only { ProseFilter::plain() } else { ProseFilter::default() };
+        let state = Decoder { prose, text_only, tool_names, response_id, model, finished: false };
         let created = futures::stream::once(futures::future::ready(Ok(ModelEvent::Created {
             response_id: Some(state.response_id.clone()),
         })));
@@ -106,12 +124,28 @@ impl ModelClient for LocalClient {
     fn provider_name(&self) -> &str {
         &self.name
     }
+
+    /// The per-sequence context the engine created, which is what one request may fill.
+    fn context_window(&self) -> Option<u64> {
+        Some(u64::from(self.engine.info().context_tokens))
+    }
+
+    /// The prompt's size in the model's own tokens, exactly the `input_tokens` streaming it would
+    /// report; `None` when the engine's worker has stopped.
+    fn count_tokens<'a>(&'a self, prompt: &'a Prompt) -> TokenCount<'a> {
+        Box::pin(async move {
+            let (text, _) = self.render(prompt);
+            self.engine.count_tokens(text).await.ok().map(|tokens| tokens as u64)
+        })
+    }
 }
 
 /// Follows one generation: shows prose as it streams, keeps tool-call JSON out of the live view, and
 /// turns the whole text into items at the end.
 struct Decoder {
     prose: ProseFilter,
+    /// The prompt forbade tool calls: the whole output is the message, even where it looks like a call.
+    text_only: bool,
     tool_names: Vec<String>,
     response_id: String,
     model: String,
@@ -130,7 +164,15 @@ impl Decoder {
             }
             Some(GenerationEvent::Failed(err)) => {
                 self.finished = true;
-                vec![Err(ModelError::Local { model: self.model.clone(), message: err.to_string() })]
+                let message = err.to_string();
+                // An overflow is told apart so that the agent compacts the session instead of failing.
+                let error = match err {
+                    LocalError::ContextOverflow { .. } => {
+                        ModelError::ContextWindowExceeded { url: self.model.clone(), message }
+                    }
+                    _ => ModelError::Local { model: self.model.clone(), message },
+                };
+                vec![Err(error)]
             }
             None => {
                 self.finished = true;
@@ -143,7 +185,11 @@ impl Decoder {
     }
 
     fn complete(&mut self, stats: GenerationStats) -> Vec<Result<ModelEvent, ModelError>> {
-        let parsed = parse_output(self.prose.text(), &self.tool_names);
+        let parsed = if self.text_only {
+            ParsedOutput { content: self.prose.text().trim().to_string(), calls: Vec::new() }
+        } else {
+            parse_output(self.prose.text(), &self.tool_names)
+        };
         let mut events = Vec::new();
         if !parsed.content.is_empty() {
             events.push(Ok(ModelEvent::ItemDone { item: Item::assistant(parsed.content) }));

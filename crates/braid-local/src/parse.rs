@@ -14,22 +14,32 @@ pub struct ProseFilter {
     text: String,
     /// How many bytes of `text` have been released.
     shown: usize,
+    /// Every byte is prose: the response may not call tools, so text that looks like a call (a
+    /// summary quoting one, say) is shown as it is.
+    plain: bool,
 }
 
 impl ProseFilter {
+    /// A filter for a response that may not call tools: it releases everything at once.
+    pub fn plain() -> Self {
+        ProseFilter { plain: true, ..ProseFilter::default() }
+    }
+
     /// Adds a piece of output; returns the prose that became showable, if any.
     pub fn push(&mut self, piece: &str) -> Option<String> {
         self.text.push_str(piece);
-        let visible = match [TOOL_CALL_OPEN, BARE_CALL_OPEN].iter().filter_map(|m| self.text.find(m)).min() {
-            Some(at) => at,
-            None => {
-                let held = [TOOL_CALL_OPEN, BARE_CALL_OPEN]
-                    .iter()
-                    .filter_map(|marker| (1..marker.len()).rev().find(|n| self.text.ends_with(&marker[..*n])))
-                    .max()
-                    .unwrap_or(0);
-                self.text.len() - held
-            }
+        let markers = [TOOL_CALL_OPEN, BARE_CALL_OPEN];
+        let visible = if self.plain {
+            self.text.len()
+        } else if let Some(at) = markers.iter().filter_map(|m| self.text.find(m)).min() {
+            at
+        } else {
+            let held = markers
+                .iter()
+                .filter_map(|marker| (1..marker.len()).rev().find(|n| self.text.ends_with(&marker[..*n])))
+                .max()
+                .unwrap_or(0);
+            self.text.len() - held
         };
         if visible <= self.shown {
             return None;
@@ -262,6 +272,15 @@ mod tests {
         let mut filter = ProseFilter::default();
         assert_eq!(filter.push("a <"), Some("a ".into()));
         assert_eq!(filter.push("b"), Some("<b".into()));
+    }
+
+    #[test]
+    fn a_plain_filter_shows_call_shaped_text_as_it_comes() {
+        let mut filter = ProseFilter::plain();
+        let pieces = ["Summary: ran ", "<tool_call>", "{\"name\": \"shell\"}"];
+        let shown: Vec<Option<String>> = pieces.iter().map(|piece| filter.push(piece)).collect();
+        assert_eq!(shown, pieces.iter().map(|p| Some(p.to_string())).collect::<Vec<_>>());
+        assert_eq!(filter.text(), pieces.concat());
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 
 use llama_cpp_2::llama_backend::LlamaBackend;
 use tokio::sync::mpsc as tmpsc;
+use tokio::sync::oneshot;
 
 use crate::error::LocalError;
 
@@ -129,7 +130,19 @@ pub enum GenerationEvent {
 /// A stream of generation events; dropping it cancels the generation.
 pub type Generation = tmpsc::UnboundedReceiver<GenerationEvent>;
 
-pub(crate) struct Job {
+/// What the worker is asked to do. Counting shares the channel with generation because only the
+/// worker thread may touch the model, and its tokenizer is part of the model.
+pub(crate) enum Job {
+    Generate(GenerateJob),
+    /// Tokenize `text` as a generation prompt would be and reply with the number of tokens.
+    Count {
+        text: String,
+        reply: oneshot::Sender<usize>,
+    },
+}
+
+/// A generation waiting for, or running on, a slot.
+pub(crate) struct GenerateJob {
     pub request: GenerateRequest,
     pub events: tmpsc::UnboundedSender<GenerationEvent>,
 }
@@ -201,11 +214,29 @@ impl Engine {
     /// `Failed`. Requests beyond the number of parallel slots wait for a free slot.
     pub fn generate(&self, request: GenerateRequest) -> Generation {
         let (events, rx) = tmpsc::unbounded_channel();
-        let sent = self.jobs.as_ref().is_some_and(|jobs| jobs.send(Job { request, events: events.clone() }).is_ok());
+        let job = Job::Generate(GenerateJob { request, events: events.clone() });
+        let sent = self.jobs.as_ref().is_some_and(|jobs| jobs.send(job).is_ok());
         if !sent {
             let _ = events.send(GenerationEvent::Failed(LocalError::WorkerGone { path: self.info.path.clone() }));
         }
         rx
+    }
+
+    /// Counts the tokens `text` takes as a prompt: tokenized exactly as `generate` tokenizes its
+    /// prompt (beginning-of-sequence token and special tokens included), so the count equals the
+    /// `prompt_tokens` a generation of the same text reports. The worker answers between decode
+    /// steps, without waiting for running generations to finish.
+    ///
+    /// The returned future fails with `LocalError::WorkerGone` when the worker thread has stopped.
+    pub fn count_tokens(&self, text: String) -> impl Future<Output = Result<usize, LocalError>> + Send + 'static {
+        let (reply, answer) = oneshot::channel();
+        // Sending here rather than inside the future puts the question in the queue at call time;
+        // a failed send drops `reply`, which the future then reports as a gone worker.
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(Job::Count { text, reply });
+        }
+        let path = self.info.path.clone();
+        async move { answer.await.map_err(|_| LocalError::WorkerGone { path }) }
     }
 }
 

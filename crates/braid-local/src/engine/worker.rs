@@ -17,7 +17,9 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
 use super::text::TextStream;
-use super::{EngineOptions, FinishReason, GenerateRequest, GenerationEvent, GenerationStats, Job, ModelInfo};
+use super::{
+    EngineOptions, FinishReason, GenerateJob, GenerateRequest, GenerationEvent, GenerationStats, Job, ModelInfo,
+};
 use crate::error::LocalError;
 
 /// Tokens evaluated per decode call at most; prompts longer than this are fed over several steps.
@@ -140,7 +142,7 @@ struct Worker<'m> {
     path: PathBuf,
     context_tokens: usize,
     slots: Vec<Slot>,
-    queue: VecDeque<Job>,
+    queue: VecDeque<GenerateJob>,
     step: u64,
 }
 
@@ -152,12 +154,12 @@ impl<'m> Worker<'m> {
             if !busy && self.queue.is_empty() {
                 // Nothing to do: sleep until a request arrives or the engine is dropped.
                 match jobs.recv() {
-                    Ok(job) => self.queue.push_back(job),
+                    Ok(job) => self.receive(job),
                     Err(_) => return,
                 }
             }
             while let Ok(job) = jobs.try_recv() {
-                self.queue.push_back(job);
+                self.receive(job);
             }
             self.assign(ctx);
             self.step += 1;
@@ -168,30 +170,30 @@ impl<'m> Worker<'m> {
         }
     }
 
+    fn receive(&mut self, job: Job) {
+        let model = self.model;
+        route(job, &mut self.queue, |text| tokenize(model, text).len());
+    }
+
     /// Moves queued jobs onto idle slots, choosing the slot whose cache shares the longest prefix
     /// with the prompt, and the least recently used among equals.
     fn assign(&mut self, ctx: &mut LlamaContext<'m>) {
         // While every slot is busy the queue waits untouched: tokenizing a long prompt on every
         // decode step only to find no room would slow down the generations that are running.
         while self.slots.iter().any(|slot| slot.active.is_none()) {
-            let Some(Job { request, events }) = self.queue.pop_front() else { return };
+            let Some(GenerateJob { request, events }) = self.queue.pop_front() else { return };
             if events.is_closed() {
                 continue;
             }
-            let tokens = self.tokenize(&request.prompt);
+            let tokens = tokenize(self.model, &request.prompt);
             let Some(index) = self.pick_slot(&tokens) else {
-                self.queue.push_front(Job { request, events });
+                self.queue.push_front(GenerateJob { request, events });
                 return;
             };
             if let Err(err) = self.start(ctx, index, tokens, request, events.clone()) {
                 let _ = events.send(GenerationEvent::Failed(err));
             }
         }
-    }
-
-    fn tokenize(&self, prompt: &str) -> Vec<LlamaToken> {
-        let vocab = self.model.vocab();
-        vocab.tokenize(prompt.as_bytes(), vocab.should_add_bos(), true)
     }
 
     fn pick_slot(&self, tokens: &[LlamaToken]) -> Option<usize> {
@@ -393,10 +395,60 @@ impl<'m> Worker<'m> {
     }
 }
 
+/// Queues a generation, or answers a count at once: a count must not wait behind generations that
+/// may run for minutes, since the caller asks before every request it sends.
+fn route(job: Job, queue: &mut VecDeque<GenerateJob>, count: impl FnOnce(&str) -> usize) {
+    match job {
+        Job::Generate(job) => queue.push_back(job),
+        Job::Count { text, reply } => {
+            // The asker may have given up waiting; nothing is lost then.
+            let _ = reply.send(count(&text));
+        }
+    }
+}
+
+/// The prompt's tokens, the one way both generation and counting tokenize, so that a count always
+/// equals the prompt size a generation of the same text reports.
+fn tokenize(model: &LlamaModel, prompt: &str) -> Vec<LlamaToken> {
+    let vocab = model.vocab();
+    vocab.tokenize(prompt.as_bytes(), vocab.should_add_bos(), true)
+}
+
 fn add(batch: &mut LlamaBatch, token: LlamaToken, pos: usize, seq: &[i32], logits: bool) -> Result<(), LocalError> {
     batch.add(token, pos as i32, seq, logits).map_err(|err| LocalError::Decode { message: err.to_string() })
 }
 
 fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::{mpsc as tmpsc, oneshot};
+
+    use super::*;
+
+    #[test]
+    fn a_count_is_answered_at_once_and_a_generation_is_queued() {
+        let mut queue = VecDeque::new();
+        let (reply, answer) = oneshot::channel();
+        route(Job::Count { text: "three short words".into(), reply }, &mut queue, |text| text.split(' ').count());
+        assert_eq!(answer.blocking_recv(), Ok(3));
+        assert!(queue.is_empty(), "a count never waits in the generation queue");
+
+        let (events, _rx) = tmpsc::unbounded_channel();
+        let job = GenerateJob { request: GenerateRequest::new("hi"), events };
+        route(Job::Generate(job), &mut queue, |_| panic!("a generation is not counted"));
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue[0].request.prompt, "hi");
+    }
+
+    #[test]
+    fn a_count_whose_asker_left_is_dropped_quietly() {
+        let mut queue = VecDeque::new();
+        let (reply, answer) = oneshot::channel();
+        drop(answer);
+        route(Job::Count { text: "x".into(), reply }, &mut queue, |_| 1);
+        assert!(queue.is_empty());
+    }
 }

@@ -107,12 +107,17 @@ async fn chat_completions(State(state): State<Arc<AppState>>, body: Bytes) -> Re
     };
     let all_tools = request.tool_schemas();
     let tools: Vec<ToolSchema> = match &choice {
-        ToolChoice::None => Vec::new(),
         ToolChoice::Required(Some(name)) => all_tools.into_iter().filter(|t| &t.name == name).collect(),
-        ToolChoice::Auto | ToolChoice::Required(None) => all_tools,
+        ToolChoice::Auto | ToolChoice::None | ToolChoice::Required(None) => all_tools,
     };
+    // `none` keeps the tools in the prompt (the model still knows them, and the prompt shares its
+    // KV-cache prefix with the conversation's other requests) but applies no grammar and reads no
+    // calls back: the whole output is the message, even where it quotes a call.
+    let text_only = choice == ToolChoice::None;
     let mut generate = GenerateRequest::new(render(state.model.family, &messages, &tools));
-    generate.grammar = tool_call_grammar(&tools, matches!(choice, ToolChoice::Required(_)));
+    if !text_only {
+        generate.grammar = tool_call_grammar(&tools, matches!(choice, ToolChoice::Required(_)));
+    }
     if let Some(max) = request.max_completion_tokens.or(request.max_tokens) {
         generate.max_tokens = max;
     }
@@ -129,6 +134,7 @@ async fn chat_completions(State(state): State<Arc<AppState>>, body: Bytes) -> Re
         model: state.model.id.clone(),
         created: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         tool_names: tools.iter().map(|t| t.name.clone()).collect(),
+        text_only,
     };
     let generation = state.engine.generate(generate);
     if request.stream {
@@ -145,10 +151,15 @@ struct Reply {
     model: String,
     created: u64,
     tool_names: Vec<String>,
+    /// `tool_choice` was `none`: all of the output is content.
+    text_only: bool,
 }
 
 impl Reply {
     fn parse(&self, text: &str) -> (String, Vec<ParsedCall>) {
+        if self.text_only {
+            return (text.trim().to_string(), Vec::new());
+        }
         let parsed = parse_output(text, &self.tool_names);
         (parsed.content, parsed.calls)
     }
@@ -227,7 +238,8 @@ async fn whole_reply(reply: Reply, mut generation: Generation) -> Response {
 fn stream_reply(reply: Reply, generation: Generation, include_usage: bool) -> Response {
     let first =
         reply.chunk(json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": Value::Null}]));
-    let state = StreamState { reply, generation, prose: ProseFilter::default(), include_usage, done: false };
+    let prose = if reply.text_only { ProseFilter::plain() } else { ProseFilter::default() };
+    let state = StreamState { reply, generation, prose, include_usage, done: false };
     let rest = futures::stream::unfold(state, |mut state| async move {
         if state.done {
             return None;
@@ -319,4 +331,76 @@ impl StreamState {
 
 fn frame(value: &Value) -> Bytes {
     Bytes::from(format!("data: {value}\n\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    /// Output that quotes a call to an offered tool, as a summary of the session might.
+    const QUOTING: &str = "I ran <tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\"}}\n</tool_call> and {\"name\": \"read_file\"} too.";
+
+    fn generation(text: &str) -> Generation {
+        let (tx, rx) = mpsc::unbounded_channel();
+        // Split mid-marker, the way tokens arrive.
+        for piece in [&text[..12], &text[12..]] {
+            tx.send(GenerationEvent::Text(piece.to_string())).unwrap();
+        }
+        let stats = GenerationStats {
+            prompt_tokens: 10,
+            cached_tokens: 0,
+            completion_tokens: 5,
+            finish: FinishReason::Stop,
+            prompt_seconds: 0.0,
+            decode_seconds: 0.0,
+        };
+        tx.send(GenerationEvent::Done(stats)).unwrap();
+        rx
+    }
+
+    fn reply(text_only: bool) -> Reply {
+        Reply {
+            id: "chatcmpl-t".into(),
+            model: "m".into(),
+            created: 0,
+            tool_names: vec!["read_file".into()],
+            text_only,
+        }
+    }
+
+    async fn body(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn text_only_replies_keep_call_shaped_text_as_content() {
+        let whole: Value =
+            serde_json::from_str(&body(whole_reply(reply(true), generation(QUOTING)).await).await).unwrap();
+        let choice = &whole["choices"][0];
+        assert_eq!(choice["message"]["content"], QUOTING, "{whole}");
+        assert!(choice["message"].get("tool_calls").is_none(), "{whole}");
+        assert_eq!(choice["finish_reason"], "stop");
+
+        let streamed = body(stream_reply(reply(true), generation(QUOTING), false)).await;
+        let chunks: Vec<Value> = streamed
+            .split("\n\n")
+            .filter_map(|frame| frame.strip_prefix("data: "))
+            .filter(|data| *data != "[DONE]")
+            .map(|data| serde_json::from_str(data).unwrap())
+            .collect();
+        let content: String = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
+        assert_eq!(content, QUOTING);
+        assert!(!streamed.contains("tool_calls"), "{streamed}");
+    }
+
+    #[tokio::test]
+    async fn auto_replies_still_read_the_call() {
+        let whole: Value =
+            serde_json::from_str(&body(whole_reply(reply(false), generation(QUOTING)).await).await).unwrap();
+        assert_eq!(whole["choices"][0]["finish_reason"], "tool_calls", "{whole}");
+        assert_eq!(whole["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "read_file");
+    }
 }

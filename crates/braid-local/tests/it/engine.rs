@@ -158,3 +158,31 @@ fn missing_and_non_gguf_files_are_named() {
     assert!(matches!(err, LocalError::Load { .. }), "{err}");
     assert!(err.to_string().contains("bogus.gguf"), "{err}");
 }
+
+#[tokio::test]
+async fn counting_matches_the_prompt_a_generation_evaluates() {
+    let Some(path) = local_model(TEST_MODEL) else { return };
+    let engine = load(&path, EngineOptions { context_tokens: 1024, ..EngineOptions::default() });
+    let prompt = render(Family::SmolLM2, &[ChatMessage::new(Role::User, "List the files.")], &[shell_tool()]);
+    let counted = engine.count_tokens(prompt.clone()).await.unwrap();
+    let mut request = GenerateRequest::new(prompt);
+    request.max_tokens = 4;
+    let (_, stats) = complete(&engine, request).await.unwrap();
+    assert_eq!(counted, stats.prompt_tokens);
+}
+
+#[tokio::test]
+async fn a_count_does_not_wait_for_a_running_generation() {
+    let Some(path) = local_model(TEST_MODEL) else { return };
+    let engine = load(&path, EngineOptions { context_tokens: 1024, ..EngineOptions::default() });
+    let mut request = GenerateRequest::new("<|im_start|>user\nCount.<|im_end|>\n<|im_start|>assistant\n");
+    request.max_tokens = 600;
+    request.ignore_eos = true;
+    let mut events = engine.generate(request);
+    // Wait until the generation is decoding, then ask.
+    assert!(matches!(events.recv().await, Some(GenerationEvent::Text(_))));
+    assert!(engine.count_tokens("hello world".into()).await.unwrap() >= 2);
+    while let Ok(event) = events.try_recv() {
+        assert!(matches!(event, GenerationEvent::Text(_)), "the generation finished before the count: {event:?}");
+    }
+}

@@ -137,3 +137,26 @@ async fn bad_requests_get_openai_errors_and_the_server_keeps_running() {
         served.client.get(format!("{}/models", served.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(models["data"][0]["id"], TEST_MODEL);
 }
+
+#[tokio::test]
+async fn tool_choice_none_answers_in_text() {
+    let Some(served) = serve(1).await else { return };
+    let body = json!({
+        "model": TEST_MODEL,
+        "messages": [{"role": "user", "content": "Read the file README.md"}],
+        "tools": [{"type": "function", "function": {
+            "name": "read_file",
+            "description": "Reads a file",
+            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+        }}],
+        "tool_choice": "none",
+        "max_tokens": 48,
+    });
+    let response = served.client.post(format!("{}/chat/completions", served.base)).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let choice = &body["choices"][0];
+    assert!(choice["message"].get("tool_calls").is_none(), "{body}");
+    assert!(choice["finish_reason"] == "stop" || choice["finish_reason"] == "length", "{body}");
+    assert!(!choice["message"]["content"].as_str().unwrap().trim().is_empty(), "{body}");
+}
