@@ -1,6 +1,7 @@
 //! The invariant behind `ScriptedServer::assert_every_tool_call_answered_once`: every tool call the server
-//! delivered in a completed reply is answered exactly once in every later request, and nothing answers a
-//! call that was never delivered. Kept apart from the server so the rule can be tested on plain data.
+//! delivered in a completed reply is answered exactly once in the next request and in every later one
+//! until a compaction drops the call and its output together, and nothing answers a call that was never
+//! delivered. Kept apart from the server so the rule can be tested on plain data.
 
 use crate::request::RecordedRequest;
 
@@ -41,14 +42,28 @@ pub(crate) fn problems(entries: &[Entry]) -> Vec<String> {
                     "tool call {call_id:?} ({name}) delivered in the reply to request #{index} was never followed by a request carrying its output"
                 ));
             }
-            for (later_index, later) in later {
+            // A compacting client replaces the history with a summary: from then on a call may be
+            // gone together with its output. The first later request must still answer it, and a call
+            // that was compacted away never comes back.
+            let mut compacted_at = None;
+            for (position, (later_index, later)) in later.into_iter().enumerate() {
                 let outputs = count(&later.request.tool_outputs(), call_id);
+                let echoes = count(&later.request.tool_calls(), call_id);
+                if position > 0 && outputs == 0 && echoes == 0 {
+                    compacted_at.get_or_insert(later_index);
+                    continue;
+                }
+                if let Some(gone) = compacted_at {
+                    found.push(format!(
+                        "request #{later_index} brings back tool call {call_id:?} ({name}), which request #{gone} had compacted away"
+                    ));
+                    continue;
+                }
                 if outputs != 1 {
                     found.push(format!(
                         "request #{later_index} carries {outputs} outputs for tool call {call_id:?} ({name}, delivered in the reply to request #{index}); expected exactly 1"
                     ));
                 }
-                let echoes = count(&later.request.tool_calls(), call_id);
                 if echoes != 1 {
                     found.push(format!(
                         "request #{later_index} echoes tool call {call_id:?} ({name}, delivered in the reply to request #{index}) {echoes} times in its history; expected exactly 1"
@@ -144,5 +159,22 @@ mod tests {
         let mut late = entry(go(), &[]);
         late.exhausted = true;
         check(&[entry(go(), &[]), late], &["after the script ran out"]);
+    }
+
+    #[test]
+    fn compaction_may_drop_a_call_with_its_output_but_not_bring_it_back() {
+        let go = || chat(json!([{"role": "user", "content": "go"}]));
+        let answered = || chat(Value::Array(call_and_output("c1", 1)));
+        let compacted = || chat(json!([{"role": "user", "content": "go"}, {"role": "user", "content": "summary"}]));
+        check(&[entry(go(), &["c1"]), entry(answered(), &[]), entry(compacted(), &[]), entry(compacted(), &[])], &[]);
+        check(&[entry(go(), &["c1"]), entry(compacted(), &[])], &["carries 0 outputs", "echoes tool call"]);
+        check(
+            &[entry(go(), &["c1"]), entry(answered(), &[]), entry(compacted(), &[]), entry(answered(), &[])],
+            &["brings back tool call"],
+        );
+        check(
+            &[entry(go(), &["c1"]), entry(answered(), &[]), entry(chat(Value::Array(call_and_output("c1", 0))), &[])],
+            &["carries 0 outputs"],
+        );
     }
 }

@@ -35,5 +35,5 @@ pub use local_model::{TEST_MODEL, local_model};
 
 pub use request::{RecordedRequest, Wire};
 pub use script::{Reply, Script, Turn};
-pub use server::ScriptedServer;
+pub use server::{Responder, ScriptedServer};
 pub use temp_repo::TempRepo;

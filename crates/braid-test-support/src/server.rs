@@ -24,11 +24,30 @@ use crate::request::{RecordedRequest, Wire};
 use crate::script::{Reply, Script};
 use crate::stream::{Context, SseEvent, failed_events, fresh_id, turn_events};
 
+/// Chooses the reply to each model request from the request itself, for sessions too long to script
+/// reply by reply (a thousand turns with compactions wherever the client decides to compact).
+pub type Responder = Box<dyn FnMut(&RecordedRequest) -> Reply + Send>;
+
 /// What the server remembers between requests.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Shared {
     replies: VecDeque<Reply>,
+    responder: Option<Responder>,
+    /// Whether requests are kept for `requests()` and the tool-call check; long benchmarks turn this off
+    /// so the server's memory does not grow with the session.
+    record: bool,
     entries: Vec<Entry>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("replies", &self.replies.len())
+            .field("responder", &self.responder.is_some())
+            .field("record", &self.record)
+            .field("entries", &self.entries.len())
+            .finish()
+    }
 }
 
 type SharedState = Arc<Mutex<Shared>>;
@@ -55,11 +74,21 @@ impl ScriptedServer {
     /// Panics when no port can be bound or the runtime cannot be built, which only a broken test
     /// environment causes.
     pub fn start(script: Script) -> ScriptedServer {
+        ScriptedServer::serve(Shared { replies: script.0.into(), record: true, ..Shared::default() })
+    }
+
+    /// Starts a server that answers every model request with `responder`'s reply. With `record` off it
+    /// keeps no requests, so `requests()` is empty and the tool-call check has nothing to check.
+    pub fn start_responder(responder: Responder, record: bool) -> ScriptedServer {
+        ScriptedServer::serve(Shared { responder: Some(responder), record, ..Shared::default() })
+    }
+
+    fn serve(shared: Shared) -> ScriptedServer {
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").expect("scripted server: cannot bind a port on 127.0.0.1");
         let addr = listener.local_addr().expect("scripted server: bound socket has no address");
         listener.set_nonblocking(true).expect("scripted server: cannot make the listener non-blocking");
-        let shared = Arc::new(Mutex::new(Shared { replies: script.0.into(), entries: Vec::new() }));
+        let shared = Arc::new(Mutex::new(shared));
         let (shutdown, stop) = oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -156,7 +185,10 @@ async fn handle(
         },
     };
     let record = |request: RecordedRequest, delivered, exhausted| {
-        lock(&shared).entries.push(Entry { request, delivered, exhausted });
+        let mut state = lock(&shared);
+        if state.record {
+            state.entries.push(Entry { request, delivered, exhausted });
+        }
     };
 
     let wire = match Wire::from_path(&path) {
@@ -180,13 +212,18 @@ async fn handle(
     // between consuming a reply and recording what it delivered.
     let reply = {
         let mut state = lock(&shared);
-        let reply = state.replies.pop_front();
+        let reply = match state.responder.as_mut() {
+            Some(responder) => Some(responder(&request)),
+            None => state.replies.pop_front(),
+        };
         let delivered = match &reply {
             Some(Reply::Turn(turn)) => turn.calls(),
             _ => Vec::new(),
         };
         let exhausted = reply.is_none();
-        state.entries.push(Entry { request, delivered, exhausted });
+        if state.record {
+            state.entries.push(Entry { request, delivered, exhausted });
+        }
         reply
     };
     match reply {
