@@ -12,7 +12,7 @@ use braid_protocol::{Item, Prompt, Usage};
 const DEFAULT_BYTES_PER_TOKEN: f64 = 4.0;
 /// Calibration is clamped to this range of bytes per token, so one odd response (a cached prompt
 /// reported as zero input, a provider counting images) cannot wreck the estimate.
-const BYTES_PER_TOKEN_RANGE: (f64, f64) = (1.5, 8.0);
+const BYTES_PER_TOKEN_RANGE: (f64, f64) = (1.5, 6.0);
 /// Per-item overhead in bytes: role markers, JSON keys and separators every wire format adds.
 const ITEM_OVERHEAD_BYTES: u64 = 16;
 
@@ -66,7 +66,9 @@ impl TokenMeter {
                     output_tokens: self.tokens_for_bytes(conversation_bytes.saturating_sub(request_bytes)),
                     ..Usage::default()
                 };
-                self.anchor = None;
+                // The estimate becomes the anchor, so the figures stay continuous from turn to turn.
+                self.anchor =
+                    Some(Anchor { tokens: usage.input_tokens + usage.output_tokens, bytes: conversation_bytes });
                 (usage, true)
             }
         }
@@ -212,7 +214,7 @@ mod tests {
         let mut meter = TokenMeter::default();
         meter.observe(100_000, 100_000, usage(1, 1, 0));
         meter.reset();
-        assert_eq!(meter.estimate(8000), 1000, "clamped at 8 bytes per token");
+        assert_eq!(meter.estimate(6000), 1000, "clamped at 6 bytes per token");
     }
 
     #[test]

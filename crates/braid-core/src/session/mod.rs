@@ -534,7 +534,10 @@ impl Session {
             effect,
         });
         let cap_bytes = self.meter.bytes_for_tokens(cap_tokens);
-        self.tool_ctx.output_limit = Some(cap_bytes);
+        // Tools get a little less than the cap, so that their own cutting (which pages a file or keeps a
+        // command's head and tail) usually suffices, and the session's cut below is only a backstop for
+        // what they add around it.
+        self.tool_ctx.output_limit = Some(cap_bytes - cap_bytes / 10);
         let started = Instant::now();
         let result = tokio::select! {
             result = self.tools.dispatch(&self.tool_ctx, &name, &arguments) => result,

@@ -67,9 +67,20 @@ impl Events {
 }
 
 pub fn start(server: &ScriptedServer, wire: WireApi, cwd: &Path, home: Option<&Path>) -> (Session, Events) {
+    start_with(server, wire, options(cwd, home))
+}
+
+/// A session on the scripted server with these options.
+pub fn start_with(server: &ScriptedServer, wire: WireApi, options: SessionOptions) -> (Session, Events) {
     let events = Events::default();
-    let client = braid_model::client_for(provider(server, wire)).unwrap();
-    let tools = braid_core::tools::default_registry(&ToolsToml::default());
-    let session = Session::start(options(cwd, home), client, tools, events.sink()).unwrap();
+    let session = Session::start(options, client(server, wire), tools(), events.sink()).unwrap();
     (session, events)
+}
+
+pub fn client(server: &ScriptedServer, wire: WireApi) -> std::sync::Arc<dyn braid_model::ModelClient> {
+    braid_model::client_for(provider(server, wire)).unwrap()
+}
+
+pub fn tools() -> braid_tools::ToolRegistry {
+    braid_core::tools::default_registry(&ToolsToml::default())
 }

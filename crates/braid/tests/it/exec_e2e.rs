@@ -83,6 +83,9 @@ fn exec_json_creates_edits_tests_and_finishes_over_every_wire_format() {
         assert_eq!(command.unwrap()["item"]["aggregated_output"].as_str().unwrap().trim(), "1 passed");
         let done = events.last().unwrap();
         assert_eq!(done["usage"]["input_tokens"].as_u64(), Some(12 * 3 + 100), "{wire}: usage is summed over requests");
+        // The window is full by the last request's input plus its output.
+        assert_eq!(done["usage"]["context_tokens"].as_u64(), Some(100 + 20), "{wire}");
+        assert_eq!(done["usage"]["context_window"].as_u64(), Some(128_000), "{wire}");
         assert_eq!(events[0]["thread_id"].as_str().map(str::len), Some(36), "{wire}");
 
         server.assert_every_tool_call_answered_once();

@@ -16,6 +16,7 @@ impl Env {
         let config = format!(
             r#"model = "scripted-model"
 model_provider = "scripted"
+model_context_window = 128000
 
 [model_providers.scripted]
 base_url = "{}"
