@@ -115,12 +115,17 @@ impl RolloutWriter {
         Ok(writer)
     }
 
-    /// Opens an existing rollout to continue appending to it (for resume).
+    /// Opens an existing rollout to continue appending to it (for resume). A partial last line (a crash
+    /// mid-write, which `read` drops) is cut off first; appending after it would glue the next line to
+    /// it and corrupt both.
     pub fn reopen(path: &Path) -> Result<RolloutWriter, RolloutError> {
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(|source| RolloutError::Write { path: path.to_path_buf(), source })?;
+        let write_error = |source| RolloutError::Write { path: path.to_path_buf(), source };
+        let text = fs::read(path).map_err(|source| RolloutError::Read { path: path.to_path_buf(), source })?;
+        let complete = text.iter().rposition(|b| *b == b'\n').map_or(0, |newline| newline + 1);
+        let file = OpenOptions::new().append(true).open(path).map_err(write_error)?;
+        if complete < text.len() {
+            file.set_len(complete as u64).map_err(write_error)?;
+        }
         Ok(RolloutWriter { path: path.to_path_buf(), file })
     }
 
@@ -338,6 +343,12 @@ mod tests {
         let rollout = read(&path).unwrap();
         assert_eq!(rollout.items, vec![Item::user("kept")]);
         assert!(rollout.dropped_partial_line);
+        // Appending after a resume starts on a fresh line, so the file reads back whole.
+        let mut writer = RolloutWriter::reopen(&path).unwrap();
+        writer.append(&item_line(Item::user("after"))).unwrap();
+        let rollout = read(&path).unwrap();
+        assert_eq!(rollout.items, vec![Item::user("kept"), Item::user("after")]);
+        assert!(!rollout.dropped_partial_line);
     }
 
     #[test]

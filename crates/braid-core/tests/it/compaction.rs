@@ -70,7 +70,9 @@ async fn facts_survive_three_compactions_and_the_task_completes() {
                 Turn::new().tool_call("c3", "shell", json!({"command": ["echo", "tests added"]})).usage(OVER, 10),
             ),
             Reply::Turn(
-                Turn::new().text("SUMMARY-TWO: orders_ledger.py in integer cents, tests added; next: rounding.").usage(5_000, 50),
+                Turn::new()
+                    .text("SUMMARY-TWO: orders_ledger.py in integer cents, tests added; next: rounding.")
+                    .usage(5_000, 50),
             ),
             Reply::Turn(Turn::new().text("Tests added.").usage(OVER, 10)),
             // Turn 3 starts with compaction #3 and finishes.
