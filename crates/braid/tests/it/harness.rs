@@ -50,6 +50,24 @@ stream_idle_timeout_ms = 2000
         cmd
     }
 
+    /// Starts braid in the background, for tests that must kill it mid-run (which assert_cmd cannot).
+    #[allow(clippy::disallowed_methods)]
+    pub fn spawn(&self, cwd: &Path, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_braid"))
+            .args(args)
+            .current_dir(cwd)
+            .env("BRAID_HOME", self.home.path())
+            .env("SCRIPTED_API_KEY", "test-key")
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     /// The rollout files written under this home.
     pub fn sessions(&self) -> Vec<std::path::PathBuf> {
         braid_core::rollout::list(self.home.path())

@@ -5,4 +5,5 @@
 mod bad_input;
 mod exec_e2e;
 mod harness;
+mod long_session;
 mod model_cli;
