@@ -146,3 +146,51 @@ fn last_lines(text: &str, n: usize) -> String {
     let start = lines.len().saturating_sub(n);
     lines[start..].iter().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use braid_protocol::{ContextUsage, Usage};
+
+    use super::*;
+
+    fn lines(events: &[AgentEvent]) -> String {
+        events.iter().filter_map(progress_line).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn context_accounting_and_compaction_lines() {
+        let usage = Usage { input_tokens: 41_200, cached_input_tokens: 30_000, output_tokens: 950, ..Usage::default() };
+        let events = [
+            AgentEvent::CompactionTrimmed {
+                dropped_items: 12,
+                remaining_items: 30,
+                reason: "HTTP 400: context_length_exceeded".into(),
+            },
+            AgentEvent::ContextCompacted {
+                trigger: CompactionTrigger::Auto,
+                tokens_before: 87_310,
+                tokens_after: 6_120,
+                kept_user_messages: 1,
+                summary: "## Task".into(),
+            },
+            AgentEvent::TurnCompleted {
+                usage,
+                total_usage: usage,
+                context: ContextUsage { tokens: 42_150, window: Some(128_000), estimated: false },
+                last_message: None,
+            },
+            AgentEvent::TurnCompleted {
+                usage,
+                total_usage: usage,
+                context: ContextUsage { tokens: 812, window: None, estimated: true },
+                last_message: None,
+            },
+        ];
+        insta::assert_snapshot!(lines(&events), @r"
+        compaction request too long (HTTP 400: context_length_exceeded); left out the 12 oldest items, 30 remain; trying again
+        context compacted (the context window was filling up): 87.3k -> 6.1k tokens; kept the summary, 1 user message and the plan
+        tokens: 41200 in (30000 cached), 950 out · context 42.1k/128.0k (32%)
+        tokens: 41200 in (30000 cached), 950 out · context 812 (estimated: the provider reported no usage)
+        ");
+    }
+}
