@@ -3,7 +3,8 @@
 //! compacts every few dozen turns; the same session with compaction out of reach (a window it never
 //! fills) is measured alongside as the reference. Prints a markdown table of resident memory (VmRSS).
 //!
-//! Run with `cargo bench -p braid-core --bench long_session` (optionally `-- --turns N`).
+//! Run with `cargo bench -p braid-core --bench long_session` (optionally `-- --turns N`); under
+//! `cargo test` it runs 20 turns as a smoke test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -137,11 +138,15 @@ fn parse(line: &str) -> Run {
     }
 }
 
-/// Runs one mode in a fresh process, so neither run's resident memory includes a heap the other grew.
+/// Runs one session with `window` in a fresh process, so neither run's resident memory includes a heap
+/// the other grew.
 #[allow(clippy::disallowed_methods)]
-fn child(mode: &str, turns: u64) -> Run {
+fn child(mode: &str, turns: u64, window: u64) -> Run {
     let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe).args(["--mode", mode, "--turns", &turns.to_string()]).output().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["--mode", mode, "--turns", &turns.to_string(), "--window", &window.to_string()])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{mode}: {}", String::from_utf8_lossy(&out.stderr));
     parse(String::from_utf8_lossy(&out.stdout).lines().last().unwrap())
 }
@@ -149,17 +154,24 @@ fn child(mode: &str, turns: u64) -> Run {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
-    let turns = value("--turns").and_then(|n| n.parse().ok()).unwrap_or(1000u64);
-    if let Some(mode) = value("--mode") {
-        let window = if mode == "compacting" { 32_000 } else { 100_000_000 };
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, and then a
+    // short session checks that the benchmark still works without taking minutes of a debug build.
+    let full = args.iter().any(|a| a == "--bench");
+    let turns = value("--turns").and_then(|n| n.parse().ok()).unwrap_or(if full { 1000u64 } else { 20 });
+    if value("--mode").is_some() {
+        let window = value("--window").and_then(|w| w.parse().ok()).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
         println!("{}", report(&runtime.block_on(run(turns, window))));
         return;
     }
-    let compacting = child("compacting", turns);
-    let reference = child("reference", turns);
+    // The smoke run uses a window small enough to compact within its 20 turns.
+    let window = if full { 32_000 } else { 8_000 };
+    let compacting = child("compacting", turns, window);
+    let reference = child("reference", turns, 100_000_000);
+    assert!(compacting.compactions > 0, "the compacting session never compacted");
+    assert_eq!(reference.compactions, 0, "the reference session compacted");
 
-    println!("| turn | RSS with compaction (32k window) | RSS without compaction | ratio |");
+    println!("| turn | RSS with compaction ({}k window) | RSS without compaction | ratio |", window / 1000);
     println!("|---:|---:|---:|---:|");
     for ((turn, with), (_, without)) in compacting.rss.iter().zip(&reference.rss) {
         println!(
@@ -169,14 +181,15 @@ fn main() {
             *with as f64 / *without as f64
         );
     }
+    // Growth from turn 100 on (from the first turn in a shorter run), so start-up allocations do not count.
     let growth = |run: &Run| {
-        let first = run.rss.iter().find(|(t, _)| *t >= 100).map_or(1, |(_, r)| *r) as f64;
+        let first = run.rss.iter().find(|(t, _)| *t >= 100).or(run.rss.first()).map_or(1, |(_, r)| *r.max(&1)) as f64;
         run.rss.last().map_or(0.0, |(_, r)| *r as f64) / first
     };
     println!();
     for (name, run) in [("compacting", &compacting), ("reference", &reference)] {
         println!(
-            "{name}: {} compactions, {} items in history at the end, rollout {:.1} MiB, {:.1} s; RSS at the last turn / RSS at turn 100 = {:.2}",
+            "{name}: {} compactions, {} items in history at the end, rollout {:.1} MiB, {:.1} s; RSS growth from turn 100 to the last = {:.2}",
             run.compactions,
             run.history_items,
             run.rollout_bytes as f64 / 1048576.0,
