@@ -1,13 +1,30 @@
 //! Resuming a recorded session continues the same conversation.
 
+use std::path::{Path, PathBuf};
+
 use braid_core::Session;
-use braid_core::config::ToolsToml;
 use braid_core::session::CancellationToken;
 use braid_model::WireApi;
 use braid_protocol::{AgentEvent, Item};
 use braid_test_support::{Reply, Script, ScriptedServer, TempRepo, Turn};
 
-use crate::harness::{Events, client, options, provider, start, tools};
+use crate::harness::{Events, client, options, start, tools};
+
+/// A session with one recorded turn ("first question", answered by the script's first reply), ended;
+/// returns its rollout and id.
+async fn one_recorded_turn(server: &ScriptedServer, wire: WireApi, repo: &TempRepo, home: &Path) -> (PathBuf, String) {
+    let (mut session, _) = start(server, wire, repo.path(), Some(home));
+    session.run_turn("first question", &CancellationToken::new()).await.unwrap();
+    (session.rollout_path().unwrap().to_path_buf(), session.id().to_string())
+}
+
+/// Resumes the session recorded at `path`.
+fn resume(server: &ScriptedServer, wire: WireApi, repo: &TempRepo, home: &Path, path: &Path) -> (Session, Events) {
+    let events = Events::default();
+    let session =
+        Session::resume(options(repo.path(), Some(home)), client(server, wire), tools(), events.sink(), path).unwrap();
+    (session, events)
+}
 
 #[tokio::test]
 async fn resume_sends_the_recorded_history_and_appends_to_the_same_file() {
@@ -17,17 +34,8 @@ async fn resume_sends_the_recorded_history_and_appends_to_the_same_file() {
         Reply::Turn(Turn::new().text("first answer")),
         Reply::Turn(Turn::new().text("second answer")),
     ]));
-    let (mut session, _) = start(&server, WireApi::Responses, repo.path(), Some(home.path()));
-    session.run_turn("first question", &CancellationToken::new()).await.unwrap();
-    let path = session.rollout_path().unwrap().to_path_buf();
-    let id = session.id().to_string();
-    drop(session);
-
-    let events = Events::default();
-    let client = braid_model::client_for(provider(&server, WireApi::Responses)).unwrap();
-    let tools = braid_core::tools::default_registry(&ToolsToml::default());
-    let mut resumed =
-        Session::resume(options(repo.path(), Some(home.path())), client, tools, events.sink(), &path).unwrap();
+    let (path, id) = one_recorded_turn(&server, WireApi::Responses, &repo, home.path()).await;
+    let (mut resumed, events) = resume(&server, WireApi::Responses, &repo, home.path(), &path);
     assert_eq!(resumed.id(), id);
     resumed.run_turn("second question", &CancellationToken::new()).await.unwrap();
 
@@ -48,10 +56,7 @@ async fn resume_answers_a_call_the_crash_left_open_without_running_it() {
         Reply::Turn(Turn::new().text("first answer")),
         Reply::Turn(Turn::new().text("carried on")),
     ]));
-    let (mut session, _) = start(&server, WireApi::Chat, repo.path(), Some(home.path()));
-    session.run_turn("first question", &CancellationToken::new()).await.unwrap();
-    let path = session.rollout_path().unwrap().to_path_buf();
-    drop(session);
+    let (path, _) = one_recorded_turn(&server, WireApi::Chat, &repo, home.path()).await;
     // What a kill leaves behind: a call recorded before it ran (it would have created the file), and
     // half of the next line.
     {
@@ -67,15 +72,7 @@ async fn resume_answers_a_call_the_crash_left_open_without_running_it() {
         file.write_all(br#"{"type":"event","timest"#).unwrap();
     }
 
-    let events = Events::default();
-    let mut resumed = Session::resume(
-        options(repo.path(), Some(home.path())),
-        client(&server, WireApi::Chat),
-        tools(),
-        events.sink(),
-        &path,
-    )
-    .unwrap();
+    let (mut resumed, events) = resume(&server, WireApi::Chat, &repo, home.path(), &path);
     let warnings: Vec<String> = events
         .all()
         .into_iter()

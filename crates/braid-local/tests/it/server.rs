@@ -87,9 +87,9 @@ async fn two_streaming_requests_are_decoded_together() {
     assert!(a.first_content.unwrap() < b.done && b.first_content.unwrap() < a.done);
 }
 
-#[tokio::test]
-async fn a_required_tool_call_comes_back_as_openai_tool_calls() {
-    let Some(served) = serve(1).await else { return };
+/// Asks the served model, offering a read_file tool with this `tool_choice`, to read README.md, and
+/// returns the (successful) non-streamed answer.
+async fn ask_to_read_a_file(served: &Served, tool_choice: &str, max_tokens: u32) -> Value {
     let body = json!({
         "model": TEST_MODEL,
         "messages": [{"role": "user", "content": "Read the file README.md"}],
@@ -98,12 +98,18 @@ async fn a_required_tool_call_comes_back_as_openai_tool_calls() {
             "description": "Reads a file",
             "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
         }}],
-        "tool_choice": "required",
-        "max_tokens": 64,
+        "tool_choice": tool_choice,
+        "max_tokens": max_tokens,
     });
     let response = served.client.post(format!("{}/chat/completions", served.base)).json(&body).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_required_tool_call_comes_back_as_openai_tool_calls() {
+    let Some(served) = serve(1).await else { return };
+    let body = ask_to_read_a_file(&served, "required", 64).await;
     let choice = &body["choices"][0];
     assert_eq!(choice["finish_reason"], "tool_calls", "{body}");
     let call = &choice["message"]["tool_calls"][0];
@@ -141,20 +147,7 @@ async fn bad_requests_get_openai_errors_and_the_server_keeps_running() {
 #[tokio::test]
 async fn tool_choice_none_answers_in_text() {
     let Some(served) = serve(1).await else { return };
-    let body = json!({
-        "model": TEST_MODEL,
-        "messages": [{"role": "user", "content": "Read the file README.md"}],
-        "tools": [{"type": "function", "function": {
-            "name": "read_file",
-            "description": "Reads a file",
-            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
-        }}],
-        "tool_choice": "none",
-        "max_tokens": 48,
-    });
-    let response = served.client.post(format!("{}/chat/completions", served.base)).json(&body).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
+    let body = ask_to_read_a_file(&served, "none", 48).await;
     let choice = &body["choices"][0];
     assert!(choice["message"].get("tool_calls").is_none(), "{body}");
     assert!(choice["finish_reason"] == "stop" || choice["finish_reason"] == "length", "{body}");
