@@ -79,11 +79,21 @@ pub struct ToolsToml {
     pub shell_timeout_ms: u64,
     /// Output kept per shell command (head and tail).
     pub max_output_bytes: usize,
+    /// Variables commands do not get, besides those whose names look like credentials (KEY, TOKEN,
+    /// SECRET, PASSWORD) and the providers' key variables.
+    pub env_remove: Vec<String>,
+    /// Let commands see credential-looking variables after all.
+    pub inherit_secrets: bool,
 }
 
 impl Default for ToolsToml {
     fn default() -> Self {
-        ToolsToml { shell_timeout_ms: 120_000, max_output_bytes: 16 * 1024 }
+        ToolsToml {
+            shell_timeout_ms: 120_000,
+            max_output_bytes: 16 * 1024,
+            env_remove: Vec::new(),
+            inherit_secrets: false,
+        }
     }
 }
 
@@ -277,6 +287,19 @@ impl Config {
             project_doc_max_bytes: toml.project_doc_max_bytes.unwrap_or(DEFAULT_PROJECT_DOC_MAX_BYTES),
             toml,
         })
+    }
+
+    /// The variables that hold the providers' API keys (built-in and configured), which commands the
+    /// model runs must not see whatever they are called.
+    pub fn provider_key_vars(&self) -> Vec<String> {
+        let mut vars: Vec<String> = builtin_providers()
+            .values()
+            .chain(self.toml.model_providers.values())
+            .filter_map(|p| p.env_key.clone())
+            .collect();
+        vars.sort();
+        vars.dedup();
+        vars
     }
 
     /// The provider ids the user may choose: the built-in ones and those in the file.

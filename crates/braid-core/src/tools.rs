@@ -7,6 +7,8 @@ use braid_tools::{
     EditFileTool, GrepTool, ListDirTool, ReadFileTool, ShellConfig, ShellTool, ToolRegistry, UpdatePlanTool,
 };
 
+use braid_sandbox::EnvPolicy;
+
 use crate::config::ToolsToml;
 
 /// The tools for small local models: shell, read_file and edit_file. Fewer tools mean a shorter
@@ -24,6 +26,7 @@ fn shell(config: &ToolsToml) -> ShellTool {
     ShellTool::new(ShellConfig {
         default_timeout: Duration::from_millis(config.shell_timeout_ms),
         max_output_bytes: config.max_output_bytes,
+        env_policy: EnvPolicy { remove: config.env_remove.clone(), inherit_secrets: config.inherit_secrets },
         ..ShellConfig::default()
     })
 }

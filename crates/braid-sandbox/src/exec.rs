@@ -35,6 +35,8 @@ pub struct ExecRequest {
     pub cwd: PathBuf,
     /// Variables added to (or overriding) the environment braid inherited.
     pub env: Vec<(String, String)>,
+    /// Which inherited variables the command does not get.
+    pub env_policy: crate::EnvPolicy,
     /// How long the command may run before its whole process group is killed.
     pub timeout: Duration,
     /// How many bytes of output to keep: the first half and the last half of this budget.
@@ -155,6 +157,10 @@ pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
 /// Spawns the child with stdin from /dev/null, stdout and stderr both on `output`, in a new session.
 fn spawn(req: &ExecRequest, output: OwnedFd) -> io::Result<Child> {
     let mut command = Command::new(&req.argv[0]);
+    let inherited = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+    for name in req.env_policy.withheld(inherited) {
+        command.env_remove(name);
+    }
     command
         .args(&req.argv[1..])
         .current_dir(&req.cwd)

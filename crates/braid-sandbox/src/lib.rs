@@ -1,12 +1,15 @@
 //! Policy and confinement: which paths the agent's tools may touch, and how a command the model chose is
-//! run (its own process group, a timeout that kills the whole group, capped output).
+//! run (its own process group, a timeout that kills the whole group, capped output, credentials withheld
+//! from its environment).
 //!
 //! This is the only crate allowed to spawn processes (see `clippy.toml`), so that every command goes
 //! through the same policy.
 #![allow(clippy::disallowed_methods)]
 
 mod capture;
+pub mod env;
 pub mod exec;
 pub mod paths;
 
+pub use env::EnvPolicy;
 pub use exec::{ExecError, ExecOutput, ExecRequest, run};

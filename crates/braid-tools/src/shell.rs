@@ -26,6 +26,8 @@ pub struct ShellConfig {
     pub max_timeout: Duration,
     /// How many bytes of output the model sees (head and tail; the middle is cut).
     pub max_output_bytes: usize,
+    /// Which of braid's environment variables commands do not get (credentials, by default).
+    pub env_policy: braid_sandbox::EnvPolicy,
 }
 
 impl Default for ShellConfig {
@@ -34,6 +36,7 @@ impl Default for ShellConfig {
             default_timeout: Duration::from_secs(120),
             max_timeout: Duration::from_secs(600),
             max_output_bytes: 16 * 1024,
+            env_policy: braid_sandbox::EnvPolicy::default(),
         }
     }
 }
@@ -213,6 +216,7 @@ impl Tool for ShellTool {
             ],
             timeout: call.timeout,
             max_output_bytes: ctx.output_cap(self.config.max_output_bytes),
+            env_policy: self.config.env_policy.clone(),
         };
         let out = match exec::run(request).await {
             Ok(out) => out,

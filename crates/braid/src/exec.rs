@@ -167,10 +167,13 @@ fn prepare(
             (braid_core::config::LOCAL_PROVIDER.to_string(), name, client, true)
         }
     };
+    // Provider keys are withheld from commands whatever their variables are called.
+    let mut tools_config = config.toml.tools.clone();
+    tools_config.env_remove.extend(config.provider_key_vars());
     let tools = if local {
-        braid_core::tools::local_registry(&config.toml.tools)
+        braid_core::tools::local_registry(&tools_config)
     } else {
-        braid_core::tools::default_registry(&config.toml.tools)
+        braid_core::tools::default_registry(&tools_config)
     };
     let options = SessionOptions {
         reasoning_effort: config.reasoning_effort,

@@ -218,7 +218,15 @@ fn request(argv: Vec<String>, opts: &PullOptions, cwd: &Path, timeout: Duration)
     if let Some(path) = &opts.path_env {
         env.push(("PATH".to_string(), path.to_string_lossy().into_owned()));
     }
-    ExecRequest { argv, cwd: cwd.to_path_buf(), env, timeout, max_output_bytes: PIP_OUTPUT_BYTES }
+    ExecRequest {
+        argv,
+        cwd: cwd.to_path_buf(),
+        env,
+        // pip is braid's own command, not the model's: a private index may need its token.
+        env_policy: braid_sandbox::EnvPolicy { inherit_secrets: true, ..Default::default() },
+        timeout,
+        max_output_bytes: PIP_OUTPUT_BYTES,
+    }
 }
 
 /// Runs `pip download --no-deps -d <cache> <requirement>` and returns the wheel it saved.

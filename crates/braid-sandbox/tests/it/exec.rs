@@ -11,6 +11,7 @@ fn request(argv: &[&str]) -> ExecRequest {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         cwd: std::env::temp_dir(),
         env: Vec::new(),
+        env_policy: Default::default(),
         timeout: Duration::from_secs(20),
         max_output_bytes: 64 * 1024,
     }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod environment;
 mod exec_e2e;
 mod harness;
 mod long_session;
