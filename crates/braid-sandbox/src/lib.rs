@@ -10,6 +10,7 @@ mod capture;
 pub mod env;
 pub mod exec;
 pub mod paths;
+pub mod safe_command;
 
 pub use env::EnvPolicy;
 pub use exec::{ExecError, ExecOutput, ExecRequest, run};
