@@ -26,6 +26,9 @@ use crate::capture::HeadTail;
 /// open after this is a background process the command left behind; waiting for it could take forever.
 const DRAIN_GRACE: Duration = Duration::from_millis(300);
 
+/// close_range(2)'s flag that marks the range close-on-exec instead of closing it.
+const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
 /// A command to run.
 #[derive(Debug, Clone)]
 pub struct ExecRequest {
@@ -37,6 +40,9 @@ pub struct ExecRequest {
     pub env: Vec<(String, String)>,
     /// Which inherited variables the command does not get.
     pub env_policy: crate::EnvPolicy,
+    /// The kernel confinement applied to the command and everything it starts; `None` runs it
+    /// unconfined (braid's own commands, and the `full-access` policy).
+    pub confinement: Option<std::sync::Arc<crate::confine::Confinement>>,
     /// How long the command may run before its whole process group is killed.
     pub timeout: Duration,
     /// How many bytes of output to keep: the first half and the last half of this budget.
@@ -168,13 +174,24 @@ fn spawn(req: &ExecRequest, output: OwnedFd) -> io::Result<Child> {
         .stdin(Stdio::null())
         .stderr(Stdio::from(output.try_clone()?))
         .stdout(Stdio::from(output));
-    // SAFETY: the closure runs in the forked child before exec and only calls setsid(2), which is
-    // async-signal-safe and touches no memory of the parent. It makes the child a session and process
-    // group leader, so that one killpg reaches every process the command starts.
+    // SAFETY: the closure runs in the forked child before exec and only makes system calls: setsid(2),
+    // which makes the child a session and process group leader so that one killpg reaches every process
+    // the command starts, and the confinement's calls on data prepared in the parent. Nothing allocates.
+    let confinement = req.confinement.clone();
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             if libc::setsid() == -1 {
                 return Err(io::Error::last_os_error());
+            }
+            // No descriptor braid holds (beyond the three standard ones) may survive into the command: an
+            // open file outside the sandbox would be a way around it. Marking them close-on-exec rather
+            // than closing them keeps the one std uses to report a failed exec.
+            if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) != 0 && confinement.is_some() {
+                return Err(io::Error::last_os_error());
+            }
+            // Confinement comes last, so that nothing braid itself does in the child is restricted.
+            if let Some(confinement) = &confinement {
+                confinement.apply_in_child()?;
             }
             Ok(())
         });

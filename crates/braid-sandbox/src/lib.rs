@@ -7,10 +7,12 @@
 #![allow(clippy::disallowed_methods)]
 
 mod capture;
+pub mod confine;
 pub mod env;
 pub mod exec;
 pub mod paths;
 pub mod safe_command;
 
+pub use confine::{ConfineError, Confinement, Policy, SandboxSpec};
 pub use env::EnvPolicy;
 pub use exec::{ExecError, ExecOutput, ExecRequest, run};

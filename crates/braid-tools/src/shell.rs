@@ -18,7 +18,7 @@ use crate::{Tool, ToolContext, ToolResult, args};
 const NAME: &str = "shell";
 
 /// Limits for the shell tool.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ShellConfig {
     /// The timeout when the model gives none.
     pub default_timeout: Duration,
@@ -28,6 +28,8 @@ pub struct ShellConfig {
     pub max_output_bytes: usize,
     /// Which of braid's environment variables commands do not get (credentials, by default).
     pub env_policy: braid_sandbox::EnvPolicy,
+    /// The kernel confinement every command runs under; `None` runs them unconfined.
+    pub confinement: Option<std::sync::Arc<braid_sandbox::Confinement>>,
 }
 
 impl Default for ShellConfig {
@@ -37,6 +39,7 @@ impl Default for ShellConfig {
             max_timeout: Duration::from_secs(600),
             max_output_bytes: 16 * 1024,
             env_policy: braid_sandbox::EnvPolicy::default(),
+            confinement: None,
         }
     }
 }
@@ -217,6 +220,7 @@ impl Tool for ShellTool {
             timeout: call.timeout,
             max_output_bytes: ctx.output_cap(self.config.max_output_bytes),
             env_policy: self.config.env_policy.clone(),
+            confinement: self.config.confinement.clone(),
         };
         let out = match exec::run(request).await {
             Ok(out) => out,

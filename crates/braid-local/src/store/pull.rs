@@ -224,6 +224,7 @@ fn request(argv: Vec<String>, opts: &PullOptions, cwd: &Path, timeout: Duration)
         env,
         // pip is braid's own command, not the model's: a private index may need its token.
         env_policy: braid_sandbox::EnvPolicy { inherit_secrets: true, ..Default::default() },
+        confinement: None,
         timeout,
         max_output_bytes: PIP_OUTPUT_BYTES,
     }

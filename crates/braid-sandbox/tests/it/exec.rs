@@ -12,6 +12,7 @@ fn request(argv: &[&str]) -> ExecRequest {
         cwd: std::env::temp_dir(),
         env: Vec::new(),
         env_policy: Default::default(),
+        confinement: None,
         timeout: Duration::from_secs(20),
         max_output_bytes: 64 * 1024,
     }
