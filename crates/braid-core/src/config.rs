@@ -113,6 +113,17 @@ pub struct LocalToml {
     pub temperature: Option<f32>,
 }
 
+/// The `[sandbox_workspace_write]` table: what the `workspace-write` sandbox opens beyond the working
+/// directory and the temp dir.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxWorkspaceWriteToml {
+    /// More directories commands may write.
+    pub writable_roots: Vec<PathBuf>,
+    /// Let confined commands use the network.
+    pub network_access: bool,
+}
+
 /// The provider id that selects the embedded model.
 pub const LOCAL_PROVIDER: &str = "local";
 
@@ -157,6 +168,11 @@ pub struct ConfigToml {
     pub tools: ToolsToml,
     #[serde(default)]
     pub local: LocalToml,
+    /// `read-only`, `workspace-write` (the default) or `full-access`: how commands the model runs are
+    /// confined.
+    pub sandbox_mode: Option<String>,
+    #[serde(default)]
+    pub sandbox_workspace_write: SandboxWorkspaceWriteToml,
 }
 
 /// What the command line adds on top of the file.
@@ -187,6 +203,8 @@ pub struct Config {
     /// `auto_compact_threshold`, default `DEFAULT_AUTO_COMPACT_THRESHOLD`.
     pub auto_compact_threshold: f64,
     pub tool_output_token_limit: Option<u64>,
+    /// How commands the model runs are confined.
+    pub sandbox: braid_sandbox::Policy,
 }
 
 /// Compact when the next request would pass this share of the window, unless configured otherwise.
@@ -274,7 +292,14 @@ impl Config {
                 "is below 64 tokens, too small for any tool output to be useful".to_string(),
             ));
         }
+        let sandbox = match toml.sandbox_mode.as_deref() {
+            None => braid_sandbox::Policy::WorkspaceWrite,
+            Some(name) => braid_sandbox::Policy::parse(name).ok_or_else(|| {
+                invalid("sandbox_mode", format!("is `{name}`; use read-only, workspace-write or full-access"))
+            })?,
+        };
         Ok(Config {
+            sandbox,
             context_window,
             auto_compact_threshold,
             tool_output_token_limit: toml.tool_output_token_limit,

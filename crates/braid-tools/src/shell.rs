@@ -126,6 +126,28 @@ fn seconds(duration: Duration) -> String {
     format!("{:.1}", duration.as_secs_f64())
 }
 
+/// Words with which programs report a refusal by the kernel (EACCES, EPERM).
+const DENIAL_MARKERS: &[&str] = &["Permission denied", "Operation not permitted", "Read-only file system"];
+
+/// A note for the model when a confined command failed with what looks like a sandbox refusal: what
+/// the sandbox allows, so it changes course rather than retrying the same thing.
+fn denial_note(confinement: &braid_sandbox::Confinement, out: &ExecOutput, success: bool) -> Option<String> {
+    if success || !DENIAL_MARKERS.iter().any(|m| out.output.contains(m)) {
+        return None;
+    }
+    let spec = confinement.spec();
+    let writable = match spec.policy {
+        braid_sandbox::Policy::ReadOnly => "nothing (read-only)".to_string(),
+        _ => spec.writable_roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+    };
+    Some(format!(
+        "\n[braid sandbox: this command runs under the {} policy, which may have denied it. Writable: {writable}. \
+         Network: {}. Work inside those limits, or tell the user what needs more access and why.]",
+        spec.policy.name(),
+        if spec.network { "allowed" } else { "off" }
+    ))
+}
+
 /// The text the model sees for a finished (or timed out) command.
 fn format_output(out: &ExecOutput, timeout: Duration) -> String {
     let first = if out.timed_out {
@@ -234,8 +256,12 @@ impl Tool for ShellTool {
         } else {
             CommandStatus::Failed
         };
+        let mut output = format_output(&out, call.timeout);
+        if let Some(note) = self.config.confinement.as_deref().and_then(|c| denial_note(c, &out, success)) {
+            output.push_str(&note);
+        }
         ToolResult {
-            output: format_output(&out, call.timeout),
+            output,
             success,
             effect: ToolEffect::Command {
                 command: display_command(&call.argv),

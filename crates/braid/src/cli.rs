@@ -26,6 +26,9 @@ pub struct GlobalArgs {
     /// The model to use.
     #[arg(short = 'm', long, global = true)]
     pub model: Option<String>,
+    /// How commands the model runs are confined: read-only, workspace-write (the default) or full-access.
+    #[arg(short = 's', long = "sandbox", value_name = "MODE", global = true)]
+    pub sandbox: Option<String>,
     /// Work in this directory instead of the current one.
     #[arg(short = 'C', long = "cd", value_name = "DIR", global = true)]
     pub cd: Option<PathBuf>,

@@ -170,10 +170,11 @@ fn prepare(
     // Provider keys are withheld from commands whatever their variables are called.
     let mut tools_config = config.toml.tools.clone();
     tools_config.env_remove.extend(config.provider_key_vars());
+    let confinement = confinement(config, &cwd)?;
     let tools = if local {
-        braid_core::tools::local_registry(&tools_config)
+        braid_core::tools::local_registry(&tools_config, confinement)
     } else {
-        braid_core::tools::default_registry(&tools_config)
+        braid_core::tools::default_registry(&tools_config, confinement)
     };
     let options = SessionOptions {
         reasoning_effort: config.reasoning_effort,
@@ -190,9 +191,26 @@ fn prepare(
     Ok((options, client, tools))
 }
 
+/// The kernel confinement for commands under the configured sandbox mode: the working directory, the
+/// temp dir and the configured extra roots are writable under `workspace-write`. Fails, saying how to
+/// proceed, when the kernel cannot enforce the mode.
+fn confinement(config: &Config, cwd: &Path) -> anyhow::Result<Option<Arc<braid_sandbox::Confinement>>> {
+    if config.sandbox == braid_sandbox::Policy::FullAccess {
+        return Ok(None);
+    }
+    let extra = &config.toml.sandbox_workspace_write;
+    let mut writable_roots = vec![cwd.to_path_buf(), std::env::temp_dir()];
+    writable_roots.extend(extra.writable_roots.iter().cloned());
+    let spec = braid_sandbox::SandboxSpec { policy: config.sandbox, writable_roots, network: extra.network_access };
+    Ok(Some(Arc::new(braid_sandbox::Confinement::prepare(&spec)?)))
+}
+
 pub(crate) fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Config> {
-    let overrides =
-        ConfigOverrides { raw: global.config.clone(), profile: global.profile.clone(), model: global.model.clone() };
+    let mut raw = global.config.clone();
+    if let Some(mode) = &global.sandbox {
+        raw.push(format!("sandbox_mode={mode}"));
+    }
+    let overrides = ConfigOverrides { raw, profile: global.profile.clone(), model: global.model.clone() };
     Ok(Config::load(home, &overrides)?)
 }
 

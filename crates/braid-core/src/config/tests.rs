@@ -135,3 +135,15 @@ fn context_settings_out_of_range_are_named() {
         assert!(message.contains(key), "{raw}: {message}");
     }
 }
+
+#[test]
+fn sandbox_mode_defaults_to_workspace_write_and_names_bad_values() {
+    assert_eq!(parse("", &[]).unwrap().sandbox, braid_sandbox::Policy::WorkspaceWrite);
+    let config =
+        parse("sandbox_mode = \"read-only\"\n[sandbox_workspace_write]\nnetwork_access = true\n", &[]).unwrap();
+    assert_eq!(config.sandbox, braid_sandbox::Policy::ReadOnly);
+    assert!(config.toml.sandbox_workspace_write.network_access);
+    assert_eq!(parse("", &["sandbox_mode=full-access"]).unwrap().sandbox, braid_sandbox::Policy::FullAccess);
+    let message = parse("", &["sandbox_mode=open"]).unwrap_err().to_string();
+    assert!(message.contains("`sandbox_mode` is `open`; use read-only, workspace-write or full-access"), "{message}");
+}

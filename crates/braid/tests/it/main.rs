@@ -8,3 +8,4 @@ mod exec_e2e;
 mod harness;
 mod long_session;
 mod model_cli;
+mod sandbox;

@@ -1,0 +1,47 @@
+//! Commands the model runs are confined by default (`workspace-write`): a write outside the working
+//! directory is refused by the kernel and reported to the model as a sandbox denial; `--sandbox
+//! full-access` lifts it.
+
+use braid_test_support::{Reply, Script, ScriptedServer, TempRepo, Turn};
+use serde_json::json;
+
+use crate::harness::Env;
+
+fn script(target: &str) -> Script {
+    Script::new([
+        Reply::Turn(Turn::new().tool_call(
+            "c1",
+            "shell",
+            json!({"command": ["sh", "-c", format!("echo inside > inside.txt; echo escaped > {target}")]}),
+        )),
+        Reply::Turn(Turn::new().text("done")),
+    ])
+}
+
+#[test]
+fn the_default_sandbox_refuses_writes_outside_and_says_so() {
+    let repo = TempRepo::new();
+    let outside = tempfile::tempdir_in(std::env::current_dir().unwrap()).unwrap();
+    let target = outside.path().join("escaped.txt");
+    let server = ScriptedServer::start(script(&target.display().to_string()));
+    let env = Env::new(&server, "chat");
+    let out = env.braid(repo.path()).args(["exec", "write a file"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!target.exists(), "the write outside the workspace went through");
+    assert_eq!(repo.read("inside.txt"), "inside\n", "writes inside the workspace work");
+    let seen = &server.requests()[1].tool_outputs()[0].1;
+    assert!(
+        seen.contains("Permission denied")
+            && seen.contains("braid sandbox: this command runs under the workspace-write policy"),
+        "{seen}"
+    );
+
+    let server = ScriptedServer::start(script(&target.display().to_string()));
+    let env = Env::new(&server, "chat");
+    let out = env.braid(repo.path()).args(["--sandbox", "full-access", "exec", "write a file"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "escaped\n");
+
+    let out = env.braid(repo.path()).args(["--sandbox", "open", "exec", "x"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use read-only, workspace-write or full-access"));
+}
