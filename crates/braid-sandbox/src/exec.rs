@@ -27,7 +27,7 @@ use crate::capture::HeadTail;
 const DRAIN_GRACE: Duration = Duration::from_millis(300);
 
 /// close_range(2)'s flag that marks the range close-on-exec instead of closing it.
-const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+pub(crate) const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
 
 /// A command to run.
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@
 //! through the same policy.
 #![allow(clippy::disallowed_methods)]
 
+pub mod attached;
 mod capture;
 pub mod confine;
 pub mod env;

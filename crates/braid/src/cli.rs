@@ -43,9 +43,28 @@ pub enum Command {
     /// Start a new session from a saved one (or from its first N user turns) and leave the original as
     /// it was.
     Fork(ForkArgs),
+    /// Run one command under a sandbox policy, with the terminal attached, to see what the policy allows.
+    Sandbox(SandboxArgs),
     /// Manage the local models braid runs in-process (stored in `$BRAID_HOME/models`).
     #[command(subcommand)]
     Model(ModelCommand),
+}
+
+/// `braid sandbox`.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// read-only, workspace-write or full-access; `sandbox_mode` from config.toml when omitted.
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Let the command use the network (`[sandbox_workspace_write] network_access` when omitted).
+    #[arg(long)]
+    pub network: bool,
+    /// Another directory the command may write, besides the working directory and the temp dir.
+    #[arg(long = "writable", value_name = "DIR")]
+    pub writable: Vec<PathBuf>,
+    /// The command and its arguments, after `--`.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 /// `braid model ...`.

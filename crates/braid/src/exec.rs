@@ -198,11 +198,17 @@ fn confinement(config: &Config, cwd: &Path) -> anyhow::Result<Option<Arc<braid_s
     if config.sandbox == braid_sandbox::Policy::FullAccess {
         return Ok(None);
     }
+    let spec = sandbox_spec(config, cwd, config.sandbox);
+    Ok(Some(Arc::new(braid_sandbox::Confinement::prepare(&spec)?)))
+}
+
+/// The sandbox `policy` for commands working in `cwd`, with the writable roots and network switch
+/// from config.
+pub(crate) fn sandbox_spec(config: &Config, cwd: &Path, policy: braid_sandbox::Policy) -> braid_sandbox::SandboxSpec {
     let extra = &config.toml.sandbox_workspace_write;
     let mut writable_roots = vec![cwd.to_path_buf(), std::env::temp_dir()];
     writable_roots.extend(extra.writable_roots.iter().cloned());
-    let spec = braid_sandbox::SandboxSpec { policy: config.sandbox, writable_roots, network: extra.network_access };
-    Ok(Some(Arc::new(braid_sandbox::Confinement::prepare(&spec)?)))
+    braid_sandbox::SandboxSpec { policy, writable_roots, network: extra.network_access }
 }
 
 pub(crate) fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Config> {
@@ -226,7 +232,7 @@ pub(crate) fn braid_home() -> anyhow::Result<PathBuf> {
 }
 
 /// The working directory: `-C`, else the resumed session's, else the current one. It must exist.
-fn working_dir(cd: Option<&Path>, recorded: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub(crate) fn working_dir(cd: Option<&Path>, recorded: Option<&Path>) -> anyhow::Result<PathBuf> {
     let dir = match (cd, recorded) {
         (Some(dir), _) => dir.to_path_buf(),
         (None, Some(dir)) => dir.to_path_buf(),

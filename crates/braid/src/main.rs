@@ -5,6 +5,7 @@ mod cli;
 mod exec;
 mod local;
 mod model_cmd;
+mod sandbox_cmd;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,7 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Resume(args) => exec::run_resume(&cli.global, args).await,
         cli::Command::Fork(args) => exec::run_fork(&cli.global, args).await,
         cli::Command::Model(command) => model_cmd::run(&cli.global, command).await,
+        cli::Command::Sandbox(args) => sandbox_cmd::run(&cli.global, args),
     }
 }
 

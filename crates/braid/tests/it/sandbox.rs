@@ -45,3 +45,41 @@ fn the_default_sandbox_refuses_writes_outside_and_says_so() {
     let out = env.braid(repo.path()).args(["--sandbox", "open", "exec", "x"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("use read-only, workspace-write or full-access"));
 }
+
+#[test]
+fn braid_sandbox_runs_one_command_under_a_policy() {
+    let repo = TempRepo::new();
+    let outside = tempfile::tempdir_in(std::env::current_dir().unwrap()).unwrap();
+    let target = outside.path().join("x.txt");
+    let env = Env::with_config("");
+    let run = |args: &[&str]| env.braid(repo.path()).arg("sandbox").args(args).output().unwrap();
+
+    let out = run(&["--", "sh", "-c", "echo inside > f.txt && cat f.txt"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "inside\n");
+
+    let out = run(&["--", "sh", "-c", &format!("echo x > {}", target.display())]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Permission denied") && stderr.contains("under workspace-write"), "{stderr}");
+    assert!(!target.exists());
+
+    let out = run(&[
+        "--writable",
+        outside.path().to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        &format!("echo x > {}", target.display()),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = run(&["--policy", "read-only", "--", "touch", "new.txt"]);
+    assert!(!out.status.success());
+    assert!(!repo.path().join("new.txt").exists());
+
+    let out = run(&["--policy", "nope", "--", "true"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown sandbox policy `nope`"));
+    let out = run(&["--", "no-such-program-xyz"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("command not found"));
+}

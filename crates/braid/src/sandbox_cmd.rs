@@ -1,0 +1,53 @@
+//! `braid sandbox [--policy P] -- CMD ARGS…`: runs one command under a sandbox policy with the terminal
+//! attached and exits with its status, so users can test their machine and scripts can rely on it.
+
+use std::io::Write as _;
+use std::os::unix::process::ExitStatusExt as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use braid_sandbox::{Confinement, EnvPolicy, Policy};
+
+use crate::cli::{GlobalArgs, SandboxArgs};
+use crate::exec::{braid_home, load_config, sandbox_spec, working_dir};
+
+/// Runs `braid sandbox`.
+pub fn run(global: &GlobalArgs, args: SandboxArgs) -> anyhow::Result<ExitCode> {
+    let home = braid_home()?;
+    let config = load_config(&home, global)?;
+    let policy = match &args.policy {
+        Some(name) => Policy::parse(name).with_context(|| {
+            format!("unknown sandbox policy `{name}`; use read-only, workspace-write or full-access")
+        })?,
+        None => config.sandbox,
+    };
+    let cwd = working_dir(global.cd.as_deref(), None)?;
+    let mut spec = sandbox_spec(&config, &cwd, policy);
+    spec.writable_roots.extend(args.writable.iter().cloned());
+    spec.network |= args.network;
+    let confinement = match policy {
+        Policy::FullAccess => None,
+        _ => Some(Arc::new(Confinement::prepare(&spec)?)),
+    };
+    let env_policy = EnvPolicy {
+        remove: config.toml.tools.env_remove.iter().cloned().chain(config.provider_key_vars()).collect(),
+        inherit_secrets: config.toml.tools.inherit_secrets,
+    };
+    let status = braid_sandbox::attached::run_attached(&args.command, &cwd, confinement, &env_policy)?;
+    let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    if code != 0 && policy != Policy::FullAccess {
+        let writable = match policy {
+            Policy::ReadOnly => "nothing".to_string(),
+            _ => spec.writable_roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        };
+        let network = if spec.network { "on" } else { "off" };
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "braid sandbox: `{}` exited with {code} under {} (writable: {writable}; network {network}); \"Permission denied\" or \"Operation not permitted\" above means the sandbox refused it",
+            args.command.join(" "),
+            policy.name()
+        );
+    }
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
