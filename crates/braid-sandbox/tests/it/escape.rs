@@ -253,3 +253,17 @@ async fn the_network_switch_opens_it() {
     assert_eq!(got, "hi\n");
     let _ = stream.flush();
 }
+
+#[tokio::test]
+async fn building_and_testing_a_small_crate_inside_the_workspace_works() {
+    let jail = Jail::new();
+    let out = jail
+        .confined(
+            // The linker needs a temp dir; in braid that is one of the writable roots, here the scratch one.
+            "set -e; export CARGO_TARGET_DIR=\"$PWD/target\" TMPDIR=\"$(dirname \"$PWD\")/scratch\"; \
+             cargo new -q --lib --vcs none tiny && cd tiny && cargo test -q --offline 2>&1",
+        )
+        .await;
+    assert_eq!(out.exit_code, Some(0), "{}", out.output);
+    assert!(out.output.contains("test result: ok. 1 passed"), "{}", out.output);
+}
