@@ -19,12 +19,24 @@ pub enum PathError {
     Escapes { path: PathBuf, roots: Vec<PathBuf> },
     #[error("cannot resolve `{}`: {source}", path.display())]
     Resolve { path: PathBuf, source: io::Error },
+    #[error(
+        "`{}` is inside `{area}`, which the agent may read but not change (git history and braid's own state are protected); change files in the working tree instead",
+        path.display()
+    )]
+    Protected { path: PathBuf, area: String },
+    #[error("`{}` cannot be written: the sandbox is read-only; say what you would change instead", path.display())]
+    ReadOnly { path: PathBuf },
 }
+
+/// Directory names whose contents no tool may change, wherever they appear in a workspace: git's
+/// repository data (hooks there would run on the user's next commit) and braid's own state.
+const PROTECTED_NAMES: &[&str] = &[".git", ".braid"];
 
 /// The directories the agent's file tools may read and write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkspacePolicy {
     roots: Vec<PathBuf>,
+    writable: bool,
 }
 
 impl WorkspacePolicy {
@@ -34,7 +46,13 @@ impl WorkspacePolicy {
             .into_iter()
             .map(|root| root.canonicalize().map_err(|source| PathError::Resolve { path: root, source }))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(WorkspacePolicy { roots })
+        Ok(WorkspacePolicy { roots, writable: true })
+    }
+
+    /// The same roots, readable but not writable (the `read-only` sandbox).
+    pub fn read_only(mut self) -> Self {
+        self.writable = false;
+        self
     }
 
     /// The canonical roots.
@@ -56,6 +74,28 @@ impl WorkspacePolicy {
         } else {
             Err(PathError::Escapes { path: PathBuf::from(path), roots: self.roots.clone() })
         }
+    }
+}
+
+impl WorkspacePolicy {
+    /// Resolves `path` as `resolve` does, for writing: also refused when the policy is read-only or the
+    /// path lies in a protected directory (`.git`, `.braid`) at any depth of a root.
+    pub fn resolve_for_write(&self, cwd: &Path, path: &str) -> Result<PathBuf, PathError> {
+        let resolved = self.resolve(cwd, path)?;
+        if !self.writable {
+            return Err(PathError::ReadOnly { path: PathBuf::from(path) });
+        }
+        for root in &self.roots {
+            let Ok(inside) = resolved.strip_prefix(root) else { continue };
+            let mut area = root.clone();
+            for component in inside.components() {
+                area.push(component);
+                if PROTECTED_NAMES.iter().any(|name| component.as_os_str() == *name) {
+                    return Err(PathError::Protected { path: PathBuf::from(path), area: area.display().to_string() });
+                }
+            }
+        }
+        Ok(resolved)
     }
 }
 
@@ -116,6 +156,23 @@ mod tests {
         let p = policy(dir.path());
         let got = p.resolve(dir.path(), "src/new.rs").unwrap();
         assert_eq!(got, dir.path().canonicalize().unwrap().join("src/new.rs"));
+    }
+
+    #[test]
+    fn writes_into_git_and_braid_state_or_read_only_roots_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = policy(dir.path());
+        for path in [".git/hooks/pre-commit", "vendor/lib/.git/config", ".braid/braid.db", "./.git"] {
+            let err = p.resolve_for_write(dir.path(), path).unwrap_err();
+            assert!(matches!(err, PathError::Protected { .. }), "{path}: {err}");
+        }
+        for path in [".gitignore", ".github/workflows/ci.yml", "src/git.rs", "braid/x"] {
+            assert!(p.resolve_for_write(dir.path(), path).is_ok(), "{path}");
+        }
+        assert!(p.resolve(dir.path(), ".git/HEAD").is_ok(), "reading is fine");
+        let read_only = p.read_only();
+        assert!(matches!(read_only.resolve_for_write(dir.path(), "a.txt"), Err(PathError::ReadOnly { .. })));
+        assert!(read_only.resolve(dir.path(), "a.txt").is_ok());
     }
 
     #[test]

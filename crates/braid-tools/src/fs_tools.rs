@@ -30,6 +30,12 @@ fn resolve(ctx: &ToolContext, path: &str) -> Result<PathBuf, ToolResult> {
     ctx.policy.resolve(&ctx.cwd, path).map_err(|err| ToolResult::error(err.to_string()))
 }
 
+/// Resolves a path argument that will be written: as `resolve`, and also refused under a read-only
+/// policy or inside `.git` / `.braid`.
+fn resolve_for_write(ctx: &ToolContext, path: &str) -> Result<PathBuf, ToolResult> {
+    ctx.policy.resolve_for_write(&ctx.cwd, path).map_err(|err| ToolResult::error(err.to_string()))
+}
+
 /// `line` cut to `MAX_LINE_CHARS` characters, with a marker saying how long it really was.
 fn clip_line(line: &str) -> std::borrow::Cow<'_, str> {
     match line.char_indices().nth(MAX_LINE_CHARS) {

@@ -186,6 +186,7 @@ fn prepare(
         context_window: config.context_window,
         auto_compact_threshold: config.auto_compact_threshold,
         tool_output_token_limit: config.tool_output_token_limit,
+        sandbox: config.sandbox,
         ..SessionOptions::new(model, provider_name, cwd)
     };
     Ok((options, client, tools))

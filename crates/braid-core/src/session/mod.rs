@@ -68,6 +68,8 @@ pub struct SessionOptions {
     pub auto_compact_threshold: f64,
     /// Most tokens one tool output may take; derived from the window when unset.
     pub tool_output_token_limit: Option<u64>,
+    /// The sandbox policy: under `read-only` the file tools write nothing either.
+    pub sandbox: braid_sandbox::Policy,
 }
 
 impl SessionOptions {
@@ -87,6 +89,7 @@ impl SessionOptions {
             context_window: None,
             auto_compact_threshold: DEFAULT_AUTO_COMPACT_THRESHOLD,
             tool_output_token_limit: None,
+            sandbox: braid_sandbox::Policy::WorkspaceWrite,
         }
     }
 }
@@ -253,7 +256,11 @@ impl Session {
         sink: EventSink,
         history: Vec<Item>,
     ) -> Result<Session, SessionError> {
-        let tool_ctx = ToolContext::new(options.cwd.clone(), WorkspacePolicy::new([options.cwd.clone()])?);
+        let mut policy = WorkspacePolicy::new([options.cwd.clone()])?;
+        if options.sandbox == braid_sandbox::Policy::ReadOnly {
+            policy = policy.read_only();
+        }
+        let tool_ctx = ToolContext::new(options.cwd.clone(), policy);
         let window = client
             .context_window()
             .or(options.context_window)

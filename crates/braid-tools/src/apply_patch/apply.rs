@@ -77,7 +77,10 @@ impl Plan<'_> {
         if Path::new(path).is_absolute() {
             return Err(ApplyError::AbsolutePath { path: path.to_string() });
         }
-        self.policy.resolve(self.cwd, path).map_err(|source| ApplyError::Path { path: path.to_string(), source })
+        // Every path a patch names is written (added, updated, deleted or moved).
+        self.policy
+            .resolve_for_write(self.cwd, path)
+            .map_err(|source| ApplyError::Path { path: path.to_string(), source })
     }
 
     fn current(&self, resolved: &Path, shown: &str) -> Result<Current, ApplyError> {

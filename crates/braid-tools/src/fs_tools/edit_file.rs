@@ -13,7 +13,7 @@ use braid_protocol::{FileChange, FileChangeKind, ToolEffect, ToolSpec};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{blocking, resolve};
+use super::{blocking, resolve_for_write};
 use crate::{Tool, ToolContext, ToolResult, args};
 
 const NAME: &str = "edit_file";
@@ -65,7 +65,7 @@ impl Tool for EditFileTool {
         if args.old_text.is_empty() {
             return ToolResult::error("`old_text` is empty; copy the lines to replace from the file");
         }
-        let path = match resolve(ctx, &args.path) {
+        let path = match resolve_for_write(ctx, &args.path) {
             Ok(path) => path,
             Err(result) => return result,
         };

@@ -154,6 +154,31 @@ async fn tool_failures_go_back_to_the_model() {
     assert!(read_tree(dir.path()).is_empty());
 }
 
+#[tokio::test]
+async fn patches_cannot_touch_git_or_braid_state_or_a_read_only_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git/hooks")).unwrap();
+    let ctx = context(dir.path());
+    for (patch, expected) in [
+        ("*** Add File: .git/hooks/pre-commit\n+rm -rf ~\n", "which the agent may read but not change"),
+        ("*** Add File: sub/.git/config\n+x\n", "sub/.git"),
+        ("*** Add File: ok.txt\n+fine\n*** Add File: .braid/braid.db\n+x\n", ".braid"),
+    ] {
+        let input = format!("*** Begin Patch\n{patch}*** End Patch");
+        let result = ApplyPatchTool.call(&ctx, json!({ "input": input })).await;
+        assert!(!result.success && result.output.contains(expected), "{}", result.output);
+    }
+    // Nothing was written, not even the allowed file in the same patch.
+    assert!(!dir.path().join("ok.txt").exists() && !dir.path().join(".git/hooks/pre-commit").exists());
+    let gitignore = json!({ "input": "*** Begin Patch\n*** Add File: .gitignore\n+target\n*** End Patch" });
+    assert!(ApplyPatchTool.call(&ctx, gitignore.clone()).await.success, ".gitignore is an ordinary file");
+
+    let read_only = ToolContext { policy: ctx.policy.clone().read_only(), ..ctx.clone() };
+    std::fs::remove_file(dir.path().join(".gitignore")).unwrap();
+    let result = ApplyPatchTool.call(&read_only, gitignore).await;
+    assert!(!result.success && result.output.contains("the sandbox is read-only"), "{}", result.output);
+}
+
 #[test]
 fn spec_offers_a_required_input_string() {
     let spec = ApplyPatchTool.spec();
