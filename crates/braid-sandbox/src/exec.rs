@@ -10,7 +10,7 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
-use std::os::unix::process::ExitStatusExt as _;
+use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -27,7 +27,7 @@ use crate::capture::HeadTail;
 const DRAIN_GRACE: Duration = Duration::from_millis(300);
 
 /// close_range(2)'s flag that marks the range close-on-exec instead of closing it.
-pub(crate) const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
 
 /// A command to run.
 #[derive(Debug, Clone)]
@@ -100,11 +100,8 @@ pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
 
     let (sender, mut reader) = pipe::pipe().map_err(io_err)?;
     let started = Instant::now();
-    let mut child = spawn(&req, sender.into_blocking_fd().map_err(io_err)?).map_err(|err| match err.kind() {
-        io::ErrorKind::NotFound => ExecError::NotFound { program: program.clone() },
-        io::ErrorKind::PermissionDenied => ExecError::NotExecutable { program: program.clone() },
-        _ => io_err(err),
-    })?;
+    let mut child = spawn(&req, sender.into_blocking_fd().map_err(io_err)?)
+        .map_err(|err| spawn_error(&program, &command_text, err))?;
     let guard = child.id().map(GroupGuard);
 
     let mut capture = HeadTail::new(req.max_output_bytes);
@@ -163,10 +160,6 @@ pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
 /// Spawns the child with stdin from /dev/null, stdout and stderr both on `output`, in a new session.
 fn spawn(req: &ExecRequest, output: OwnedFd) -> io::Result<Child> {
     let mut command = Command::new(&req.argv[0]);
-    let inherited = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
-    for name in req.env_policy.withheld(inherited) {
-        command.env_remove(name);
-    }
     command
         .args(&req.argv[1..])
         .current_dir(&req.cwd)
@@ -174,13 +167,43 @@ fn spawn(req: &ExecRequest, output: OwnedFd) -> io::Result<Child> {
         .stdin(Stdio::null())
         .stderr(Stdio::from(output.try_clone()?))
         .stdout(Stdio::from(output));
-    // SAFETY: the closure runs in the forked child before exec and only makes system calls: setsid(2),
-    // which makes the child a session and process group leader so that one killpg reaches every process
-    // the command starts, and the confinement's calls on data prepared in the parent. Nothing allocates.
-    let confinement = req.confinement.clone();
+    // A new session makes the child a session and process group leader, so that one killpg reaches
+    // every process the command starts.
+    prepare_child(command.as_std_mut(), &req.env_policy, req.confinement.clone(), true);
+    // The Command owns the parent's copies of the pipe's write end; it is dropped when this function
+    // returns, so that the reader sees end-of-file once the child's side closes.
+    command.spawn()
+}
+
+/// The error for a command that could not be started: not found and not executable get their own
+/// messages, anything else names the command.
+pub(crate) fn spawn_error(program: &str, command: &str, err: io::Error) -> ExecError {
+    match err.kind() {
+        io::ErrorKind::NotFound => ExecError::NotFound { program: program.to_string() },
+        io::ErrorKind::PermissionDenied => ExecError::NotExecutable { program: program.to_string() },
+        _ => ExecError::Io { command: command.to_string(), source: err },
+    }
+}
+
+/// Sets up `command` the way braid runs every command: without the variables `env_policy` withholds,
+/// with no descriptor beyond stdio surviving exec, in a new session when `new_session`, and under
+/// `confinement` (unconfined with `None`). `exec::run` and `attached::run_attached` both use it, so a
+/// command started either way gets the same treatment.
+pub(crate) fn prepare_child(
+    command: &mut std::process::Command,
+    env_policy: &crate::EnvPolicy,
+    confinement: Option<std::sync::Arc<crate::Confinement>>,
+    new_session: bool,
+) {
+    let inherited = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+    for name in env_policy.withheld(inherited) {
+        command.env_remove(name);
+    }
+    // SAFETY: the closure runs in the forked child before exec and only makes system calls (setsid,
+    // close_range and the confinement's calls on data prepared in the parent); nothing allocates.
     unsafe {
         command.pre_exec(move || {
-            if libc::setsid() == -1 {
+            if new_session && libc::setsid() == -1 {
                 return Err(io::Error::last_os_error());
             }
             // No descriptor braid holds (beyond the three standard ones) may survive into the command: an
@@ -196,9 +219,6 @@ fn spawn(req: &ExecRequest, output: OwnedFd) -> io::Result<Child> {
             Ok(())
         });
     }
-    // The Command owns the parent's copies of the pipe's write end; it is dropped when this function
-    // returns, so that the reader sees end-of-file once the child's side closes.
-    command.spawn()
 }
 
 /// Kills the child's process group when dropped: at the end of a run, or when the caller drops the
