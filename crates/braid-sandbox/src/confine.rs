@@ -56,6 +56,20 @@ pub struct SandboxSpec {
     pub network: bool,
 }
 
+impl SandboxSpec {
+    /// What a confined command may do, as people read it: `writable: /repo, /tmp; network off`.
+    pub fn allowance(&self) -> String {
+        let writable = match self.policy {
+            Policy::ReadOnly => "nothing".to_string(),
+            Policy::WorkspaceWrite => {
+                self.writable_roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            }
+            Policy::FullAccess => "everything".to_string(),
+        };
+        format!("writable: {writable}; network {}", if self.network { "on" } else { "off" })
+    }
+}
+
 /// Why a confinement could not be prepared or applied.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfineError {
@@ -323,6 +337,18 @@ mod tests {
             assert_eq!(Policy::parse(policy.name()), Some(policy));
         }
         assert_eq!(Policy::parse("yolo"), None);
+    }
+
+    #[test]
+    fn allowance_names_roots_and_network() {
+        let spec = SandboxSpec {
+            policy: Policy::WorkspaceWrite,
+            writable_roots: vec![PathBuf::from("/repo"), PathBuf::from("/tmp")],
+            network: false,
+        };
+        assert_eq!(spec.allowance(), "writable: /repo, /tmp; network off");
+        let read_only = SandboxSpec { policy: Policy::ReadOnly, network: true, ..spec };
+        assert_eq!(read_only.allowance(), "writable: nothing; network on");
     }
 
     #[test]

@@ -136,15 +136,11 @@ fn denial_note(confinement: &braid_sandbox::Confinement, out: &ExecOutput, succe
         return None;
     }
     let spec = confinement.spec();
-    let writable = match spec.policy {
-        braid_sandbox::Policy::ReadOnly => "nothing (read-only)".to_string(),
-        _ => spec.writable_roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-    };
     Some(format!(
-        "\n[braid sandbox: this command runs under the {} policy, which may have denied it. Writable: {writable}. \
-         Network: {}. Work inside those limits, or tell the user what needs more access and why.]",
+        "\n[braid sandbox: this command runs under the {} policy, which may have denied it ({}). Work inside \
+         those limits, or tell the user what needs more access and why.]",
         spec.policy.name(),
-        if spec.network { "allowed" } else { "off" }
+        spec.allowance()
     ))
 }
 

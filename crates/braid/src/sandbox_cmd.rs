@@ -37,16 +37,12 @@ pub fn run(global: &GlobalArgs, args: SandboxArgs) -> anyhow::Result<ExitCode> {
     let status = braid_sandbox::attached::run_attached(&args.command, &cwd, confinement, &env_policy)?;
     let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     if code != 0 && policy != Policy::FullAccess {
-        let writable = match policy {
-            Policy::ReadOnly => "nothing".to_string(),
-            _ => spec.writable_roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-        };
-        let network = if spec.network { "on" } else { "off" };
         let _ = writeln!(
             std::io::stderr().lock(),
-            "braid sandbox: `{}` exited with {code} under {} (writable: {writable}; network {network}); \"Permission denied\" or \"Operation not permitted\" above means the sandbox refused it",
+            "braid sandbox: `{}` exited with {code} under {} ({}); \"Permission denied\" or \"Operation not permitted\" above means the sandbox refused it",
             args.command.join(" "),
-            policy.name()
+            policy.name(),
+            spec.allowance()
         );
     }
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
