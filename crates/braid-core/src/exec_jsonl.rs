@@ -78,9 +78,7 @@ impl JsonlMapper {
             }
             AgentEvent::CompactionTrimmed { dropped_items, remaining_items, reason } => {
                 vec![self.completed(ThreadItemDetails::Error {
-                    message: format!(
-                        "compaction request too long ({reason}); left out the {dropped_items} oldest items, {remaining_items} remain; trying again"
-                    ),
+                    message: crate::render::compaction_trimmed(*dropped_items, *remaining_items, reason),
                 })]
             }
             AgentEvent::TurnCompleted { usage, context, .. } => {

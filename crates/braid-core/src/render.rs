@@ -97,9 +97,9 @@ pub fn progress_line(event: &AgentEvent) -> Option<String> {
                 if *kept_user_messages == 1 { "" } else { "s" }
             ))
         }
-        AgentEvent::CompactionTrimmed { dropped_items, remaining_items, reason } => Some(format!(
-            "compaction request too long ({reason}); left out the {dropped_items} oldest items, {remaining_items} remain; trying again"
-        )),
+        AgentEvent::CompactionTrimmed { dropped_items, remaining_items, reason } => {
+            Some(compaction_trimmed(*dropped_items, *remaining_items, reason))
+        }
         AgentEvent::TurnCompleted { usage, context, .. } => {
             let window = match (context.window, context.percent()) {
                 (Some(window), Some(percent)) => {
@@ -117,6 +117,14 @@ pub fn progress_line(event: &AgentEvent) -> Option<String> {
         }
         AgentEvent::TurnFailed { message } => Some(format!("error: {message}")),
     }
+}
+
+/// The line for a compaction request that was trimmed and is sent again; the JSONL stream carries the
+/// same text.
+pub fn compaction_trimmed(dropped_items: usize, remaining_items: usize, reason: &str) -> String {
+    format!(
+        "compaction request too long ({reason}); left out the {dropped_items} oldest items, {remaining_items} remain; trying again"
+    )
 }
 
 /// A token count as people read it: `950`, `12.3k`, `1.2M`.
