@@ -2,7 +2,7 @@
 //! when it is itself too long), and swapping the history for the compacted one in memory and in the
 //! rollout.
 
-use braid_protocol::{AgentEvent, CompactionTrigger, ToolChoice, Usage};
+use braid_protocol::{AgentEvent, CompactionTrigger, Prompt, ToolChoice, Usage};
 use chrono::Utc;
 
 use super::{CancellationToken, Session, SessionError};
@@ -25,34 +25,38 @@ impl Session {
             return Ok(());
         }
         let mut usage = Usage::default();
-        self.compact_with(CompactionTrigger::Manual, &mut usage, cancel).await
+        let prompt = self.prompt(self.history.clone(), ToolChoice::Auto, None);
+        let tokens_before = self.prompt_tokens(&prompt).await;
+        self.compact_with(CompactionTrigger::Manual, tokens_before, &mut usage, cancel).await?;
+        Ok(())
     }
 
-    /// Tokens the next request takes: the model's own count when the client has a tokenizer, else the
-    /// meter's estimate.
-    pub(super) async fn next_request_tokens(&self) -> u64 {
-        let prompt = self.prompt(self.history.clone(), ToolChoice::Auto, None);
-        match self.client.count_tokens(&prompt).await {
+    /// Tokens `prompt` takes: the model's own count when the client has a tokenizer, else the meter's
+    /// estimate.
+    pub(super) async fn prompt_tokens(&self, prompt: &Prompt) -> u64 {
+        match self.client.count_tokens(prompt).await {
             Some(tokens) => tokens,
-            None => self.meter.estimate(context::prompt_bytes(&prompt)),
+            None => self.meter.estimate(context::prompt_bytes(prompt)),
         }
     }
 
-    /// Compacts when the next request would pass the threshold share of the window. Compacts at most
-    /// once per request: when the compacted conversation is still over, the user is told and the
-    /// request goes ahead (the provider's refusal, if it comes, is handled by `request`).
-    pub(super) async fn compact_if_needed(
+    /// The next request when the conversation as it stands fits under the threshold share of the
+    /// window; otherwise compacts first and returns the request for the compacted conversation.
+    /// Compacts at most once per request: when the compacted conversation is still over, the user is
+    /// told and the request goes ahead (the provider's refusal, if it comes, is handled by `request`).
+    pub(super) async fn prompt_within_threshold(
         &mut self,
         usage: &mut Usage,
         cancel: &CancellationToken,
-    ) -> Result<(), SessionError> {
-        let Some(window) = self.window else { return Ok(()) };
+    ) -> Result<Prompt, SessionError> {
+        let prompt = self.prompt(self.history.clone(), ToolChoice::Auto, None);
+        let Some(window) = self.window else { return Ok(prompt) };
         let limit = (window as f64 * self.options.auto_compact_threshold) as u64;
-        if self.next_request_tokens().await <= limit {
-            return Ok(());
+        let tokens = self.prompt_tokens(&prompt).await;
+        if tokens <= limit {
+            return Ok(prompt);
         }
-        self.compact_with(CompactionTrigger::Auto, usage, cancel).await?;
-        let after = self.next_request_tokens().await;
+        let after = self.compact_with(CompactionTrigger::Auto, tokens, usage, cancel).await?;
         if after > limit {
             self.emit(AgentEvent::Warning {
                 message: format!(
@@ -60,19 +64,20 @@ impl Session {
                 ),
             });
         }
-        Ok(())
+        Ok(self.prompt(self.history.clone(), ToolChoice::Auto, None))
     }
 
     /// Asks the model for a handoff summary of the conversation and replaces the history with the
     /// compacted one. When the request does not fit the window (by braid's count, or by the provider's
     /// refusal), the oldest items are left out of it and it is sent again, at most `MAX_TRIMS` times.
+    /// `tokens_before` is the size of the request compaction replaces; returns the size after.
     pub(super) async fn compact_with(
         &mut self,
         trigger: CompactionTrigger,
+        tokens_before: u64,
         usage: &mut Usage,
         cancel: &CancellationToken,
-    ) -> Result<(), SessionError> {
-        let tokens_before = self.next_request_tokens().await;
+    ) -> Result<u64, SessionError> {
         let summary_tokens = self.window.map_or(8192, |w| (w / 8).clamp(256, 8192));
         let mut input = CompactionInput::new(&self.history);
         let mut trims = 0usize;
@@ -82,10 +87,7 @@ impl Session {
             // for a refusal.
             let over = match self.window {
                 Some(window) => {
-                    let tokens = match self.client.count_tokens(&prompt).await {
-                        Some(tokens) => tokens,
-                        None => self.meter.estimate(context::prompt_bytes(&prompt)),
-                    };
+                    let tokens = self.prompt_tokens(&prompt).await;
                     let room = window.saturating_sub(summary_tokens);
                     (tokens > room).then(|| {
                         let excess = self.meter.bytes_for_tokens(tokens - room) as u64;
@@ -139,7 +141,7 @@ impl Session {
         }
         self.history = rebuilt.items;
         self.meter.reset();
-        let tokens_after = self.next_request_tokens().await;
+        let tokens_after = self.prompt_tokens(&self.prompt(self.history.clone(), ToolChoice::Auto, None)).await;
         self.emit(AgentEvent::ContextCompacted {
             trigger,
             tokens_before,
@@ -147,7 +149,7 @@ impl Session {
             kept_user_messages: rebuilt.kept_user_messages,
             summary,
         });
-        Ok(())
+        Ok(tokens_after)
     }
 
     /// Leaves the oldest items (at least `bytes` of them) out of the compaction request and says so.

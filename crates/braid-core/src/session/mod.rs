@@ -423,10 +423,9 @@ impl Session {
     /// when the request would pass the threshold, and once more (then retries) when the provider refuses
     /// it as too long anyway.
     async fn request(&mut self, usage: &mut Usage, cancel: &CancellationToken) -> Result<Vec<Item>, SessionError> {
-        self.compact_if_needed(usage, cancel).await?;
+        let mut prompt = self.prompt_within_threshold(usage, cancel).await?;
         let mut compacted_on_overflow = false;
         loop {
-            let prompt = self.prompt(self.history.clone(), ToolChoice::Auto, None);
             match self.stream_response(&prompt, true, cancel).await {
                 Ok(response) => {
                     self.account(&prompt, &response, usage);
@@ -437,7 +436,10 @@ impl Session {
                     self.emit(AgentEvent::Warning {
                         message: format!("{err}; compacting the conversation and trying again"),
                     });
-                    self.compact_with(braid_protocol::CompactionTrigger::Overflow, usage, cancel).await?;
+                    let tokens_before = self.prompt_tokens(&prompt).await;
+                    self.compact_with(braid_protocol::CompactionTrigger::Overflow, tokens_before, usage, cancel)
+                        .await?;
+                    prompt = self.prompt(self.history.clone(), ToolChoice::Auto, None);
                 }
                 Err(err) => return Err(err),
             }
