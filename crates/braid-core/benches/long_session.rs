@@ -93,7 +93,7 @@ async fn run(turns: u64, window: u64) -> Run {
         }
     });
     let client = braid_model::client_for(provider).unwrap();
-    let tools = braid_core::tools::default_registry(&ToolsToml::default(), None);
+    let tools = braid_core::tools::default_registry(&ToolsToml::default(), Default::default());
     let mut session = Session::start(options, client, tools, sink).unwrap();
     let cancel = CancellationToken::new();
     let started = Instant::now();

@@ -314,17 +314,19 @@ impl Config {
         })
     }
 
-    /// The variables that hold the providers' API keys (built-in and configured), which commands the
-    /// model runs must not see whatever they are called.
-    pub fn provider_key_vars(&self) -> Vec<String> {
-        let mut vars: Vec<String> = builtin_providers()
+    /// Which of braid's environment variables commands the model runs do not get: credential-looking
+    /// names, `[tools] env_remove`, and the variables holding the providers' API keys (built-in and
+    /// configured), whatever they are called.
+    pub fn command_env_policy(&self) -> braid_sandbox::EnvPolicy {
+        let mut remove: Vec<String> = builtin_providers()
             .values()
             .chain(self.toml.model_providers.values())
             .filter_map(|p| p.env_key.clone())
+            .chain(self.toml.tools.env_remove.iter().cloned())
             .collect();
-        vars.sort();
-        vars.dedup();
-        vars
+        remove.sort();
+        remove.dedup();
+        braid_sandbox::EnvPolicy { remove, inherit_secrets: self.toml.tools.inherit_secrets }
     }
 
     /// The provider ids the user may choose: the built-in ones and those in the file.

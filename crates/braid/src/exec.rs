@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use braid_core::config::{Backend, Config, ConfigOverrides};
 use braid_core::exec_jsonl::JsonlMapper;
 use braid_core::session::CancellationToken;
+use braid_core::tools::Commands;
 use braid_core::{EventSink, Session, SessionOptions, render, rollout};
 use braid_tools::ToolRegistry;
 
@@ -167,14 +168,11 @@ fn prepare(
             (braid_core::config::LOCAL_PROVIDER.to_string(), name, client, true)
         }
     };
-    // Provider keys are withheld from commands whatever their variables are called.
-    let mut tools_config = config.toml.tools.clone();
-    tools_config.env_remove.extend(config.provider_key_vars());
-    let confinement = confinement(config, &cwd)?;
+    let commands = Commands { env: config.command_env_policy(), confinement: confinement(config, &cwd)? };
     let tools = if local {
-        braid_core::tools::local_registry(&tools_config, confinement)
+        braid_core::tools::local_registry(&config.toml.tools, commands)
     } else {
-        braid_core::tools::default_registry(&tools_config, confinement)
+        braid_core::tools::default_registry(&config.toml.tools, commands)
     };
     let options = SessionOptions {
         reasoning_effort: config.reasoning_effort,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use braid_sandbox::{Confinement, EnvPolicy, Policy};
+use braid_sandbox::{Confinement, Policy};
 
 use crate::cli::{GlobalArgs, SandboxArgs};
 use crate::exec::{braid_home, load_config, sandbox_spec, working_dir};
@@ -30,10 +30,7 @@ pub fn run(global: &GlobalArgs, args: SandboxArgs) -> anyhow::Result<ExitCode> {
         Policy::FullAccess => None,
         _ => Some(Arc::new(Confinement::prepare(&spec)?)),
     };
-    let env_policy = EnvPolicy {
-        remove: config.toml.tools.env_remove.iter().cloned().chain(config.provider_key_vars()).collect(),
-        inherit_secrets: config.toml.tools.inherit_secrets,
-    };
+    let env_policy = config.command_env_policy();
     let status = braid_sandbox::attached::run_attached(&args.command, &cwd, confinement, &env_policy)?;
     let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     if code != 0 && policy != Policy::FullAccess {

@@ -82,5 +82,5 @@ pub fn client(server: &ScriptedServer, wire: WireApi) -> std::sync::Arc<dyn brai
 }
 
 pub fn tools() -> braid_tools::ToolRegistry {
-    braid_core::tools::default_registry(&ToolsToml::default(), None)
+    braid_core::tools::default_registry(&ToolsToml::default(), Default::default())
 }
