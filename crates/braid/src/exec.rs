@@ -41,14 +41,8 @@ pub async fn run_resume(global: &GlobalArgs, mut args: ResumeArgs) -> anyhow::Re
     }
     // `--compact` alone only compacts; it does not wait for a prompt on stdin.
     let prompt = if args.compact && args.prompt.is_none() { None } else { Some(read_prompt(args.prompt)?) };
-    let home = braid_home()?;
-    let config = load_config(&home, global)?;
-    let path = rollout::find(&home, if args.last { None } else { args.session.as_deref() })?;
-    let recorded = rollout::read(&path)?;
-    let cwd = working_dir(global.cd.as_deref(), Some(&recorded.meta.cwd))?;
-    let (options, client, tools) = prepare(&config, &home, cwd)?;
-    let sink = make_sink(&args.output);
-    let mut session = Session::resume(options, client, tools, sink, &path)?;
+    let (path, options, client, tools) = recorded(global, if args.last { None } else { args.session.as_deref() })?;
+    let mut session = Session::resume(options, client, tools, make_sink(&args.output), &path)?;
     let cancel = interrupt_on_ctrl_c();
     if args.compact {
         session.compact(&cancel).await?;
@@ -62,14 +56,8 @@ pub async fn run_resume(global: &GlobalArgs, mut args: ResumeArgs) -> anyhow::Re
 /// Runs `braid fork`: a new session from (a prefix of) a saved one, then the prompt if one was given.
 pub async fn run_fork(global: &GlobalArgs, args: ForkArgs) -> anyhow::Result<ExitCode> {
     let prompt = args.prompt.map(|p| read_prompt(Some(p))).transpose()?;
-    let home = braid_home()?;
-    let config = load_config(&home, global)?;
-    let path = rollout::find(&home, Some(&args.session))?;
-    let recorded = rollout::read(&path)?;
-    let cwd = working_dir(global.cd.as_deref(), Some(&recorded.meta.cwd))?;
-    let (options, client, tools) = prepare(&config, &home, cwd)?;
-    let sink = make_sink(&args.output);
-    let session = Session::fork(options, client, tools, sink, &path, args.at)?;
+    let (path, options, client, tools) = recorded(global, Some(&args.session))?;
+    let session = Session::fork(options, client, tools, make_sink(&args.output), &path, args.at)?;
     match prompt {
         Some(prompt) => drive(session, &prompt, &args.output, &interrupt_on_ctrl_c()).await,
         None => {
@@ -79,6 +67,21 @@ pub async fn run_fork(global: &GlobalArgs, args: ForkArgs) -> anyhow::Result<Exi
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The rollout of the session `query` names (the newest with `None`), and the session options, client and
+/// tools for continuing it in the directory it worked in (or `-C`).
+fn recorded(
+    global: &GlobalArgs,
+    query: Option<&str>,
+) -> anyhow::Result<(PathBuf, SessionOptions, Arc<dyn braid_model::ModelClient>, ToolRegistry)> {
+    let home = braid_home()?;
+    let config = load_config(&home, global)?;
+    let path = rollout::find(&home, query)?;
+    let recorded = rollout::read(&path)?;
+    let cwd = working_dir(global.cd.as_deref(), Some(&recorded.meta.cwd))?;
+    let (options, client, tools) = prepare(&config, &home, cwd)?;
+    Ok((path, options, client, tools))
 }
 
 /// A token cancelled by the first Ctrl-C.
