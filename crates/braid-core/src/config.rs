@@ -212,7 +212,8 @@ pub const DEFAULT_AUTO_COMPACT_THRESHOLD: f64 = 0.85;
 
 /// The default cap on AGENTS.md text.
 pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
-const DEFAULT_MAX_TURNS: u32 = 100;
+/// Model requests allowed in one user turn unless configured otherwise.
+pub const DEFAULT_MAX_TURNS: u32 = 100;
 
 impl Config {
     /// Loads `<home>/config.toml` (defaults when missing) and applies `overrides`.

@@ -6,7 +6,7 @@ use braid_protocol::{AgentEvent, CompactionTrigger, Prompt, ToolChoice, Usage};
 use chrono::Utc;
 
 use super::{CancellationToken, Session, SessionError};
-use crate::compaction::{CompactionInput, rebuild};
+use crate::compaction::{CompactionInput, initial_context_len, rebuild};
 use crate::context;
 use crate::rollout::RolloutLine;
 
@@ -18,7 +18,7 @@ impl Session {
     /// Compacts the conversation now, on the user's request. A no-op on a conversation with nothing
     /// after its initial context.
     pub async fn compact(&mut self, cancel: &CancellationToken) -> Result<(), SessionError> {
-        if CompactionInput::new(&self.history).remaining() == 0 {
+        if initial_context_len(&self.history) == self.history.len() {
             self.emit(AgentEvent::Warning {
                 message: "nothing to compact yet: the conversation has not started".into(),
             });

@@ -82,7 +82,7 @@ impl SessionOptions {
             reasoning_effort: None,
             cwd,
             home: None,
-            max_turns: 100,
+            max_turns: crate::config::DEFAULT_MAX_TURNS,
             project_doc_max_bytes: crate::config::DEFAULT_PROJECT_DOC_MAX_BYTES,
             project_doc_fallback_filenames: Vec::new(),
             instructions: None,
