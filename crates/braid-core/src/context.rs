@@ -5,7 +5,7 @@
 //! usage the provider reported for the previous request plus an estimate of what was added since, and
 //! from a byte-based estimate whose tokens-per-byte ratio is recalibrated on every reported usage.
 
-use braid_protocol::{Item, Prompt, Usage};
+use braid_protocol::{Item, Prompt, ToolSpec, Usage};
 
 /// Bytes per token before any usage has been seen: the usual figure for English and code with the
 /// BPE vocabularies current models use.
@@ -92,12 +92,16 @@ impl TokenMeter {
 
 /// The size braid counts for a prompt: instructions, tool schemas and every item, in bytes.
 pub fn prompt_bytes(prompt: &Prompt) -> u64 {
-    let tools: u64 = prompt
-        .tools
+    request_bytes(&prompt.instructions, &prompt.tools, &prompt.input)
+}
+
+/// The size braid counts for a request made of these parts, in bytes, without building it.
+pub fn request_bytes(instructions: &str, tools: &[ToolSpec], items: &[Item]) -> u64 {
+    let tools: u64 = tools
         .iter()
         .map(|t| (t.name.len() + t.description.len() + t.parameters.to_string().len()) as u64 + ITEM_OVERHEAD_BYTES)
         .sum();
-    prompt.instructions.len() as u64 + tools + items_bytes(&prompt.input)
+    instructions.len() as u64 + tools + items_bytes(items)
 }
 
 /// The size braid counts for conversation items, in bytes.

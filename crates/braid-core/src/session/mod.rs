@@ -446,11 +446,16 @@ impl Session {
         }
     }
 
+    /// The instructions every request carries.
+    fn instructions(&self) -> &str {
+        self.options.instructions.as_deref().unwrap_or(BASE_INSTRUCTIONS)
+    }
+
     /// A request for `input` with the session's instructions and tools.
     fn prompt(&self, input: Vec<Item>, tool_choice: ToolChoice, max_output_tokens: Option<u32>) -> Prompt {
         Prompt {
             model: self.options.model.clone(),
-            instructions: self.options.instructions.clone().unwrap_or_else(|| BASE_INSTRUCTIONS.to_string()),
+            instructions: self.instructions().to_string(),
             input,
             tools: self.tools.specs(),
             tool_choice,
@@ -472,7 +477,7 @@ impl Session {
 
     /// How full the window is with the conversation as it stands.
     fn context_usage(&self) -> ContextUsage {
-        let bytes = context::prompt_bytes(&self.prompt(self.history.clone(), ToolChoice::Auto, None));
+        let bytes = context::request_bytes(self.instructions(), &self.tools.specs(), &self.history);
         ContextUsage { tokens: self.meter.estimate(bytes), window: self.window, estimated: self.turn_estimated }
     }
 
