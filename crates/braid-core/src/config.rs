@@ -69,6 +69,7 @@ pub struct ProfileToml {
     pub model_provider: Option<String>,
     pub model_reasoning_effort: Option<ReasoningEffort>,
     pub model_context_window: Option<u64>,
+    pub approval_policy: Option<String>,
 }
 
 /// The `[tools]` table.
@@ -171,6 +172,11 @@ pub struct ConfigToml {
     /// `read-only`, `workspace-write` (the default) or `full-access`: how commands the model runs are
     /// confined.
     pub sandbox_mode: Option<String>,
+    /// `untrusted`, `on-request` (the default), `on-failure` or `never`: when a tool call waits for a
+    /// decision.
+    pub approval_policy: Option<String>,
+    /// The answer where nobody can be asked (`braid exec`): `deny` (the default), `approve` or `abort`.
+    pub approval_default: Option<String>,
     #[serde(default)]
     pub sandbox_workspace_write: SandboxWorkspaceWriteToml,
 }
@@ -205,6 +211,10 @@ pub struct Config {
     pub tool_output_token_limit: Option<u64>,
     /// How commands the model runs are confined.
     pub sandbox: braid_sandbox::Policy,
+    /// When tool calls wait for a decision (the profile's, else the file's).
+    pub approval_policy: braid_protocol::ApprovalPolicy,
+    /// The answer where nobody can be asked.
+    pub approval_default: braid_protocol::ApprovalDecision,
 }
 
 /// Compact when the next request would pass this share of the window, unless configured otherwise.
@@ -299,8 +309,22 @@ impl Config {
                 invalid("sandbox_mode", format!("is `{name}`; use read-only, workspace-write or full-access"))
             })?,
         };
+        let approval_policy = match profile.approval_policy.as_deref().or(toml.approval_policy.as_deref()) {
+            None => braid_protocol::ApprovalPolicy::OnRequest,
+            Some(name) => braid_protocol::ApprovalPolicy::parse(name).ok_or_else(|| {
+                invalid("approval_policy", format!("is `{name}`; use untrusted, on-request, on-failure or never"))
+            })?,
+        };
+        let approval_default = match toml.approval_default.as_deref() {
+            None => braid_protocol::ApprovalDecision::Deny,
+            Some(name) => braid_protocol::ApprovalDecision::parse(name)
+                .filter(|d| *d != braid_protocol::ApprovalDecision::ApproveForSession)
+                .ok_or_else(|| invalid("approval_default", format!("is `{name}`; use deny, approve or abort")))?,
+        };
         Ok(Config {
             sandbox,
+            approval_policy,
+            approval_default,
             context_window,
             auto_compact_threshold,
             tool_output_token_limit: toml.tool_output_token_limit,

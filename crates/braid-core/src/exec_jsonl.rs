@@ -10,7 +10,10 @@ use braid_protocol::thread_event::{
     ItemStatus, McpContent, McpResult, ThreadError, ThreadEvent, ThreadFileChange, ThreadItem, ThreadItemDetails,
     ThreadUsage, TodoItem,
 };
-use braid_protocol::{AgentEvent, CommandStatus, CompactionTrigger, PlanItem, PlanStatus, ToolEffect};
+use braid_protocol::{
+    AgentEvent, ApprovalDecision, ApprovalRequest, CommandStatus, CompactionTrigger, DecidedBy, PlanItem, PlanStatus,
+    ToolEffect,
+};
 
 /// The server name braid's own non-command tools are reported under.
 pub const BRAID_TOOL_SERVER: &str = "braid";
@@ -23,6 +26,8 @@ pub struct JsonlMapper {
     calls: HashMap<String, (String, serde_json::Value)>,
     /// The plan item of the current turn: its id and latest content.
     todo: Option<(String, Vec<TodoItem>)>,
+    /// Open approval questions: item id and request, by call id.
+    approvals: HashMap<String, (String, ApprovalRequest)>,
 }
 
 impl JsonlMapper {
@@ -55,6 +60,18 @@ impl JsonlMapper {
             AgentEvent::ToolCallEnd { call_id, name, output, success, effect, .. } => {
                 self.end(call_id, name, output, *success, effect)
             }
+            AgentEvent::ApprovalRequested { request } => {
+                let id = self.new_id();
+                let item = ThreadItem { id: id.clone(), details: approval_details(request, None) };
+                self.approvals.insert(request.call_id.clone(), (id, request.clone()));
+                vec![ThreadEvent::ItemStarted { item }]
+            }
+            AgentEvent::ApprovalDecided { call_id, decision, decided_by } => match self.approvals.remove(call_id) {
+                Some((id, request)) => vec![ThreadEvent::ItemCompleted {
+                    item: ThreadItem { id, details: approval_details(&request, Some((*decision, *decided_by))) },
+                }],
+                None => vec![],
+            },
             AgentEvent::StreamRetry { attempt, max_attempts, reason, .. } => {
                 vec![self.completed(ThreadItemDetails::Error {
                     message: format!("Reconnecting... {attempt}/{max_attempts} ({reason})"),
@@ -202,5 +219,24 @@ impl JsonlMapper {
             }
             None => vec![],
         }
+    }
+}
+
+/// The `approval` item for `request`, open (`answer` unset) or decided.
+fn approval_details(request: &ApprovalRequest, answer: Option<(ApprovalDecision, DecidedBy)>) -> ThreadItemDetails {
+    ThreadItemDetails::Approval {
+        call_id: request.call_id.clone(),
+        tool: request.tool.clone(),
+        command: request.command.clone(),
+        reason: request.reason,
+        unconfined: request.unconfined,
+        justification: request.justification.clone(),
+        decision: answer.map(|(decision, _)| decision),
+        decided_by: answer.map(|(_, by)| by),
+        status: match answer {
+            None => ItemStatus::InProgress,
+            Some((decision, _)) if decision.approves() => ItemStatus::Completed,
+            Some(_) => ItemStatus::Failed,
+        },
     }
 }

@@ -6,6 +6,7 @@
 //! renderings front ends need (`exec_jsonl`, `render`) as pure functions of those events.
 
 pub mod agents_md;
+pub mod approval;
 pub mod compaction;
 pub mod config;
 pub mod context;

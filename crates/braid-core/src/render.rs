@@ -1,7 +1,33 @@
 //! Human-readable progress lines for `braid exec` without `--json`: one short line per thing that
 //! happened, written to stderr by the binary while the final message goes to stdout.
 
-use braid_protocol::{AgentEvent, CommandStatus, CompactionTrigger, FileChangeKind, PlanStatus, ToolEffect};
+use braid_protocol::{
+    AgentEvent, ApprovalDecision, ApprovalReason, ApprovalRequest, CommandStatus, CompactionTrigger, DecidedBy,
+    FileChangeKind, PlanStatus, ToolEffect,
+};
+
+/// The lines announcing an approval question: what, why, and what approving for the session covers.
+pub fn approval_request(request: &ApprovalRequest) -> String {
+    let why = match request.reason {
+        ApprovalReason::Untrusted => "not known to be read-only",
+        ApprovalReason::Escalation => "the model asks to run it outside the sandbox",
+        ApprovalReason::SandboxDenied => "the sandbox refused it; approving runs it again outside the sandbox",
+    };
+    let what = match &request.command {
+        Some(command) => format!("$ {command}"),
+        None if !request.changes.is_empty() => {
+            let files: Vec<&str> = request.changes.iter().map(|c| c.path.as_str()).collect();
+            format!("{} editing {}", request.tool, files.join(", "))
+        }
+        None => request.tool.clone(),
+    };
+    let mut text = format!("approval needed ({why}): {what}\n  in {}", request.cwd);
+    if let Some(justification) = &request.justification {
+        text.push_str(&format!("\n  because: {justification}"));
+    }
+    text.push_str(&format!("\n  approving for the session covers: {}", request.session_scope));
+    text
+}
 
 /// Longest command output excerpt shown per command, in lines.
 const OUTPUT_EXCERPT_LINES: usize = 6;
@@ -79,6 +105,21 @@ pub fn progress_line(event: &AgentEvent) -> Option<String> {
             ToolEffect::None if *success => format!("  {name}: ok ({} lines)", output.lines().count()),
             ToolEffect::None => format!("  {name} failed: {}", first_line(output)),
         }),
+        AgentEvent::ApprovalRequested { request } => Some(approval_request(request)),
+        AgentEvent::ApprovalDecided { decision, decided_by, .. } => {
+            let what = match decision {
+                ApprovalDecision::Approve => "approved once",
+                ApprovalDecision::ApproveForSession => "approved for the session",
+                ApprovalDecision::Deny => "denied",
+                ApprovalDecision::Abort => "turn aborted",
+            };
+            let by = match decided_by {
+                DecidedBy::User => "by the user",
+                DecidedBy::Default => "by approval_default: nobody to ask",
+                DecidedBy::Interrupt => "interrupted",
+            };
+            Some(format!("  → {what} ({by})"))
+        }
         AgentEvent::StreamRetry { attempt, max_attempts, delay_ms, reason } => Some(format!(
             "retrying model request ({attempt}/{max_attempts}) in {:.1}s: {reason}",
             *delay_ms as f64 / 1000.0

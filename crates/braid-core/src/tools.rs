@@ -19,6 +19,8 @@ use crate::config::ToolsToml;
 pub struct Commands {
     pub env: EnvPolicy,
     pub confinement: Option<Arc<Confinement>>,
+    /// Offer the model a way to ask to run a command outside the sandbox (the `on-request` policy).
+    pub offer_escalation: bool,
 }
 
 /// The tools for small local models: shell, read_file and edit_file. Fewer tools mean a shorter
@@ -38,6 +40,7 @@ fn shell(config: &ToolsToml, commands: Commands) -> ShellTool {
         max_output_bytes: config.max_output_bytes,
         env_policy: commands.env,
         confinement: commands.confinement,
+        offer_escalation: commands.offer_escalation,
         ..ShellConfig::default()
     })
 }

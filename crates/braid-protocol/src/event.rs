@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ContextUsage, Item, Usage};
+use crate::{ApprovalDecision, ApprovalRequest, ContextUsage, DecidedBy, Item, Usage};
 
 /// One event of a streamed model response, as every model client (remote or embedded) reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +136,10 @@ pub enum AgentEvent {
     ToolCallBegin { call_id: String, name: String, arguments: String, effect: ToolEffect },
     /// A tool call finished. `output` is exactly what the model receives.
     ToolCallEnd { call_id: String, name: String, output: String, success: bool, effect: ToolEffect, duration_ms: u64 },
+    /// A tool call waits for the user's consent (or the configured default) before it runs.
+    ApprovalRequested { request: ApprovalRequest },
+    /// The answer to an approval request.
+    ApprovalDecided { call_id: String, decision: ApprovalDecision, decided_by: DecidedBy },
     /// A model request failed in a retryable way and is retried; streamed text since the request began
     /// is void.
     StreamRetry { attempt: u32, max_attempts: u32, delay_ms: u64, reason: String },

@@ -1,13 +1,15 @@
 //! Plain data shared by every braid crate: conversation items, model stream events, agent events, tool
-//! specifications and usage figures.
+//! specifications, approvals and usage figures.
 //!
 //! This crate does no IO and depends on no async runtime or HTTP stack, so that the model clients, the
 //! agent core, the front ends and the dashboard can all speak the same types without pulling each other in.
 
+mod approval;
 mod event;
 mod item;
 mod prompt;
 
+pub use approval::{ApprovalDecision, ApprovalPolicy, ApprovalReason, ApprovalRequest, DecidedBy};
 pub use event::{
     AgentEvent, CommandStatus, CompactionTrigger, FileChange, FileChangeKind, ModelEvent, PlanItem, PlanStatus,
     ToolEffect,

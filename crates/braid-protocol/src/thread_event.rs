@@ -103,6 +103,23 @@ pub enum ThreadItemDetails {
         tokens_after: u64,
         summary: String,
     },
+    /// braid's addition: a tool call that needed approval. Started when the question is asked
+    /// (`decision` unset), completed with the answer and who gave it.
+    Approval {
+        call_id: String,
+        tool: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
+        reason: crate::ApprovalReason,
+        unconfined: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        justification: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision: Option<crate::ApprovalDecision>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decided_by: Option<crate::DecidedBy>,
+        status: ItemStatus,
+    },
     /// A non-fatal problem (a retried stream, a warning).
     Error {
         message: String,

@@ -69,6 +69,22 @@ pub fn is_known_safe(argv: &[String]) -> bool {
     simple_is_safe(argv)
 }
 
+/// The simple commands `argv` runs: itself, or for a shell with `-c`/`-lc` the commands of its script.
+/// `None` when the script holds anything the lexer does not fully understand (expansions,
+/// redirections, subshells), so callers can fall back to comparing the whole argv.
+pub fn simple_commands(argv: &[String]) -> Option<Vec<Vec<String>>> {
+    let program = argv.first()?;
+    if !is_shell(program) {
+        return Some(vec![argv.to_vec()]);
+    }
+    match argv.get(1..) {
+        Some([flag, script]) if matches!(flag.as_str(), "-c" | "-lc" | "-cl") => {
+            split_script(script).filter(|commands| !commands.is_empty())
+        }
+        _ => None,
+    }
+}
+
 fn is_shell(program: &str) -> bool {
     matches!(basename(program), "sh" | "bash" | "zsh" | "dash")
 }

@@ -12,5 +12,5 @@ pub mod shell;
 
 pub use fs_tools::{EditFileTool, GrepTool, ListDirTool, ReadFileTool};
 pub use plan::UpdatePlanTool;
-pub use registry::{Tool, ToolContext, ToolRegistry, ToolResult};
+pub use registry::{Exposure, Tool, ToolContext, ToolRegistry, ToolResult};
 pub use shell::{ShellConfig, ShellTool};

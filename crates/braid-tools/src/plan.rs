@@ -97,9 +97,13 @@ impl Tool for UpdatePlanTool {
         validate(args.clone()).unwrap_or(ToolEffect::None)
     }
 
+    fn exposure(&self, _ctx: &ToolContext, _args: &serde_json::Value) -> crate::Exposure {
+        crate::Exposure::ReadOnly
+    }
+
     async fn call(&self, _ctx: &ToolContext, args: serde_json::Value) -> ToolResult {
         match validate(args) {
-            Ok(effect) => ToolResult { output: "Plan updated.".into(), success: true, effect },
+            Ok(effect) => ToolResult::ok("Plan updated.", effect),
             Err(result) => result,
         }
     }

@@ -17,12 +17,15 @@ pub struct ToolContext {
     /// Tools that can page (read_file) stop at it and say where to continue; others keep the head and
     /// tail. The session sets it from the model's context window.
     pub output_limit: Option<usize>,
+    /// Run commands outside the sandbox: set only for a call the user (or the configured default)
+    /// approved to run unconfined.
+    pub unconfined: bool,
 }
 
 impl ToolContext {
     /// A context for `cwd` under `policy`, with no output limit beyond each tool's own.
     pub fn new(cwd: PathBuf, policy: WorkspacePolicy) -> ToolContext {
-        ToolContext { cwd, policy, output_limit: None }
+        ToolContext { cwd, policy, output_limit: None, unconfined: false }
     }
 
     /// `own` (a tool's built-in cap) lowered to the caller's limit, when it has one.
@@ -37,13 +40,38 @@ pub struct ToolResult {
     pub output: String,
     pub success: bool,
     pub effect: ToolEffect,
+    /// The call failed in a way that looks like the sandbox refused it (the `on-failure` approval
+    /// policy offers to run it again outside).
+    pub sandbox_denied: bool,
 }
 
 impl ToolResult {
+    /// A successful call.
+    pub fn ok(output: impl Into<String>, effect: ToolEffect) -> Self {
+        ToolResult { output: output.into(), success: true, effect, sandbox_denied: false }
+    }
+
     /// A failed call whose message goes back to the model so it can correct itself.
     pub fn error(message: impl Into<String>) -> Self {
-        ToolResult { output: message.into(), success: false, effect: ToolEffect::None }
+        ToolResult { output: message.into(), success: false, effect: ToolEffect::None, sandbox_denied: false }
     }
+}
+
+/// What a call would do that the approval policy cares about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exposure {
+    /// Nothing beyond reading inside the workspace (reads, searches, listings, the plan).
+    ReadOnly,
+    /// Runs a command.
+    Command {
+        argv: Vec<String>,
+        cwd: PathBuf,
+        /// Set when the model asked to run the command outside the sandbox: its justification (possibly
+        /// empty).
+        escalation: Option<String>,
+    },
+    /// Writes files through braid's own edit tools, under the workspace policy.
+    Edit,
 }
 
 /// One tool the model may call.
@@ -56,6 +84,10 @@ pub trait Tool: Send + Sync {
     fn preview(&self, _ctx: &ToolContext, _args: &serde_json::Value) -> ToolEffect {
         ToolEffect::None
     }
+
+    /// What the call would do, for the approval policy. Arguments that do not parse expose nothing: the
+    /// call will fail without doing anything.
+    fn exposure(&self, ctx: &ToolContext, args: &serde_json::Value) -> Exposure;
 
     /// Runs the call. Failures the model can act on are `ToolResult`s with `success: false`, not panics.
     async fn call(&self, ctx: &ToolContext, args: serde_json::Value) -> ToolResult;
@@ -94,6 +126,16 @@ impl ToolRegistry {
         match (self.find(name), serde_json::from_str::<serde_json::Value>(raw_arguments)) {
             (Some(tool), Ok(args)) => tool.preview(ctx, &args),
             _ => ToolEffect::None,
+        }
+    }
+
+    /// What a call of `name` with `raw_arguments` would do; `ReadOnly` for an unknown tool or arguments
+    /// that are not JSON, since such a call fails without running anything.
+    pub fn exposure(&self, ctx: &ToolContext, name: &str, raw_arguments: &str) -> Exposure {
+        let raw = if raw_arguments.trim().is_empty() { "{}" } else { raw_arguments };
+        match (self.find(name), serde_json::from_str::<serde_json::Value>(raw)) {
+            (Some(tool), Ok(args)) => tool.exposure(ctx, &args),
+            _ => Exposure::ReadOnly,
         }
     }
 

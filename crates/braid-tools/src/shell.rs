@@ -30,6 +30,9 @@ pub struct ShellConfig {
     pub env_policy: braid_sandbox::EnvPolicy,
     /// The kernel confinement every command runs under; `None` runs them unconfined.
     pub confinement: Option<std::sync::Arc<braid_sandbox::Confinement>>,
+    /// Offer the model the `with_escalated_permissions` and `justification` arguments, with which it
+    /// asks to run a command outside the sandbox (the `on-request` approval policy).
+    pub offer_escalation: bool,
 }
 
 impl Default for ShellConfig {
@@ -40,6 +43,7 @@ impl Default for ShellConfig {
             max_output_bytes: 16 * 1024,
             env_policy: braid_sandbox::EnvPolicy::default(),
             confinement: None,
+            offer_escalation: false,
         }
     }
 }
@@ -64,14 +68,20 @@ struct RawArgs {
     workdir: Option<String>,
     #[serde(default)]
     timeout_ms: Option<u64>,
+    #[serde(default)]
+    with_escalated_permissions: Option<bool>,
+    #[serde(default)]
+    justification: Option<String>,
 }
 
-/// The arguments after validation: an argv, where to run it, and for how long.
+/// The arguments after validation: an argv, where to run it, for how long, and whether the model
+/// asked to run it outside the sandbox (with its justification).
 #[derive(Debug)]
 struct Call {
     argv: Vec<String>,
     cwd: PathBuf,
     timeout: Duration,
+    escalation: Option<String>,
 }
 
 impl ShellTool {
@@ -90,7 +100,11 @@ impl ShellTool {
             None | Some(0) => self.config.default_timeout,
             Some(ms) => Duration::from_millis(ms).min(self.config.max_timeout),
         };
-        Ok(Call { argv, cwd, timeout })
+        // The arguments are honoured only when offered: a model that sends them unasked (or under another
+        // policy) runs inside the sandbox like any other command.
+        let escalation = (self.config.offer_escalation && raw.with_escalated_permissions == Some(true))
+            .then(|| raw.justification.unwrap_or_default());
+        Ok(Call { argv, cwd, timeout, escalation })
     }
 }
 
@@ -162,6 +176,45 @@ fn format_output(out: &ExecOutput, timeout: Duration) -> String {
 #[async_trait]
 impl Tool for ShellTool {
     fn spec(&self) -> ToolSpec {
+        let mut parameters = json!({
+            "type": "object",
+            "properties": {
+                "command": {
+                    "type": "array",
+                    "items": { "type": "string" },
+                    "description": "The program and its arguments, e.g. [\"bash\", \"-lc\", \"cargo test\"]."
+                },
+                "workdir": {
+                    "type": "string",
+                    "description": "Directory to run in, relative to the current directory; defaults to the current directory."
+                },
+                "timeout_ms": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Kill the command after this many milliseconds."
+                }
+            },
+            "required": ["command"],
+            "additionalProperties": false
+        });
+        if self.config.offer_escalation
+            && let Some(properties) = parameters.get_mut("properties").and_then(|p| p.as_object_mut())
+        {
+            properties.insert(
+                "with_escalated_permissions".into(),
+                json!({
+                    "type": "boolean",
+                    "description": "Ask the user to run this command outside the sandbox (for example to reach the network or write outside the workspace). Only when it cannot work inside; give a justification."
+                }),
+            );
+            properties.insert(
+                "justification".into(),
+                json!({
+                    "type": "string",
+                    "description": "One sentence the user reads when asked to approve running outside the sandbox: why the command needs it."
+                }),
+            );
+        }
         ToolSpec {
             name: NAME.into(),
             description: format!(
@@ -173,27 +226,7 @@ impl Tool for ShellTool {
                 self.config.default_timeout.as_secs(),
                 self.config.max_timeout.as_secs(),
             ),
-            parameters: json!({
-                "type": "object",
-                "properties": {
-                    "command": {
-                        "type": "array",
-                        "items": { "type": "string" },
-                        "description": "The program and its arguments, e.g. [\"bash\", \"-lc\", \"cargo test\"]."
-                    },
-                    "workdir": {
-                        "type": "string",
-                        "description": "Directory to run in, relative to the current directory; defaults to the current directory."
-                    },
-                    "timeout_ms": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "description": "Kill the command after this many milliseconds."
-                    }
-                },
-                "required": ["command"],
-                "additionalProperties": false
-            }),
+            parameters,
         }
     }
 
@@ -211,6 +244,14 @@ impl Tool for ShellTool {
                 status: CommandStatus::InProgress,
             },
             Err(_) => ToolEffect::None,
+        }
+    }
+
+    fn exposure(&self, ctx: &ToolContext, args: &serde_json::Value) -> crate::Exposure {
+        match self.prepare(ctx, args.clone()) {
+            Ok(call) if crate::apply_patch::extract_from_shell_argv(&call.argv).is_some() => crate::Exposure::Edit,
+            Ok(call) => crate::Exposure::Command { argv: call.argv, cwd: call.cwd, escalation: call.escalation },
+            Err(_) => crate::Exposure::ReadOnly,
         }
     }
 
@@ -238,7 +279,7 @@ impl Tool for ShellTool {
             timeout: call.timeout,
             max_output_bytes: ctx.output_cap(self.config.max_output_bytes),
             env_policy: self.config.env_policy.clone(),
-            confinement: self.config.confinement.clone(),
+            confinement: if ctx.unconfined { None } else { self.config.confinement.clone() },
         };
         let out = match exec::run(request).await {
             Ok(out) => out,
@@ -253,7 +294,10 @@ impl Tool for ShellTool {
             CommandStatus::Failed
         };
         let mut output = format_output(&out, call.timeout);
-        if let Some(note) = self.config.confinement.as_deref().and_then(|c| denial_note(c, &out, success)) {
+        let confinement = self.config.confinement.as_deref().filter(|_| !ctx.unconfined);
+        let note = confinement.and_then(|c| denial_note(c, &out, success));
+        let sandbox_denied = note.is_some();
+        if let Some(note) = note {
             output.push_str(&note);
         }
         ToolResult {
@@ -266,6 +310,7 @@ impl Tool for ShellTool {
                 aggregated_output: out.output,
                 status,
             },
+            sandbox_denied,
         }
     }
 }

@@ -29,6 +29,10 @@ pub struct GlobalArgs {
     /// How commands the model runs are confined: read-only, workspace-write (the default) or full-access.
     #[arg(short = 's', long = "sandbox", value_name = "MODE", global = true)]
     pub sandbox: Option<String>,
+    /// When tool calls wait for approval: untrusted, on-request (the default), on-failure or never.
+    /// Where nobody can be asked (exec), `approval_default` from config.toml answers (deny by default).
+    #[arg(short = 'a', long = "ask-for-approval", value_name = "POLICY", global = true)]
+    pub ask_for_approval: Option<String>,
     /// Work in this directory instead of the current one.
     #[arg(short = 'C', long = "cd", value_name = "DIR", global = true)]
     pub cd: Option<PathBuf>,

@@ -171,7 +171,13 @@ fn prepare(
             (braid_core::config::LOCAL_PROVIDER.to_string(), name, client, true)
         }
     };
-    let commands = Commands { env: config.command_env_policy(), confinement: confinement(config, &cwd)? };
+    // Small local models get no escalation arguments: every extra schema field is one more way for them
+    // to go wrong, and under `on-request` they then simply run everything inside the sandbox.
+    let offer_escalation = config.approval_policy == braid_protocol::ApprovalPolicy::OnRequest
+        && config.sandbox != braid_sandbox::Policy::FullAccess
+        && !local;
+    let commands =
+        Commands { env: config.command_env_policy(), confinement: confinement(config, &cwd)?, offer_escalation };
     let tools = if local {
         braid_core::tools::local_registry(&config.toml.tools, commands)
     } else {
@@ -188,6 +194,8 @@ fn prepare(
         auto_compact_threshold: config.auto_compact_threshold,
         tool_output_token_limit: config.tool_output_token_limit,
         sandbox: config.sandbox,
+        approval_policy: config.approval_policy,
+        approval_default: config.approval_default,
         ..SessionOptions::new(model, provider_name, cwd)
     };
     Ok((options, client, tools))
@@ -217,6 +225,9 @@ pub(crate) fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Co
     let mut raw = global.config.clone();
     if let Some(mode) = &global.sandbox {
         raw.push(format!("sandbox_mode={mode}"));
+    }
+    if let Some(policy) = &global.ask_for_approval {
+        raw.push(format!("approval_policy={policy}"));
     }
     let overrides = ConfigOverrides { raw, profile: global.profile.clone(), model: global.model.clone() };
     Ok(Config::load(home, &overrides)?)

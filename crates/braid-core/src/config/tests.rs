@@ -147,3 +147,27 @@ fn sandbox_mode_defaults_to_workspace_write_and_names_bad_values() {
     let message = parse("", &["sandbox_mode=open"]).unwrap_err().to_string();
     assert!(message.contains("`sandbox_mode` is `open`; use read-only, workspace-write or full-access"), "{message}");
 }
+
+#[test]
+fn approval_policy_and_default_parse_with_profile_precedence_and_name_bad_values() {
+    use braid_protocol::{ApprovalDecision, ApprovalPolicy};
+    let config = parse("", &[]).unwrap();
+    assert_eq!((config.approval_policy, config.approval_default), (ApprovalPolicy::OnRequest, ApprovalDecision::Deny));
+    let text =
+        "approval_policy = \"untrusted\"\napproval_default = \"approve\"\n[profiles.ci]\napproval_policy = \"never\"\n";
+    let config = parse(text, &[]).unwrap();
+    assert_eq!(
+        (config.approval_policy, config.approval_default),
+        (ApprovalPolicy::Untrusted, ApprovalDecision::Approve)
+    );
+    let config = parse(text, &["profile=\"ci\""]).unwrap();
+    assert_eq!(config.approval_policy, ApprovalPolicy::Never);
+    assert_eq!(parse("", &["approval_policy=on-failure"]).unwrap().approval_policy, ApprovalPolicy::OnFailure);
+    let message = parse("", &["approval_policy=sometimes"]).unwrap_err().to_string();
+    assert!(
+        message.contains("`approval_policy` is `sometimes`; use untrusted, on-request, on-failure or never"),
+        "{message}"
+    );
+    let message = parse("", &["approval_default=approve-for-session"]).unwrap_err().to_string();
+    assert!(message.contains("use deny, approve or abort"), "{message}");
+}

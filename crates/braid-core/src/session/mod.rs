@@ -8,14 +8,15 @@
 //! calls a crash left open as interrupted, without running them).
 
 mod compact;
+mod tool_call;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use braid_model::{ModelClient, ModelError};
 use braid_protocol::{
-    AgentEvent, ContextUsage, Item, ModelEvent, Prompt, ReasoningEffort, Role, ToolChoice, ToolEffect, Usage,
+    AgentEvent, ApprovalDecision, ApprovalPolicy, ContextUsage, Item, ModelEvent, Prompt, ReasoningEffort, Role,
+    ToolChoice, Usage,
 };
 use braid_sandbox::paths::{PathError, WorkspacePolicy};
 use braid_tools::{ToolContext, ToolRegistry};
@@ -24,6 +25,7 @@ use futures::StreamExt;
 pub use tokio_util::sync::CancellationToken;
 
 use crate::agents_md::{self, AgentsOptions};
+use crate::approval::{Approvals, Approver, DefaultApprover};
 use crate::compaction::PlanState;
 use crate::config::DEFAULT_AUTO_COMPACT_THRESHOLD;
 use crate::context::{self, TokenMeter};
@@ -70,6 +72,11 @@ pub struct SessionOptions {
     pub tool_output_token_limit: Option<u64>,
     /// The sandbox policy: under `read-only` the file tools write nothing either.
     pub sandbox: braid_sandbox::Policy,
+    /// When tool calls wait for a decision.
+    pub approval_policy: ApprovalPolicy,
+    /// The answer to approval requests while nobody can be asked, which is until a front end sets an
+    /// approver that asks a person (`Session::set_approver`).
+    pub approval_default: ApprovalDecision,
 }
 
 impl SessionOptions {
@@ -90,6 +97,8 @@ impl SessionOptions {
             auto_compact_threshold: DEFAULT_AUTO_COMPACT_THRESHOLD,
             tool_output_token_limit: None,
             sandbox: braid_sandbox::Policy::WorkspaceWrite,
+            approval_policy: ApprovalPolicy::OnRequest,
+            approval_default: ApprovalDecision::Deny,
         }
     }
 }
@@ -107,6 +116,8 @@ pub enum SessionError {
     StreamEnded { provider: String },
     #[error("the turn was interrupted")]
     Interrupted,
+    #[error("the turn was stopped at an approval prompt ({tool} call {call_id})")]
+    Aborted { tool: String, call_id: String },
     #[error("stopped after {max_turns} model requests in one turn; raise `max_turns` in config.toml or split the task")]
     TurnLimit { max_turns: u32 },
     #[error("compaction failed: {message}")]
@@ -145,6 +156,10 @@ pub struct Session {
     plan: Option<PlanState>,
     /// Set when a response of the current turn reported no usage and braid estimated it.
     turn_estimated: bool,
+    /// The approval policy and what was approved for the session.
+    approvals: Approvals,
+    /// Who answers approval requests.
+    approver: Arc<dyn Approver>,
 }
 
 impl Session {
@@ -265,7 +280,10 @@ impl Session {
             .context_window()
             .or(options.context_window)
             .or_else(|| braid_model::known_context_window(&options.model));
+        let approvals = Approvals::new(options.approval_policy, options.sandbox);
         Ok(Session {
+            approvals,
+            approver: Arc::new(DefaultApprover(options.approval_default)),
             id,
             options,
             client,
@@ -331,6 +349,11 @@ impl Session {
             );
             self.emit(AgentEvent::Warning { message });
         }
+    }
+
+    /// Sets who answers approval requests (by default `approval_default` answers them all).
+    pub fn set_approver(&mut self, approver: Arc<dyn Approver>) {
+        self.approver = approver;
     }
 
     /// The session id (also the rollout's file name).
@@ -407,10 +430,26 @@ impl Session {
             }
             // All outputs of one response share a budget, so many calls cannot flood the window together.
             let mut batch_tokens = self.batch_output_tokens();
+            let mut aborted = None;
             for (call_id, name, arguments) in calls {
+                if aborted.is_some() {
+                    // Every call needs an output, even those the abort kept from running.
+                    self.record_item(Item::ToolOutput {
+                        call_id,
+                        output: NOT_RUN_AFTER_ABORT.to_string(),
+                        success: false,
+                    })?;
+                    continue;
+                }
                 let cap_tokens = self.tool_output_tokens().min(batch_tokens).max(MIN_TOOL_OUTPUT_TOKENS);
-                let spent = self.run_tool(call_id, name, arguments, cap_tokens, cancel).await?;
-                batch_tokens = batch_tokens.saturating_sub(spent);
+                match self.run_tool(call_id, name, arguments, cap_tokens, cancel).await {
+                    Ok(spent) => batch_tokens = batch_tokens.saturating_sub(spent),
+                    Err(err @ SessionError::Aborted { .. }) => aborted = Some(err),
+                    Err(err) => return Err(err),
+                }
+            }
+            if let Some(err) = aborted {
+                return Err(err);
             }
             if cancel.is_cancelled() {
                 return Err(SessionError::Interrupted);
@@ -516,64 +555,6 @@ impl Session {
         }
     }
 
-    /// Most tokens one tool output may take: the configured limit, else a tenth of the window within
-    /// 256..=10 000 tokens.
-    fn tool_output_tokens(&self) -> u64 {
-        self.options
-            .tool_output_token_limit
-            .unwrap_or_else(|| self.window.map_or(10_000, |w| (w / 10).clamp(MIN_TOOL_OUTPUT_TOKENS, 10_000)))
-    }
-
-    /// Most tokens all the outputs of one response may take together: a quarter of the window.
-    fn batch_output_tokens(&self) -> u64 {
-        self.window.map_or(40_000, |w| w / 4).max(self.tool_output_tokens())
-    }
-
-    /// Runs one tool call and records its output, cut to `cap_tokens`. An interruption while the tool
-    /// runs still records an output, so the history stays valid for the next request. Returns the
-    /// tokens the output takes.
-    async fn run_tool(
-        &mut self,
-        call_id: String,
-        name: String,
-        arguments: String,
-        cap_tokens: u64,
-        cancel: &CancellationToken,
-    ) -> Result<u64, SessionError> {
-        let effect = self.tools.preview(&self.tool_ctx, &name, &arguments);
-        self.emit(AgentEvent::ToolCallBegin {
-            call_id: call_id.clone(),
-            name: name.clone(),
-            arguments: arguments.clone(),
-            effect,
-        });
-        let cap_bytes = self.meter.bytes_for_tokens(cap_tokens);
-        // Tools get a little less than the cap, so that their own cutting (which pages a file or keeps a
-        // command's head and tail) usually suffices, and the session's cut below is only a backstop for
-        // what they add around it.
-        self.tool_ctx.output_limit = Some(cap_bytes - cap_bytes / 10);
-        let started = Instant::now();
-        let result = tokio::select! {
-            result = self.tools.dispatch(&self.tool_ctx, &name, &arguments) => result,
-            _ = cancel.cancelled() => braid_tools::ToolResult::error("the user interrupted this tool call before it finished"),
-        };
-        let output = context::cap_output(&result.output, cap_bytes, &self.meter);
-        if let (ToolEffect::Plan { explanation, items }, true) = (&result.effect, result.success) {
-            self.plan = Some(PlanState { explanation: explanation.clone(), items: items.clone() });
-        }
-        self.emit(AgentEvent::ToolCallEnd {
-            call_id: call_id.clone(),
-            name,
-            output: output.clone(),
-            success: result.success,
-            effect: result.effect,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        });
-        let spent = self.meter.tokens_for_bytes(output.len() as u64);
-        self.record_item(Item::ToolOutput { call_id, output, success: result.success })?;
-        Ok(spent)
-    }
-
     fn set_plan(&mut self, plan: PlanState) {
         if let Some(rollout) = self.rollout.as_mut()
             && let Err(err) = rollout.append(&RolloutLine::Plan { timestamp: Utc::now(), plan: plan.clone() })
@@ -616,6 +597,9 @@ impl Session {
         Ok(())
     }
 }
+
+/// What the model is told about calls of a batch that an earlier call's abort kept from running.
+const NOT_RUN_AFTER_ABORT: &str = "Not run: the user stopped the turn at an approval prompt for an earlier call.";
 
 /// Every tool output may take at least this many tokens, however full the batch budget is: less than
 /// this cannot even carry an exit code and an error line.

@@ -2,6 +2,7 @@
 //! tools in real temporary repositories.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod approvals;
 mod compaction;
 mod harness;
 mod resume;

@@ -98,6 +98,10 @@ impl Tool for ApplyPatchTool {
         }
     }
 
+    fn exposure(&self, _ctx: &ToolContext, _args: &serde_json::Value) -> crate::Exposure {
+        crate::Exposure::Edit
+    }
+
     async fn call(&self, ctx: &ToolContext, args: serde_json::Value) -> ToolResult {
         let Some(text) = patch_text(&args) else {
             return ToolResult::error(
@@ -113,9 +117,7 @@ impl Tool for ApplyPatchTool {
         // File IO blocks; keep it off the async workers.
         let outcome = tokio::task::spawn_blocking(move || apply_patch(&policy, &cwd, &patch)).await;
         match outcome {
-            Ok(Ok(changes)) => {
-                ToolResult { output: summary(&changes), success: true, effect: ToolEffect::FileChange { changes } }
-            }
+            Ok(Ok(changes)) => ToolResult::ok(summary(&changes), ToolEffect::FileChange { changes }),
             // Nothing was changed, so the failure has no effect to show.
             Ok(Err(err)) => ToolResult::error(format!("The patch was not applied: {err}")),
             Err(join) => ToolResult::error(format!("The patch was not applied: the worker failed ({join})")),

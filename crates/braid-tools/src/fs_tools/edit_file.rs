@@ -57,6 +57,10 @@ impl Tool for EditFileTool {
         }
     }
 
+    fn exposure(&self, _ctx: &ToolContext, _args: &serde_json::Value) -> crate::Exposure {
+        crate::Exposure::Edit
+    }
+
     async fn call(&self, ctx: &ToolContext, args: serde_json::Value) -> ToolResult {
         let args: EditArgs = match args::parse(NAME, args) {
             Ok(args) => args,
@@ -70,7 +74,7 @@ impl Tool for EditFileTool {
             Err(result) => return result,
         };
         blocking(move || match edit(&path, &args.path, &args.old_text, &args.new_text) {
-            Ok(message) => ToolResult { output: message, success: true, effect: update_effect(&args.path) },
+            Ok(message) => ToolResult::ok(message, update_effect(&args.path)),
             Err(message) => ToolResult::error(message),
         })
         .await

@@ -76,13 +76,17 @@ impl Tool for GrepTool {
         }
     }
 
+    fn exposure(&self, _ctx: &ToolContext, _args: &serde_json::Value) -> crate::Exposure {
+        crate::Exposure::ReadOnly
+    }
+
     async fn call(&self, ctx: &ToolContext, args: serde_json::Value) -> ToolResult {
         let search = match prepare(ctx, args) {
             Ok(search) => search,
             Err(result) => return result,
         };
         blocking(move || match run(&search) {
-            Ok(output) => ToolResult { output, success: true, effect: ToolEffect::None },
+            Ok(output) => ToolResult::ok(output, ToolEffect::None),
             Err(message) => ToolResult::error(message),
         })
         .await

@@ -57,6 +57,10 @@ impl Tool for ListDirTool {
         }
     }
 
+    fn exposure(&self, _ctx: &ToolContext, _args: &serde_json::Value) -> crate::Exposure {
+        crate::Exposure::ReadOnly
+    }
+
     async fn call(&self, ctx: &ToolContext, args: serde_json::Value) -> ToolResult {
         let args: ListArgs = match args::parse(NAME, args) {
             Ok(args) => args,
@@ -73,7 +77,7 @@ impl Tool for ListDirTool {
             Err(result) => return result,
         };
         blocking(move || match list(&dir, &shown, depth, limit) {
-            Ok(output) => ToolResult { output, success: true, effect: ToolEffect::None },
+            Ok(output) => ToolResult::ok(output, ToolEffect::None),
             Err(message) => ToolResult::error(message),
         })
         .await

@@ -81,6 +81,10 @@ impl Tool for ReadFileTool {
         }
     }
 
+    fn exposure(&self, _ctx: &ToolContext, _args: &serde_json::Value) -> crate::Exposure {
+        crate::Exposure::ReadOnly
+    }
+
     async fn call(&self, ctx: &ToolContext, args: serde_json::Value) -> ToolResult {
         let args: ReadArgs = match args::parse(NAME, args) {
             Ok(args) => args,
@@ -102,7 +106,7 @@ impl Tool for ReadFileTool {
         let numbered = self.numbered;
         let max_bytes = ctx.output_cap(MAX_OUTPUT_BYTES);
         blocking(move || match read_lines(&path, &shown, offset, limit, numbered, max_bytes) {
-            Ok(text) => ToolResult { output: text, success: true, effect: braid_protocol::ToolEffect::None },
+            Ok(text) => ToolResult::ok(text, braid_protocol::ToolEffect::None),
             Err(message) => ToolResult::error(message),
         })
         .await

@@ -2,6 +2,7 @@
 //! temporary git repositories, with the JSONL stream and the recorded requests asserted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod approvals;
 mod bad_input;
 mod environment;
 mod exec_e2e;
