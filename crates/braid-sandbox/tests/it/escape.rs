@@ -34,7 +34,12 @@ impl Jail {
     }
 
     fn spec(&self, policy: Policy, network: bool) -> SandboxSpec {
-        SandboxSpec { policy, writable_roots: vec![self.workspace.clone(), self.scratch.clone()], network }
+        SandboxSpec {
+            policy,
+            writable_roots: vec![self.workspace.clone(), self.scratch.clone()],
+            network,
+            deny_read: Vec::new(),
+        }
     }
 
     async fn run_with(&self, spec: &SandboxSpec, script: &str) -> ExecOutput {
