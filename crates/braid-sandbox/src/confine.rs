@@ -232,12 +232,7 @@ impl Confinement {
         if let Some(plan) = &namespace {
             plan.probe(spec.policy)?;
         }
-        Ok(Confinement {
-            spec: spec.clone(),
-            ruleset: Some(ruleset),
-            filter: seccomp_filter(spec.network),
-            namespace,
-        })
+        Ok(Confinement { spec: spec.clone(), ruleset: Some(ruleset), filter: seccomp_filter(spec.network), namespace })
     }
 
     /// What this confinement enforces.

@@ -182,7 +182,8 @@ impl MountPlan {
         drop(writer);
         let mut report = [0u32; 3];
         // SAFETY: reading at most twelve bytes into a local array from the pipe's read end.
-        let read = unsafe { libc::read(reader.as_raw_fd(), report.as_mut_ptr().cast(), std::mem::size_of_val(&report)) };
+        let read =
+            unsafe { libc::read(reader.as_raw_fd(), report.as_mut_ptr().cast(), std::mem::size_of_val(&report)) };
         let mut status = 0;
         // SAFETY: reaping the child forked above.
         unsafe { libc::waitpid(pid, &mut status, 0) };
@@ -295,11 +296,7 @@ impl Decoy {
     /// Creates the empty mode-000 file in the temp dir. Fails when it cannot be created or its mount's
     /// flags cannot be read.
     fn create() -> Result<Decoy, ConfineError> {
-        let name = format!(
-            "braid-hidden-{}-{}",
-            std::process::id(),
-            DECOY_COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = format!("braid-hidden-{}-{}", std::process::id(), DECOY_COUNTER.fetch_add(1, Ordering::Relaxed));
         let path = std::env::temp_dir().join(name);
         let c_path = c_string(&path)?;
         let _ = std::fs::remove_file(&path);
