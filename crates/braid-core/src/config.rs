@@ -125,6 +125,16 @@ pub struct SandboxWorkspaceWriteToml {
     pub network_access: bool,
 }
 
+/// The `[sandbox]` table: what confined commands (under `read-only` and `workspace-write`) may not read.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxToml {
+    /// Secret locations (directories or files) hidden from confined commands. When set, replaces the
+    /// default list (`~/.ssh`, `~/.aws`, `~/.netrc`, braid's home…); a leading `~/` is expanded by the
+    /// binary.
+    pub deny_read: Option<Vec<String>>,
+}
+
 /// The provider id that selects the embedded model.
 pub const LOCAL_PROVIDER: &str = "local";
 
@@ -179,6 +189,8 @@ pub struct ConfigToml {
     pub approval_default: Option<String>,
     #[serde(default)]
     pub sandbox_workspace_write: SandboxWorkspaceWriteToml,
+    #[serde(default)]
+    pub sandbox: SandboxToml,
 }
 
 /// What the command line adds on top of the file.

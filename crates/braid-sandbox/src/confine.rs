@@ -7,11 +7,13 @@
 //! the parent by `Confinement::prepare`; the child only makes three system calls, because the parent is
 //! multithreaded and allocating between fork and exec can deadlock.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
+
+use crate::namespace::MountPlan;
 
 /// How much of the machine a command may touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,9 @@ pub struct SandboxSpec {
     pub writable_roots: Vec<PathBuf>,
     /// Whether confined commands may use the network.
     pub network: bool,
+    /// Secret locations (directories or files) no confined command may read, under both `read-only`
+    /// and `workspace-write`; ones that do not exist are skipped.
+    pub deny_read: Vec<PathBuf>,
 }
 
 impl SandboxSpec {
@@ -66,7 +71,12 @@ impl SandboxSpec {
             }
             Policy::FullAccess => "everything".to_string(),
         };
-        format!("writable: {writable}; network {}", if self.network { "on" } else { "off" })
+        let mut text = format!("writable: {writable}; network {}", if self.network { "on" } else { "off" });
+        if self.policy != Policy::FullAccess && !self.deny_read.is_empty() {
+            let hidden = self.deny_read.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+            text.push_str(&format!("; unreadable: {hidden}"));
+        }
+        text
     }
 }
 
@@ -171,14 +181,19 @@ pub struct Confinement {
     spec: SandboxSpec,
     ruleset: Option<OwnedFd>,
     filter: Vec<libc::sock_filter>,
+    /// The namespace that makes `.git`/`.braid` read-only and hides the secret locations; `None` when
+    /// there is nothing to protect.
+    namespace: Option<MountPlan>,
 }
 
 impl Confinement {
     /// Prepares the confinement `spec` asks for. Fails with `Unsupported` when the kernel cannot enforce
-    /// it (no Landlock), so a command never runs with less confinement than the user chose.
+    /// it (no Landlock, or no user namespace in which to make `.git`/`.braid` read-only and hide the
+    /// secret locations, which a probe checks here), so a command never runs with less confinement than
+    /// the user chose.
     pub fn prepare(spec: &SandboxSpec) -> Result<Confinement, ConfineError> {
         if spec.policy == Policy::FullAccess {
-            return Ok(Confinement { spec: spec.clone(), ruleset: None, filter: Vec::new() });
+            return Ok(Confinement { spec: spec.clone(), ruleset: None, filter: Vec::new(), namespace: None });
         }
         let abi = landlock_abi().ok_or_else(|| ConfineError::Unsupported {
             policy: spec.policy.name(),
@@ -213,7 +228,11 @@ impl Confinement {
                 allow(&ruleset, root, READ_RIGHTS | WRITE_RIGHTS, handled_fs)?;
             }
         }
-        Ok(Confinement { spec: spec.clone(), ruleset: Some(ruleset), filter: seccomp_filter(spec.network) })
+        let namespace = MountPlan::new(spec)?;
+        if let Some(plan) = &namespace {
+            plan.probe(spec.policy)?;
+        }
+        Ok(Confinement { spec: spec.clone(), ruleset: Some(ruleset), filter: seccomp_filter(spec.network), namespace })
     }
 
     /// What this confinement enforces.
@@ -221,10 +240,14 @@ impl Confinement {
         &self.spec
     }
 
-    /// Applies the confinement to the calling process. Only for the child between fork and exec: it
-    /// makes plain system calls on data prepared in the parent and allocates nothing.
-    pub(crate) fn apply_in_child(&self) -> io::Result<()> {
+    /// Applies the confinement to the calling process, whose working directory is `cwd`. Only for the
+    /// child between fork and exec: it makes plain system calls on data prepared in the parent and
+    /// allocates nothing. The namespace comes first, because a Landlocked process may not mount.
+    pub(crate) fn apply_in_child(&self, cwd: Option<&CStr>) -> io::Result<()> {
         let Some(ruleset) = &self.ruleset else { return Ok(()) };
+        if let Some(plan) = &self.namespace {
+            plan.enter_in_child(cwd)?;
+        }
         // SAFETY: each call takes plain integers or a pointer to memory owned by `self`, which outlives
         // the calls; none of them allocates.
         unsafe {
@@ -345,10 +368,13 @@ mod tests {
             policy: Policy::WorkspaceWrite,
             writable_roots: vec![PathBuf::from("/repo"), PathBuf::from("/tmp")],
             network: false,
+            deny_read: Vec::new(),
         };
         assert_eq!(spec.allowance(), "writable: /repo, /tmp; network off");
         let read_only = SandboxSpec { policy: Policy::ReadOnly, network: true, ..spec };
         assert_eq!(read_only.allowance(), "writable: nothing; network on");
+        let hidden = SandboxSpec { deny_read: vec![PathBuf::from("/h/.ssh"), PathBuf::from("/h/.netrc")], ..read_only };
+        assert_eq!(hidden.allowance(), "writable: nothing; network on; unreadable: /h/.ssh, /h/.netrc");
     }
 
     #[test]

@@ -199,6 +199,13 @@ pub(crate) fn prepare_child(
     for name in env_policy.withheld(inherited) {
         command.env_remove(name);
     }
+    // The confinement enters the working directory again after its mounts, so the path is made here,
+    // where allocating is allowed, and absolute, since the child is already inside it. A directory that is
+    // not a valid C string cannot be entered anyway.
+    let cwd = command.get_current_dir().and_then(|dir| {
+        let dir = if dir.is_absolute() { dir.to_path_buf() } else { std::env::current_dir().ok()?.join(dir) };
+        std::ffi::CString::new(dir.into_os_string().into_encoded_bytes()).ok()
+    });
     // SAFETY: the closure runs in the forked child before exec and only makes system calls (setsid,
     // close_range and the confinement's calls on data prepared in the parent); nothing allocates.
     unsafe {
@@ -214,7 +221,7 @@ pub(crate) fn prepare_child(
             }
             // Confinement comes last, so that nothing braid itself does in the child is restricted.
             if let Some(confinement) = &confinement {
-                confinement.apply_in_child()?;
+                confinement.apply_in_child(cwd.as_deref())?;
             }
             Ok(())
         });

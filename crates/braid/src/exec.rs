@@ -208,17 +208,74 @@ fn confinement(config: &Config, cwd: &Path) -> anyhow::Result<Option<Arc<braid_s
     if config.sandbox == braid_sandbox::Policy::FullAccess {
         return Ok(None);
     }
-    let spec = sandbox_spec(config, cwd, config.sandbox);
+    let spec = sandbox_spec(config, cwd, config.sandbox)?;
     Ok(Some(Arc::new(braid_sandbox::Confinement::prepare(&spec)?)))
 }
 
-/// The sandbox `policy` for commands working in `cwd`, with the writable roots and network switch
-/// from config.
-pub(crate) fn sandbox_spec(config: &Config, cwd: &Path, policy: braid_sandbox::Policy) -> braid_sandbox::SandboxSpec {
+/// The sandbox `policy` for commands working in `cwd`, with the writable roots, network switch and
+/// unreadable locations from config. Fails when a `[sandbox] deny_read` entry cannot be resolved.
+pub(crate) fn sandbox_spec(
+    config: &Config,
+    cwd: &Path,
+    policy: braid_sandbox::Policy,
+) -> anyhow::Result<braid_sandbox::SandboxSpec> {
     let extra = &config.toml.sandbox_workspace_write;
     let mut writable_roots = vec![cwd.to_path_buf(), std::env::temp_dir()];
     writable_roots.extend(extra.writable_roots.iter().cloned());
-    braid_sandbox::SandboxSpec { policy, writable_roots, network: extra.network_access }
+    Ok(braid_sandbox::SandboxSpec {
+        policy,
+        writable_roots,
+        network: extra.network_access,
+        deny_read: deny_read(config)?,
+    })
+}
+
+/// Where credentials usually live; confined commands may not read them (`[sandbox] deny_read` replaces
+/// this list).
+const DEFAULT_DENY_READ: &[&str] = &[
+    "~/.ssh",
+    "~/.aws",
+    "~/.config/gh",
+    "~/.netrc",
+    "~/.git-credentials",
+    "~/.gnupg",
+    "~/.docker/config.json",
+    "~/.kube",
+];
+
+/// The locations confined commands may not read: `[sandbox] deny_read` with `~/` expanded, else the
+/// default list plus braid's own home (sessions, models and anything braid may keep there later, none
+/// of which a command needs). Fails when an entry is relative, or starts with `~/` while HOME is unset.
+fn deny_read(config: &Config) -> anyhow::Result<Vec<PathBuf>> {
+    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).map(PathBuf::from);
+    let expand = |entry: &str| -> anyhow::Result<PathBuf> {
+        if let Some(rest) = entry.strip_prefix("~/") {
+            let Some(home) = &home else {
+                bail!(
+                    "cannot expand `{entry}` in `[sandbox] deny_read`: HOME is not set; set HOME or use an absolute path"
+                )
+            };
+            return Ok(home.join(rest));
+        }
+        let path = PathBuf::from(entry);
+        if !path.is_absolute() {
+            bail!("`[sandbox] deny_read` entry `{entry}` is relative; use an absolute path or one starting with `~/`");
+        }
+        Ok(path)
+    };
+    match &config.toml.sandbox.deny_read {
+        Some(entries) => entries.iter().map(|entry| expand(entry)).collect(),
+        None => {
+            // Without HOME only braid's home is known; the `~/` defaults have nothing to point at.
+            let mut paths: Vec<PathBuf> = if home.is_some() {
+                DEFAULT_DENY_READ.iter().map(|e| expand(e)).collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            };
+            paths.push(braid_home()?);
+            Ok(paths)
+        }
+    }
 }
 
 pub(crate) fn load_config(home: &Path, global: &GlobalArgs) -> anyhow::Result<Config> {

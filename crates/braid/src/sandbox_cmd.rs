@@ -23,7 +23,7 @@ pub fn run(global: &GlobalArgs, args: SandboxArgs) -> anyhow::Result<ExitCode> {
         None => config.sandbox,
     };
     let cwd = working_dir(global.cd.as_deref(), None)?;
-    let mut spec = sandbox_spec(&config, &cwd, policy);
+    let mut spec = sandbox_spec(&config, &cwd, policy)?;
     spec.writable_roots.extend(args.writable.iter().cloned());
     spec.network |= args.network;
     let confinement = match policy {
@@ -36,7 +36,7 @@ pub fn run(global: &GlobalArgs, args: SandboxArgs) -> anyhow::Result<ExitCode> {
     if code != 0 && policy != Policy::FullAccess {
         let _ = writeln!(
             std::io::stderr().lock(),
-            "braid sandbox: `{}` exited with {code} under {} ({}); \"Permission denied\" or \"Operation not permitted\" above means the sandbox refused it",
+            "braid sandbox: `{}` exited with {code} under {} ({}); \"Permission denied\", \"Operation not permitted\" or \"Read-only file system\" above means the sandbox refused it",
             args.command.join(" "),
             policy.name(),
             spec.allowance()

@@ -171,3 +171,13 @@ fn approval_policy_and_default_parse_with_profile_precedence_and_name_bad_values
     let message = parse("", &["approval_default=approve-for-session"]).unwrap_err().to_string();
     assert!(message.contains("use deny, approve or abort"), "{message}");
 }
+
+#[test]
+fn sandbox_deny_read_is_unset_by_default_and_replaces_the_list_when_given() {
+    assert_eq!(parse("", &[]).unwrap().toml.sandbox.deny_read, None);
+    let config = parse("[sandbox]\ndeny_read = [\"~/.ssh\", \"/etc/secret\"]\n", &[]).unwrap();
+    assert_eq!(config.toml.sandbox.deny_read, Some(vec!["~/.ssh".to_string(), "/etc/secret".to_string()]));
+    assert_eq!(parse("", &["sandbox.deny_read=[]"]).unwrap().toml.sandbox.deny_read, Some(vec![]));
+    let message = parse("[sandbox]\ndeny = []\n", &[]).unwrap_err().to_string();
+    assert!(message.contains("deny"), "{message}");
+}

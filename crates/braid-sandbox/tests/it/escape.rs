@@ -10,14 +10,19 @@ use std::time::Duration;
 use braid_sandbox::exec::{ExecOutput, ExecRequest, run};
 use braid_sandbox::{Confinement, Policy, SandboxSpec};
 
-/// A workspace and a scratch temp dir that are writable, and an `outside` directory next to them that
-/// is not, holding `target.txt` ("original").
+/// A workspace and a scratch temp dir that are writable, an `outside` directory next to them that
+/// is not, holding `target.txt` ("original"), and a `home` with secrets (`.ssh/id_ed25519`, `.netrc`)
+/// that every spec lists in `deny_read`.
 struct Jail {
     _root: tempfile::TempDir,
     workspace: PathBuf,
     scratch: PathBuf,
     outside: PathBuf,
+    home: PathBuf,
 }
+
+/// What the secret files hold; no confined command's output may contain it.
+const SECRET: &str = "SECRET-MATERIAL";
 
 impl Jail {
     fn new() -> Jail {
@@ -25,26 +30,43 @@ impl Jail {
         let workspace = root.path().join("workspace");
         let scratch = root.path().join("scratch");
         let outside = root.path().join("outside");
-        for dir in [&workspace, &scratch, &outside] {
-            std::fs::create_dir(dir).unwrap();
+        let home = root.path().join("home");
+        for dir in [&workspace, &scratch, &outside, &home.join(".ssh")] {
+            std::fs::create_dir_all(dir).unwrap();
         }
         std::fs::write(outside.join("target.txt"), "original").unwrap();
         std::fs::write(workspace.join("inside.txt"), "mine").unwrap();
-        Jail { _root: root, workspace, scratch, outside }
+        std::fs::write(home.join(".ssh/id_ed25519"), format!("{SECRET} key")).unwrap();
+        std::fs::write(home.join(".netrc"), format!("machine x password {SECRET}")).unwrap();
+        Jail { _root: root, workspace, scratch, outside, home }
     }
 
     fn spec(&self, policy: Policy, network: bool) -> SandboxSpec {
-        SandboxSpec { policy, writable_roots: vec![self.workspace.clone(), self.scratch.clone()], network }
+        SandboxSpec {
+            policy,
+            writable_roots: vec![self.workspace.clone(), self.scratch.clone()],
+            network,
+            // `.aws` does not exist: it is skipped.
+            deny_read: [".ssh", ".netrc", ".aws"].iter().map(|name| self.home.join(name)).collect(),
+        }
     }
 
     async fn run_with(&self, spec: &SandboxSpec, script: &str) -> ExecOutput {
-        let confinement = Arc::new(Confinement::prepare(spec).unwrap());
+        self.run_in(Some(spec), &self.workspace, script).await
+    }
+
+    /// Runs `script` in `cwd`, confined by `spec` (unconfined with `None`), with `$OUTSIDE` and
+    /// `$SECRETS` (the home) set.
+    async fn run_in(&self, spec: Option<&SandboxSpec>, cwd: &Path, script: &str) -> ExecOutput {
         let request = ExecRequest {
             argv: vec!["bash".into(), "-c".into(), script.into()],
-            cwd: self.workspace.clone(),
-            env: vec![("OUTSIDE".into(), self.outside.display().to_string())],
+            cwd: cwd.to_path_buf(),
+            env: vec![
+                ("OUTSIDE".into(), self.outside.display().to_string()),
+                ("SECRETS".into(), self.home.display().to_string()),
+            ],
             env_policy: Default::default(),
-            confinement: Some(confinement),
+            confinement: spec.map(|spec| Arc::new(Confinement::prepare(spec).unwrap())),
             timeout: Duration::from_secs(30),
             max_output_bytes: 64 * 1024,
         };
@@ -266,4 +288,97 @@ async fn building_and_testing_a_small_crate_inside_the_workspace_works() {
         .await;
     assert_eq!(out.exit_code, Some(0), "{}", out.output);
     assert!(out.output.contains("test result: ok. 1 passed"), "{}", out.output);
+}
+
+#[tokio::test]
+async fn secret_locations_cannot_be_read_under_either_policy() {
+    let jail = Jail::new();
+    for policy in [Policy::WorkspaceWrite, Policy::ReadOnly] {
+        let spec = jail.spec(policy, false);
+        for script in [
+            "cat \"$SECRETS/.ssh/id_ed25519\"",
+            "ls \"$SECRETS/.ssh\"",
+            "cat \"$SECRETS/.netrc\"",
+            "grep -r . \"$SECRETS\"",
+            "cat /proc/self/root\"$SECRETS/.ssh/id_ed25519\"",
+            "cd \"$SECRETS/.ssh\" && cat id_ed25519",
+            "chmod 700 \"$SECRETS/.ssh\" \"$SECRETS/.netrc\"; cat \"$SECRETS/.ssh/id_ed25519\" \"$SECRETS/.netrc\"",
+            "umount \"$SECRETS/.ssh\"; umount \"$SECRETS/.netrc\"; cat \"$SECRETS/.ssh/id_ed25519\" \"$SECRETS/.netrc\"",
+            "unshare -rm sh -c 'umount \"$SECRETS/.ssh\"; cat \"$SECRETS/.ssh/id_ed25519\"'",
+            "mount -t tmpfs none \"$OUTSIDE\"; mount --bind / \"$PWD\" && cat \"$PWD$SECRETS/.ssh/id_ed25519\"",
+        ] {
+            let out = jail.run_with(&spec, script).await;
+            assert_ne!(out.exit_code, Some(0), "read a secret under {}: {script}\n{}", policy.name(), out.output);
+            assert!(!out.output.contains(SECRET), "secret shown under {}: {script}\n{}", policy.name(), out.output);
+        }
+    }
+    // The files themselves are untouched, and readable outside the sandbox.
+    let key = std::fs::read_to_string(jail.home.join(".ssh/id_ed25519")).unwrap();
+    assert!(key.starts_with(SECRET));
+}
+
+impl Jail {
+    /// Makes the workspace a git repository with one commit, a `.braid/config.toml`, and a linked
+    /// worktree next to it (whose `.git` is a file), all set up unconfined; returns the worktree.
+    async fn init_repo(&self) -> PathBuf {
+        let linked = self.workspace.parent().unwrap().join("linked");
+        let script = format!(
+            "set -e; git init -q; git -c user.name=t -c user.email=t@t commit -q --allow-empty -m init; \
+             mkdir .git/hooks -p .braid; echo original > .braid/config.toml; git worktree add -q {}",
+            linked.display()
+        );
+        let out = self.run_in(None, &self.workspace, &script).await;
+        assert_eq!(out.exit_code, Some(0), "{}", out.output);
+        assert!(linked.join(".git").is_file());
+        linked
+    }
+}
+
+#[tokio::test]
+async fn git_and_braid_state_stay_read_only() {
+    let jail = Jail::new();
+    let linked = jail.init_repo().await;
+    let mut spec = jail.spec(Policy::WorkspaceWrite, false);
+    spec.writable_roots.push(linked.clone());
+    let state = || {
+        let mut all = snapshot(&jail.workspace.join(".git"));
+        all.extend(snapshot(&jail.workspace.join(".braid")));
+        all.push(("linked".into(), std::fs::read_to_string(linked.join(".git")).unwrap()));
+        all
+    };
+    let before = state();
+    for script in [
+        "echo x > .git/hooks/pre-commit",
+        "rm .git/config",
+        "rm -rf .git",
+        "mv .git g",
+        "echo x > .braid/config.toml",
+        "rm -rf .braid",
+        "echo x > /proc/self/root\"$PWD\"/.git/hooks/h",
+        "umount .git",
+        "mount -o remount,rw .git",
+        "unshare -rm sh -c 'umount .git; echo x > .git/hooks/h'",
+        "git config core.hooksPath /tmp",
+        "ln .git/config hard && echo x >> hard",
+        "cd .git && echo x > hooks/h",
+        "echo gitdir: /tmp > ../linked/.git",
+        "rm ../linked/.git",
+    ] {
+        let out = jail.run_with(&spec, script).await;
+        assert_ne!(out.exit_code, Some(0), "wrote git state: {script}\n{}", out.output);
+        assert_eq!(state(), before, "git state changed: {script}\n{}", out.output);
+    }
+    // A command whose working directory is inside `.git` sees the read-only mount too.
+    let out = jail.run_in(Some(&spec), &jail.workspace.join(".git"), "echo x > hooks/h").await;
+    assert_ne!(out.exit_code, Some(0), "{}", out.output);
+    assert_eq!(state(), before);
+
+    let out = jail
+        .run_with(
+            &spec,
+            "set -e; echo x > src.txt; git status --short; git -C ../linked status --short; cat .braid/config.toml",
+        )
+        .await;
+    assert_eq!(out.exit_code, Some(0), "{}", out.output);
+    assert!(out.output.contains("?? src.txt") && out.output.ends_with("original\n"), "{}", out.output);
 }

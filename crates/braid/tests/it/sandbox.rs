@@ -83,3 +83,39 @@ fn braid_sandbox_runs_one_command_under_a_policy() {
     let out = run(&["--", "no-such-program-xyz"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("command not found"));
 }
+
+#[test]
+fn braid_sandbox_hides_secret_locations_in_home() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".ssh")).unwrap();
+    let key = home.path().join(".ssh/id_ed25519");
+    std::fs::write(&key, "FAKE-PRIVATE-KEY-TEXT").unwrap();
+    std::fs::write(home.path().join(".netrc"), "machine h password FAKE-NETRC-TEXT").unwrap();
+    let env = Env::with_config("");
+    let run =
+        |args: &[&str]| env.braid(repo.path()).env("HOME", home.path()).arg("sandbox").args(args).output().unwrap();
+
+    for policy in ["workspace-write", "read-only"] {
+        for target in [key.clone(), home.path().join(".netrc")] {
+            let out = run(&["--policy", policy, "--", "cat", target.to_str().unwrap()]);
+            let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(!out.status.success(), "{policy}: {all}");
+            assert!(!all.contains("FAKE-PRIVATE-KEY-TEXT") && !all.contains("FAKE-NETRC-TEXT"), "{policy}: {all}");
+            assert!(all.contains("Permission denied") && all.contains("unreadable:"), "{policy}: {all}");
+        }
+    }
+    // braid's own home (sessions, models, config) is hidden too.
+    let out = run(&["--", "cat", env.home.path().join("config.toml").to_str().unwrap()]);
+    assert!(!out.status.success());
+
+    // `[sandbox] deny_read` replaces the default list.
+    std::fs::write(env.home.path().join("config.toml"), "[sandbox]\ndeny_read = [\"~/.netrc\"]\n").unwrap();
+    let out = run(&["--", "cat", key.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["--", "cat", home.path().join(".netrc").to_str().unwrap()]);
+    assert!(!out.status.success());
+    std::fs::write(env.home.path().join("config.toml"), "[sandbox]\ndeny_read = [\"secrets\"]\n").unwrap();
+    let out = run(&["--", "true"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("entry `secrets` is relative"), "{out:?}");
+}
