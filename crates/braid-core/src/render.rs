@@ -9,6 +9,7 @@ use braid_protocol::{
 /// The lines announcing an approval question: what, why, and what approving for the session covers.
 pub fn approval_request(request: &ApprovalRequest) -> String {
     let why = match request.reason {
+        ApprovalReason::Untrusted if request.command.is_none() => "the untrusted policy asks before edits",
         ApprovalReason::Untrusted => "not known to be read-only",
         ApprovalReason::Escalation => "the model asks to run it outside the sandbox",
         ApprovalReason::SandboxDenied => "the sandbox refused it; approving runs it again outside the sandbox",
@@ -57,6 +58,7 @@ pub fn progress_line(event: &AgentEvent) -> Option<String> {
             ToolEffect::Command { exit_code, aggregated_output, status, .. } => {
                 let head = match status {
                     CommandStatus::TimedOut => format!("  timed out after {:.1}s", *duration_ms as f64 / 1000.0),
+                    CommandStatus::Declined => "  not run (not approved)".to_string(),
                     _ => format!(
                         "  exit {} in {:.1}s",
                         exit_code.map_or("?".to_string(), |c| c.to_string()),
@@ -240,6 +242,61 @@ mod tests {
         context compacted (the context window was filling up): 87.3k -> 6.1k tokens; kept the summary, 1 user message and the plan
         tokens: 41200 in (30000 cached), 950 out · context 42.1k/128.0k (32%)
         tokens: 41200 in (30000 cached), 950 out · context 812 (estimated: the provider reported no usage)
+        ");
+    }
+
+    #[test]
+    fn approval_lines() {
+        let request = ApprovalRequest {
+            call_id: "c1".into(),
+            tool: "shell".into(),
+            command: Some("bash -lc 'cargo publish'".into()),
+            cwd: "/repo".into(),
+            changes: vec![],
+            reason: ApprovalReason::Escalation,
+            unconfined: true,
+            justification: Some("publishing needs the network".into()),
+            session_scope: "`cargo publish …`".into(),
+        };
+        let edit = ApprovalRequest {
+            call_id: "c2".into(),
+            tool: "apply_patch".into(),
+            command: None,
+            changes: vec![braid_protocol::FileChange {
+                path: "src/lib.rs".into(),
+                kind: FileChangeKind::Update,
+                move_to: None,
+            }],
+            reason: ApprovalReason::Untrusted,
+            unconfined: false,
+            justification: None,
+            session_scope: "file edits in the workspace".into(),
+            ..request.clone()
+        };
+        let events = [
+            AgentEvent::ApprovalRequested { request },
+            AgentEvent::ApprovalDecided {
+                call_id: "c1".into(),
+                decision: ApprovalDecision::Deny,
+                decided_by: DecidedBy::Default,
+            },
+            AgentEvent::ApprovalRequested { request: edit },
+            AgentEvent::ApprovalDecided {
+                call_id: "c2".into(),
+                decision: ApprovalDecision::ApproveForSession,
+                decided_by: DecidedBy::User,
+            },
+        ];
+        insta::assert_snapshot!(lines(&events), @r"
+        approval needed (the model asks to run it outside the sandbox): $ bash -lc 'cargo publish'
+          in /repo
+          because: publishing needs the network
+          approving for the session covers: `cargo publish …`
+          → denied (by approval_default: nobody to ask)
+        approval needed (the untrusted policy asks before edits): apply_patch editing src/lib.rs
+          in /repo
+          approving for the session covers: file edits in the workspace
+          → approved for the session (by the user)
         ");
     }
 }

@@ -70,6 +70,8 @@ pub enum CommandStatus {
     Completed,
     Failed,
     TimedOut,
+    /// It never ran: the approval it needed was not given.
+    Declined,
 }
 
 /// What a tool call did to the world, in a form front ends can show without parsing tool output text.

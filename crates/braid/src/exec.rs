@@ -103,6 +103,12 @@ async fn drive(
     output: &OutputArgs,
     cancel: &CancellationToken,
 ) -> anyhow::Result<ExitCode> {
+    // With a person at the terminal, approval questions are theirs to answer; `approval_default` is for
+    // runs where nobody can be asked (JSON consumers, pipes, CI), and answers when stdin ends.
+    if !output.json && crate::approve::TerminalApprover::available() {
+        let fallback = session.approval_default();
+        session.set_approver(Arc::new(crate::approve::TerminalApprover { fallback }));
+    }
     match session.run_turn(prompt, cancel).await {
         Ok(outcome) => {
             let message = outcome.last_message.unwrap_or_default();

@@ -1,6 +1,7 @@
 //! The `braid` binary: parses the command line and wires the library crates together. No behaviour lives
 //! here that a library crate could own.
 
+mod approve;
 mod cli;
 mod exec;
 mod local;

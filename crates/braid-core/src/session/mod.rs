@@ -356,6 +356,11 @@ impl Session {
         self.approver = approver;
     }
 
+    /// The answer approval requests get where nobody can be asked.
+    pub fn approval_default(&self) -> ApprovalDecision {
+        self.options.approval_default
+    }
+
     /// The session id (also the rollout's file name).
     pub fn id(&self) -> &str {
         &self.id

@@ -191,7 +191,7 @@ struct PendingCall<'a> {
     exposure: &'a Exposure,
 }
 
-/// The effect of a call that did not run: a command shows as failed with no exit code.
+/// The effect of a call that did not run for want of approval: a command shows as declined.
 fn not_run(effect: ToolEffect) -> ToolEffect {
     match effect {
         ToolEffect::Command { command, cwd, .. } => ToolEffect::Command {
@@ -199,7 +199,7 @@ fn not_run(effect: ToolEffect) -> ToolEffect {
             cwd,
             exit_code: None,
             aggregated_output: String::new(),
-            status: braid_protocol::CommandStatus::Failed,
+            status: braid_protocol::CommandStatus::Declined,
         },
         _ => ToolEffect::None,
     }

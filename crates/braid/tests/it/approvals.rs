@@ -236,3 +236,43 @@ fn a_bad_policy_name_is_refused_with_the_valid_ones() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("untrusted, on-request, on-failure or never"), "{stderr}");
 }
+
+/// With a terminal (a pty from `script`), the person at it answers: here "approve for the session",
+/// which also covers the repeated command, then "deny", which beats the configured default of approve.
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn at_a_terminal_the_person_answers_instead_of_the_default() {
+    use std::io::Write as _;
+
+    let repo = TempRepo::new();
+    let server = ScriptedServer::start(Script::new([
+        Reply::Turn(shell("c1", "touch a.txt")),
+        Reply::Turn(shell("c2", "touch a.txt")),
+        Reply::Turn(shell("c3", "rm a.txt")),
+        Reply::Turn(Turn::new().text("done")),
+    ]));
+    let env = env(&server, "approval_policy = \"untrusted\"\napproval_default = \"approve\"");
+    let command = format!("{} exec 'make a file'", env!("CARGO_BIN_EXE_braid"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(repo.path())
+        .env("BRAID_HOME", env.home.path())
+        .env("SCRIPTED_API_KEY", "test-key")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux runs the binary on a pty");
+    child.stdin.take().unwrap().write_all(b"s\nn\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    // The terminal turns each newline into CR LF.
+    let screen = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains("approval needed (not known to be read-only): $ bash -lc 'touch a.txt'"), "{screen}");
+    assert!(screen.contains("approving for the session covers: `touch a.txt`"), "{screen}");
+    assert!(screen.contains("[s] approve for the session"), "{screen}");
+    assert!(screen.contains("approved for the session (by the user)"), "{screen}");
+    assert!(screen.contains("denied (by the user)\n$ bash -lc 'rm a.txt'\n  not run (not approved)"), "{screen}");
+    assert_eq!(screen.matches("approval needed").count(), 2, "c2 is covered by the session rule:\n{screen}");
+    assert!(repo.path().join("a.txt").exists(), "the person denied the rm");
+}
