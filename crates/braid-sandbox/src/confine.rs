@@ -80,6 +80,30 @@ impl SandboxSpec {
     }
 }
 
+/// Words (lowercase) with which programs report a refusal by the kernel: EACCES, EPERM, EROFS and EBUSY
+/// (the read-only and covering mounts), EXDEV (Landlock refuses links and renames across its rules with
+/// it), also as Python prints them.
+const DENIAL_MARKERS: &[&str] = &[
+    "permission denied",
+    "operation not permitted",
+    "read-only file system",
+    "device or resource busy",
+    "invalid cross-device link",
+    // What mount(8) and umount(8) say before even trying, without capabilities.
+    "must be superuser",
+    "errno 1]",
+    "errno 13]",
+    "errno 30]",
+];
+
+/// Whether a failed confined command's output looks like the sandbox refused it, so the model (and the
+/// `on-failure` policy) can be told. A heuristic on purpose: the kernel's refusal reaches braid only as
+/// the words the program chose to print, in whatever case it chose.
+pub fn looks_denied(output: &str) -> bool {
+    let output = output.to_lowercase();
+    DENIAL_MARKERS.iter().any(|marker| output.contains(marker))
+}
+
 /// Why a confinement could not be prepared or applied.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfineError {

@@ -15,6 +15,6 @@ mod namespace;
 pub mod paths;
 pub mod safe_command;
 
-pub use confine::{ConfineError, Confinement, Policy, SandboxSpec};
+pub use confine::{ConfineError, Confinement, Policy, SandboxSpec, looks_denied};
 pub use env::EnvPolicy;
 pub use exec::{ExecError, ExecOutput, ExecRequest, run};

@@ -140,13 +140,10 @@ fn seconds(duration: Duration) -> String {
     format!("{:.1}", duration.as_secs_f64())
 }
 
-/// Words with which programs report a refusal by the kernel (EACCES, EPERM).
-const DENIAL_MARKERS: &[&str] = &["Permission denied", "Operation not permitted", "Read-only file system"];
-
 /// A note for the model when a confined command failed with what looks like a sandbox refusal: what
 /// the sandbox allows, so it changes course rather than retrying the same thing.
 fn denial_note(confinement: &braid_sandbox::Confinement, out: &ExecOutput, success: bool) -> Option<String> {
-    if success || !DENIAL_MARKERS.iter().any(|m| out.output.contains(m)) {
+    if success || !braid_sandbox::looks_denied(&out.output) {
         return None;
     }
     let spec = confinement.spec();

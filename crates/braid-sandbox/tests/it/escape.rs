@@ -82,6 +82,8 @@ impl Jail {
         let before = snapshot(&self.outside);
         let out = self.confined(script).await;
         assert_ne!(out.exit_code, Some(0), "escaped: {script}\n{}", out.output);
+        // The shell tool tells the model about a refusal only when the output shows one.
+        assert!(braid_sandbox::looks_denied(&out.output), "refused without saying so: {script}\n{}", out.output);
         assert_eq!(snapshot(&self.outside), before, "outside changed: {script}\n{}", out.output);
     }
 }
@@ -310,6 +312,7 @@ async fn secret_locations_cannot_be_read_under_either_policy() {
             let out = jail.run_with(&spec, script).await;
             assert_ne!(out.exit_code, Some(0), "read a secret under {}: {script}\n{}", policy.name(), out.output);
             assert!(!out.output.contains(SECRET), "secret shown under {}: {script}\n{}", policy.name(), out.output);
+            assert!(braid_sandbox::looks_denied(&out.output), "refused without saying so: {script}\n{}", out.output);
         }
     }
     // The files themselves are untouched, and readable outside the sandbox.
@@ -367,6 +370,7 @@ async fn git_and_braid_state_stay_read_only() {
         let out = jail.run_with(&spec, script).await;
         assert_ne!(out.exit_code, Some(0), "wrote git state: {script}\n{}", out.output);
         assert_eq!(state(), before, "git state changed: {script}\n{}", out.output);
+        assert!(braid_sandbox::looks_denied(&out.output), "refused without saying so: {script}\n{}", out.output);
     }
     // A command whose working directory is inside `.git` sees the read-only mount too.
     let out = jail.run_in(Some(&spec), &jail.workspace.join(".git"), "echo x > hooks/h").await;

@@ -157,3 +157,22 @@ fn preview_shows_the_command_about_to_run() {
     assert_eq!(effect, expected);
     assert_eq!(shell().preview(&ctx, &json!({"command": 1})), ToolEffect::None);
 }
+
+#[test]
+fn exposure_carries_an_escalation_only_when_it_is_offered() {
+    use braid_tools::Exposure;
+    let (_dir, ctx) = workspace();
+    let args = json!({"command": ["curl", "x"], "with_escalated_permissions": true, "justification": "download"});
+    let escalation = |tool: &ShellTool| match tool.exposure(&ctx, &args) {
+        Exposure::Command { escalation, .. } => escalation,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(escalation(&shell()), None, "not offered: the arguments are ignored");
+    let offering = ShellTool::new(ShellConfig { offer_escalation: true, ..ShellConfig::default() });
+    assert_eq!(escalation(&offering), Some("download".to_string()));
+    assert!(offering.spec().parameters["properties"].get("with_escalated_permissions").is_some());
+    assert!(shell().spec().parameters["properties"].get("with_escalated_permissions").is_none());
+    let patch = json!({"command": ["bash", "-lc", "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: a\n+x\n*** End Patch\nEOF"]});
+    assert_eq!(shell().exposure(&ctx, &patch), Exposure::Edit);
+    assert_eq!(shell().exposure(&ctx, &json!({"command": 3})), Exposure::ReadOnly);
+}
