@@ -26,11 +26,19 @@ impl TerminalApprover {
 impl Approver for TerminalApprover {
     fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, (ApprovalDecision, DecidedBy)> {
         let fallback = self.fallback;
+        let (send, answer) = futures::channel::oneshot::channel();
+        // Reading stdin blocks, so it happens on a plain thread of its own: not on the runtime, which it
+        // would stall, and not in the runtime's blocking pool either, whose shutdown waits for every task
+        // and would keep braid alive after a Ctrl-C until someone pressed Enter. If the turn is
+        // interrupted, the session stops waiting and the thread dies with the process.
+        let spawned = std::thread::Builder::new().name("approval-prompt".into()).spawn(move || {
+            let _ = send.send(ask(fallback));
+        });
         Box::pin(async move {
-            // Reading stdin blocks; on its own thread it cannot stall the runtime, and if the turn is
-            // interrupted meanwhile the session stops waiting for it.
-            let answer = tokio::task::spawn_blocking(move || ask(fallback)).await;
-            answer.unwrap_or((fallback, DecidedBy::Default))
+            match spawned {
+                Ok(_) => answer.await.unwrap_or((fallback, DecidedBy::Default)),
+                Err(_) => (fallback, DecidedBy::Default),
+            }
         })
     }
 }

@@ -276,3 +276,61 @@ fn at_a_terminal_the_person_answers_instead_of_the_default() {
     assert_eq!(screen.matches("approval needed").count(), 2, "c2 is covered by the session rule:\n{screen}");
     assert!(repo.path().join("a.txt").exists(), "the person denied the rm");
 }
+
+/// Ctrl-C at the approval prompt ends the turn and braid exits at once, although the prompt's read of
+/// the terminal is still waiting for a line.
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn ctrl_c_at_the_prompt_interrupts_and_braid_exits() {
+    use std::io::{Read as _, Write as _};
+
+    let repo = TempRepo::new();
+    let server = ScriptedServer::start(Script::new([Reply::Turn(shell("c1", "touch a.txt"))]));
+    let env = env(&server, "approval_policy = \"untrusted\"");
+    let command = format!("{} exec 'make a file'", env!("CARGO_BIN_EXE_braid"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(repo.path())
+        .env("BRAID_HOME", env.home.path())
+        .env("SCRIPTED_API_KEY", "test-key")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux runs the binary on a pty");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut screen = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut sent = false;
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            screen.extend_from_slice(&buf[..n]);
+            if !sent && String::from_utf8_lossy(&screen).contains("abort the turn >") {
+                // The terminal turns ^C into SIGINT for braid.
+                stdin.write_all(b"\x03").unwrap();
+                stdin.flush().unwrap();
+                sent = true;
+            }
+        }
+        String::from_utf8_lossy(&screen).replace("\r\n", "\n")
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("braid did not exit after Ctrl-C at the approval prompt");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let screen = reader.join().unwrap();
+    assert!(!status.success(), "{screen}");
+    assert!(screen.contains("→ turn aborted (interrupted)"), "{screen}");
+    assert!(screen.contains("the turn was interrupted"), "{screen}");
+    assert!(!repo.path().join("a.txt").exists());
+}
