@@ -237,10 +237,25 @@ fn a_bad_policy_name_is_refused_with_the_valid_ones() {
     assert!(stderr.contains("untrusted, on-request, on-failure or never"), "{stderr}");
 }
 
+/// Starts `braid exec 'make a file'` in `repo` on a pseudo-terminal made by script(1) (util-linux),
+/// with stdin (the keyboard) and stdout (the screen, stderr included) piped to the test.
+#[allow(clippy::disallowed_methods)]
+fn on_a_terminal(env: &Env, repo: &Path) -> std::process::Child {
+    let command = format!("{} exec 'make a file'", env!("CARGO_BIN_EXE_braid"));
+    std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(repo)
+        .env("BRAID_HOME", env.home.path())
+        .env("SCRIPTED_API_KEY", "test-key")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux runs the binary on a pty")
+}
+
 /// With a terminal (a pty from `script`), the person at it answers: here "approve for the session",
 /// which also covers the repeated command, then "deny", which beats the configured default of approve.
 #[test]
-#[allow(clippy::disallowed_methods)]
 fn at_a_terminal_the_person_answers_instead_of_the_default() {
     use std::io::Write as _;
 
@@ -252,17 +267,7 @@ fn at_a_terminal_the_person_answers_instead_of_the_default() {
         Reply::Turn(Turn::new().text("done")),
     ]));
     let env = env(&server, "approval_policy = \"untrusted\"\napproval_default = \"approve\"");
-    let command = format!("{} exec 'make a file'", env!("CARGO_BIN_EXE_braid"));
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(repo.path())
-        .env("BRAID_HOME", env.home.path())
-        .env("SCRIPTED_API_KEY", "test-key")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("script(1) from util-linux runs the binary on a pty");
+    let mut child = on_a_terminal(&env, repo.path());
     child.stdin.take().unwrap().write_all(b"s\nn\n").unwrap();
     let out = child.wait_with_output().unwrap();
     // The terminal turns each newline into CR LF.
@@ -280,23 +285,13 @@ fn at_a_terminal_the_person_answers_instead_of_the_default() {
 /// Ctrl-C at the approval prompt ends the turn and braid exits at once, although the prompt's read of
 /// the terminal is still waiting for a line.
 #[test]
-#[allow(clippy::disallowed_methods)]
 fn ctrl_c_at_the_prompt_interrupts_and_braid_exits() {
     use std::io::{Read as _, Write as _};
 
     let repo = TempRepo::new();
     let server = ScriptedServer::start(Script::new([Reply::Turn(shell("c1", "touch a.txt"))]));
     let env = env(&server, "approval_policy = \"untrusted\"");
-    let command = format!("{} exec 'make a file'", env!("CARGO_BIN_EXE_braid"));
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(repo.path())
-        .env("BRAID_HOME", env.home.path())
-        .env("SCRIPTED_API_KEY", "test-key")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("script(1) from util-linux runs the binary on a pty");
+    let mut child = on_a_terminal(&env, repo.path());
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
