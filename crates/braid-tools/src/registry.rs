@@ -121,21 +121,14 @@ impl ToolRegistry {
         self.tools.iter().find(|t| t.spec().name == name).map(|t| t.as_ref())
     }
 
-    /// Parses `raw_arguments` and previews the call; `None` effect when either fails.
-    pub fn preview(&self, ctx: &ToolContext, name: &str, raw_arguments: &str) -> ToolEffect {
-        match (self.find(name), serde_json::from_str::<serde_json::Value>(raw_arguments)) {
-            (Some(tool), Ok(args)) => tool.preview(ctx, &args),
-            _ => ToolEffect::None,
-        }
-    }
-
-    /// What a call of `name` with `raw_arguments` would do; `ReadOnly` for an unknown tool or arguments
-    /// that are not JSON, since such a call fails without running anything.
-    pub fn exposure(&self, ctx: &ToolContext, name: &str, raw_arguments: &str) -> Exposure {
-        let raw = if raw_arguments.trim().is_empty() { "{}" } else { raw_arguments };
-        match (self.find(name), serde_json::from_str::<serde_json::Value>(raw)) {
-            (Some(tool), Ok(args)) => tool.exposure(ctx, &args),
-            _ => Exposure::ReadOnly,
+    /// What a call of `name` with `raw_arguments` would do, known before it runs: its previewed effect
+    /// (for front ends) and its exposure (for the approval policy). An unknown tool or arguments that
+    /// are not JSON give `ToolEffect::None` and `Exposure::ReadOnly`, since such a call fails without
+    /// doing anything.
+    pub fn inspect(&self, ctx: &ToolContext, name: &str, raw_arguments: &str) -> (ToolEffect, Exposure) {
+        match (self.find(name), parse_arguments(raw_arguments)) {
+            (Some(tool), Ok(args)) => (tool.preview(ctx, &args), tool.exposure(ctx, &args)),
+            _ => (ToolEffect::None, Exposure::ReadOnly),
         }
     }
 
@@ -147,12 +140,17 @@ impl ToolRegistry {
             let known: Vec<String> = self.tools.iter().map(|t| t.spec().name).collect();
             return ToolResult::error(format!("unknown tool `{name}`; the available tools are: {}", known.join(", ")));
         };
-        let raw = if raw_arguments.trim().is_empty() { "{}" } else { raw_arguments };
-        match serde_json::from_str::<serde_json::Value>(raw) {
+        match parse_arguments(raw_arguments) {
             Ok(args) => tool.call(ctx, args).await,
             Err(err) => ToolResult::error(format!(
                 "the arguments for `{name}` are not valid JSON ({err}); send a JSON object matching the tool's schema"
             )),
         }
     }
+}
+
+/// The model's raw argument text as JSON; empty text stands for no arguments (`{}`), which some models
+/// send for tools without required parameters.
+fn parse_arguments(raw: &str) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::from_str(if raw.trim().is_empty() { "{}" } else { raw })
 }

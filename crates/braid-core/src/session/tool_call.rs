@@ -38,8 +38,7 @@ impl Session {
         cap_tokens: u64,
         cancel: &CancellationToken,
     ) -> Result<u64, SessionError> {
-        let effect = self.tools.preview(&self.tool_ctx, &name, &arguments);
-        let exposure = self.tools.exposure(&self.tool_ctx, &name, &arguments);
+        let (effect, exposure) = self.tools.inspect(&self.tool_ctx, &name, &arguments);
         let call = PendingCall { call_id: &call_id, name: &name, effect: &effect, exposure: &exposure };
         // Ask before announcing the call, so front ends show the question, then the call that follows.
         let gate = self.approvals.gate(&exposure);
