@@ -190,6 +190,12 @@ pub(crate) fn session_scope(exposure: &Exposure) -> String {
     }
 }
 
+/// Whether an answer ends the turn as aborted. An interruption while the question was open is not an
+/// abort: the turn ends as interrupted, which the turn loop reports itself.
+pub(crate) fn aborts_turn(decision: ApprovalDecision, decided_by: DecidedBy) -> bool {
+    decision == ApprovalDecision::Abort && decided_by != DecidedBy::Interrupt
+}
+
 /// What the model is told when a call it made was not approved.
 pub(crate) fn refusal_output(decision: ApprovalDecision, decided_by: DecidedBy) -> String {
     let who = match decided_by {

@@ -61,7 +61,7 @@ impl Session {
         // what they add around it.
         self.tool_ctx.output_limit = Some(cap_bytes - cap_bytes / 10);
         let started = Instant::now();
-        let mut abort = None;
+        let mut abort = false;
         let result = match verdict {
             Ok(unconfined) => {
                 let mut result = self.dispatch(&name, &arguments, unconfined, cancel).await;
@@ -82,18 +82,13 @@ impl Session {
                             "\n[braid: running it outside the sandbox was not approved. {}]",
                             approval::refusal_output(decision, decided_by)
                         ));
-                        if decision == ApprovalDecision::Abort && decided_by != DecidedBy::Interrupt {
-                            abort = Some(decision);
-                        }
+                        abort = approval::aborts_turn(decision, decided_by);
                     }
                 }
                 result
             }
             Err((decision, decided_by)) => {
-                // An interruption ends the turn as interrupted (the loop checks), not as an abort.
-                if decision == ApprovalDecision::Abort && decided_by != DecidedBy::Interrupt {
-                    abort = Some(decision);
-                }
+                abort = approval::aborts_turn(decision, decided_by);
                 braid_tools::ToolResult {
                     effect: not_run(effect),
                     ..braid_tools::ToolResult::error(approval::refusal_output(decision, decided_by))
@@ -114,7 +109,7 @@ impl Session {
         });
         let spent = self.meter.tokens_for_bytes(output.len() as u64);
         self.record_item(Item::ToolOutput { call_id: call_id.clone(), output, success: result.success })?;
-        if abort.is_some() {
+        if abort {
             return Err(SessionError::Aborted { tool: name, call_id });
         }
         Ok(spent)
