@@ -149,6 +149,9 @@ impl Task {
         let out = log.reopen().context("cannot reopen the check's output file")?;
         let err = out.try_clone().context("cannot duplicate the check's output file")?;
         let mut command = Command::new("sh");
+        // A target directory inherited from whoever runs the bench (every braid worktree sets one)
+        // would send a Rust task's build outside its repository and share it between tasks.
+        command.env_remove("CARGO_TARGET_DIR");
         command.args(["-c", &self.check]).current_dir(repo).stdin(std::process::Stdio::null()).stdout(out).stderr(err);
         let measured = measure::run(&mut command, CHECK_LIMIT)
             .with_context(|| format!("cannot run the check of task {}", self.id))?;
