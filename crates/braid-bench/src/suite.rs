@@ -137,7 +137,10 @@ impl Task {
 
     /// Applies the reference solution in `repo`.
     pub fn apply_solution(&self, repo: &Path) -> anyhow::Result<()> {
+        // git runs inside `repo`, so a path relative to our own directory (the default `bench/tasks`)
+        // would not name the patch there.
         let patch = self.dir.join("solution.patch");
+        let patch = std::fs::canonicalize(&patch).with_context(|| format!("cannot resolve {}", patch.display()))?;
         git(repo, &["apply", "--whitespace=nowarn", &patch.to_string_lossy()])
             .with_context(|| format!("the reference solution {} does not apply", patch.display()))
     }

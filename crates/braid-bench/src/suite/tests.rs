@@ -116,3 +116,23 @@ fn a_solution_that_does_not_pass_is_refused_with_the_check_output() {
     let err = format!("{:#}", validate(&load_task(&root).unwrap()).unwrap_err());
     assert!(err.contains("fails with the reference solution") && err.contains("still-broken"), "{err}");
 }
+
+/// `braid-bench suite` passes the default `bench/tasks`, a relative path, while git applies the patch
+/// from inside the prepared repository; the patch must still be found.
+#[test]
+fn a_solution_is_found_when_the_suite_path_is_relative() {
+    let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let root = dir.path().join("py-01-relative");
+    for sub in ["repo", "hidden"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    std::fs::write(root.join("repo/a.txt"), "x\n").unwrap();
+    std::fs::write(root.join("task.toml"), "language = \"python\"\ncheck = \"grep -q y a.txt\"\n").unwrap();
+    std::fs::write(root.join("task.md"), "Do it.").unwrap();
+    let patch = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-x\n+y\n";
+    std::fs::write(root.join("solution.patch"), patch).unwrap();
+    // Tests run with the package directory as their working directory.
+    let relative = root.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+    assert!(relative.is_relative());
+    validate(&load_task(relative).unwrap()).unwrap();
+}
