@@ -103,6 +103,7 @@ mod tests {
             path: "/v1/chat/completions".to_owned(),
             headers: Vec::new(),
             body: json!({ "messages": messages }),
+            body_bytes: 0,
         }
     }
 

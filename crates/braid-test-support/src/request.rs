@@ -35,6 +35,8 @@ pub struct RecordedRequest {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Value,
+    /// The size of the body as sent, in bytes: what a harness spends on context per request.
+    pub body_bytes: usize,
 }
 
 impl RecordedRequest {
@@ -237,7 +239,12 @@ mod tests {
     use super::*;
 
     fn request(path: &str, body: Value) -> RecordedRequest {
-        RecordedRequest { path: path.to_owned(), headers: vec![("x-api-key".to_owned(), "k".to_owned())], body }
+        RecordedRequest {
+            path: path.to_owned(),
+            headers: vec![("x-api-key".to_owned(), "k".to_owned())],
+            body,
+            body_bytes: 0,
+        }
     }
 
     /// Checks every reader on one request at once.

@@ -177,6 +177,7 @@ async fn handle(
         .collect();
     let parsed = serde_json::from_slice::<serde_json::Value>(&body);
     let request = RecordedRequest {
+        body_bytes: body.len(),
         path: path.clone(),
         headers: recorded_headers,
         body: match &parsed {
