@@ -1,6 +1,7 @@
 //! braid's developer tasks, in Rust rather than shell scripts so they run the same everywhere:
 //! `cargo xtask test` (tidy, fmt, clippy, the whole test suite) and its parts, the demo on the embedded
-//! model (`demo`, `demo-bench`) and the decode benchmark against llama.cpp (`bench-decode`).
+//! model (`demo`, `demo-bench`), the decode benchmark against llama.cpp (`bench-decode`), and the
+//! benchmarks against Codex CLI and aider (`bench`, which runs `braid-bench`).
 
 // xtask is a developer tool that drives cargo: spawning processes and printing are its whole job.
 #![allow(clippy::disallowed_methods, clippy::print_stdout, clippy::print_stderr)]
@@ -31,6 +32,10 @@ tasks:
            every demo task with every model; prints a markdown table for docs/benchmarks.md
   bench-decode --model PATH.gguf [--prompt TEXT] [--tokens 128] [--threads 2] [--runs 3]
            braid's decode tokens/s against llama.cpp's own build of the same source, and the ratio
+  bench <overhead|startup|tasks|suite> [ARGS]
+           build braid and braid-bench in release mode and run that benchmark against Codex CLI and
+           aider (installed from npm and PyPI when missing); writes its table into docs/benchmarks.md.
+           `cargo xtask bench <name> --help` lists its options
 ";
 
 fn main() -> ExitCode {
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
         Some("bench-decode") => {
             bench_decode::parse_args(&args[1..]).and_then(|a| bench_decode::run(&workspace_root(), &a))
         }
+        Some("bench") => bench(&workspace_root(), &args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -88,7 +94,44 @@ fn test() -> anyhow::Result<()> {
     });
     // One closing line for the whole suite, so CI reads the total rather than the last binary's count.
     println!("summary: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.ignored);
-    result
+    result?;
+    step("benchmark smoke", || bench_smoke(&root))
+}
+
+/// The benchmarks are too slow for CI, so CI runs each harness on a tiny case instead, with braid only
+/// and the debug build the tests just made: the task runner on one task with the scripted server
+/// playing the reference solution, and an eight-request overhead session. That keeps the runners from
+/// rotting between real benchmark runs.
+fn bench_smoke(root: &Path) -> anyhow::Result<()> {
+    let bench = ["run", "--quiet", "-p", "braid-bench", "--"];
+    let tasks = ["tasks", "--scripted", "--only", "py-01-median-even", "--agents", "braid", "--no-peers", "--no-docs"];
+    cargo(root, &[&bench[..], &tasks[..]].concat())?;
+    let overhead = ["overhead", "--requests", "8", "--rounds", "1", "--no-peers", "--no-docs"];
+    cargo(root, &[&bench[..], &overhead[..]].concat())
+}
+
+/// `cargo xtask bench <name> [ARGS]`: builds braid and braid-bench in release mode (the figures are
+/// about the binary users run) and runs the benchmark, recording this command line with its results.
+fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let Some(name) = args.first() else {
+        bail!("name a benchmark: cargo xtask bench overhead|startup|tasks|suite");
+    };
+    step("cargo build --release -p braid -p braid-bench", || {
+        cargo(root, &["build", "--release", "-p", "braid", "-p", "braid-bench"])
+    })?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let program = target.join("release").join("braid-bench");
+    let mut command = Command::new(&program);
+    command.arg(name).current_dir(root);
+    if name != "suite" && !args.iter().any(|a| a == "--help" || a == "-h") {
+        command.arg("--command-line").arg(format!("cargo xtask bench {}", args.join(" ")));
+    }
+    command.args(&args[1..]);
+    let status = command.status().with_context(|| format!("cannot run {}", program.display()))?;
+    if !status.success() {
+        bail!("`braid-bench {}` exited with {status}", args.join(" "));
+    }
+    Ok(())
 }
 
 /// Test counts summed over every `test result:` line cargo prints.
