@@ -61,6 +61,9 @@ async fn serve(home: &Path, global: &GlobalArgs, args: ModelServeArgs) -> anyhow
         "serving {} at http://{addr}/v1 ({parallel} parallel, {context}-token context each); Ctrl-C stops",
         model.name
     );
+    if let Some(path) = &args.request_log {
+        let _ = writeln!(err, "logging every finished generation to {}", path.display());
+    }
     drop(err);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

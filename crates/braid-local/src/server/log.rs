@@ -14,9 +14,7 @@ use crate::engine::{FinishReason, GenerationStats};
 /// Why the request log cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestLogError {
-    #[error(
-        "cannot open the request log {path} for appending: {source}; check that its directory exists and is writable"
-    )]
+    #[error("cannot open the request log {path} for appending; check that its directory exists and is writable")]
     Open {
         path: PathBuf,
         #[source]
