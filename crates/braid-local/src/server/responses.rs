@@ -5,11 +5,15 @@
 //! calls follow as `function_call` items once the output is complete (a call is only known when its
 //! JSON is), and `response.completed` carries the whole response with its usage. An engine failure
 //! ends the stream with `response.failed`. Every event carries its `type` and an increasing
-//! `sequence_number`. A generation cut by `max_output_tokens` is reported as status `incomplete`
+//! `sequence_number`. While nothing else is sent (a long prompt being read, a call being written,
+//! since calls are only sent once complete) a `response.in_progress` event repeats every
+//! [`HEARTBEAT`], because clients drop a stream that stays silent: Codex CLI gives up after five
+//! minutes, and reading its 6k-token prompt on two busy cores took 4.5. A generation cut by `max_output_tokens` is reported as status `incomplete`
 //! inside `response.completed` (Codex CLI reads the usage from that event, whatever the status).
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -22,6 +26,9 @@ use crate::engine::{FinishReason, Generation, GenerationEvent, GenerationStats};
 use crate::parse::{ParsedCall, ProseFilter};
 
 const ENDPOINT: &str = "/v1/responses";
+
+/// How long a stream may stay silent before a `response.in_progress` event says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(15);
 
 pub(super) async fn responses(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     // Parsed by hand, as for chat, so a malformed body gets an OpenAI-shaped error.
@@ -65,7 +72,7 @@ pub(super) async fn responses(State(state): State<Arc<AppState>>, body: Bytes) -
         state: Some(Arc::clone(&state)),
     };
     let generation = state.engine.generate(generate);
-    if request.stream { stream_response(turn, generation) } else { whole_response(turn, generation).await }
+    if request.stream { stream_response(turn, generation, HEARTBEAT) } else { whole_response(turn, generation).await }
 }
 
 /// What the response and all its items share, and how their ids are made: every id carries the
@@ -165,17 +172,20 @@ async fn whole_response(turn: Turn, mut generation: Generation) -> Response {
     axum::Json(turn.response("completed", output, Some(&stats))).into_response()
 }
 
-fn stream_response(turn: Turn, generation: Generation) -> Response {
+/// Streams the response's events, with a heartbeat after every `heartbeat` of silence.
+fn stream_response(turn: Turn, generation: Generation, heartbeat: Duration) -> Response {
     let prose = if turn.outline.text_only { ProseFilter::plain() } else { ProseFilter::default() };
     let mut events =
-        Events { turn, generation, prose, sequence: 0, opened: false, pending: String::new(), done: false };
+        Events { turn, generation, prose, heartbeat, sequence: 0, opened: false, pending: String::new(), done: false };
     let head = events.start();
     let rest = futures::stream::unfold(events, |mut events| async move {
         if events.done {
             return None;
         }
-        let event = events.generation.recv().await;
-        let frames = events.on(event);
+        let frames = match tokio::time::timeout(events.heartbeat, events.generation.recv()).await {
+            Ok(event) => events.on(event),
+            Err(_) => events.alive(),
+        };
         Some((futures::stream::iter(frames.into_iter().map(Ok::<_, Infallible>)), events))
     });
     let head = futures::stream::iter(head.into_iter().map(Ok::<_, Infallible>));
@@ -187,6 +197,7 @@ struct Events {
     turn: Turn,
     generation: Generation,
     prose: ProseFilter,
+    heartbeat: Duration,
     /// The next event's `sequence_number`.
     sequence: u64,
     /// The message item has been announced.
@@ -212,6 +223,12 @@ impl Events {
             self.event("response.created", json!({"response": response})),
             self.event("response.in_progress", json!({"response": response})),
         ]
+    }
+
+    /// The heartbeat: the response is still in progress.
+    fn alive(&mut self) -> Vec<Bytes> {
+        let response = self.turn.response("in_progress", Vec::new(), None);
+        vec![self.event("response.in_progress", json!({"response": response}))]
     }
 
     fn on(&mut self, event: Option<GenerationEvent>) -> Vec<Bytes> {

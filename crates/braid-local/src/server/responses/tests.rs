@@ -20,7 +20,11 @@ fn turn(text_only: bool) -> Turn {
 /// The events of a streamed response as (type, payload), checking the framing on the way: every
 /// event's `event:` line matches its payload's `type`, and sequence numbers count up from zero.
 async fn events(text: &str, split: usize, finish: Option<FinishReason>) -> Vec<(String, Value)> {
-    let streamed = body(stream_response(turn(false), generation(text, split, finish))).await;
+    parse(&body(stream_response(turn(false), generation(text, split, finish), Duration::from_secs(60))).await)
+}
+
+/// Parses a streamed body into its events, checking the framing on the way.
+fn parse(streamed: &str) -> Vec<(String, Value)> {
     let events: Vec<(String, Value)> = streamed
         .split_terminator("\n\n")
         .map(|frame| {
@@ -158,4 +162,20 @@ async fn a_whole_response_has_the_items_and_usage() {
 
     let failed = whole_response(turn(false), generation("x", 0, None)).await;
     assert_eq!(failed.status(), 500);
+}
+
+#[tokio::test]
+async fn a_silent_generation_gets_heartbeats() {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        tx.send(GenerationEvent::Text("Hi.".into())).unwrap();
+        tx.send(GenerationEvent::Done(super::super::test_support::stats(FinishReason::Stop))).unwrap();
+    });
+    let events = parse(&body(stream_response(turn(false), rx, Duration::from_millis(20))).await);
+    let kinds: Vec<&str> = events.iter().map(|(kind, _)| kind.as_str()).collect();
+    let before_output = kinds.iter().take_while(|kind| **kind != "response.output_item.added");
+    let beats = before_output.filter(|kind| **kind == "response.in_progress").count();
+    assert!(beats >= 3, "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"response.completed"));
 }
