@@ -31,6 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -115,7 +116,7 @@ pub fn router(engine: Arc<Engine>, model: ServedModel, options: ServeOptions) ->
         .with_state(state)
 }
 
-async fn list_models(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
+async fn list_models(State(state): State<Arc<AppState>>) -> Response {
     let body = json!({
         "object": "list",
         "data": [{"id": state.model.id, "object": "model", "created": 0, "owned_by": "braid"}],
