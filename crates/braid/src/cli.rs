@@ -83,7 +83,8 @@ pub enum ModelCommand {
     /// Remove a model from the store.
     #[command(alias = "remove")]
     Rm(ModelRmArgs),
-    /// Serve a model as an OpenAI-compatible endpoint on 127.0.0.1 (`/v1/models`, `/v1/chat/completions`).
+    /// Serve a model as an OpenAI-compatible endpoint on 127.0.0.1 (`/v1/models`, `/v1/chat/completions`,
+    /// and `/v1/responses` for Codex CLI; only function tools reach the model).
     Serve(ModelServeArgs),
 }
 
@@ -101,6 +102,10 @@ pub struct ModelServeArgs {
     /// Context window per request, in tokens. Defaults to `[local] context_tokens`, else 8192.
     #[arg(long)]
     pub context_tokens: Option<u32>,
+    /// Append one JSON line per finished generation to this file (token counts, seconds, finish
+    /// reason), for measuring what a client spent.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
 }
 
 /// `braid model pull`.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use braid_local::Engine;
-use braid_local::server::{ServedModel, router};
+use braid_local::server::{RequestLog, ServeOptions, ServedModel, router};
 use braid_local::store::{self, ListedModel, ModelStore, PullOptions, PullProgress};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -33,6 +33,11 @@ pub async fn run(global: &GlobalArgs, command: ModelCommand) -> anyhow::Result<E
 /// Loads the model once and serves it until Ctrl-C.
 async fn serve(home: &Path, global: &GlobalArgs, args: ModelServeArgs) -> anyhow::Result<ExitCode> {
     let config = crate::exec::load_config(home, global)?;
+    // The log is opened before the model loads, so a bad path fails at once rather than after it.
+    let request_log = match &args.request_log {
+        Some(path) => Some(Arc::new(RequestLog::open(path)?)),
+        None => None,
+    };
     let mut settings = config.toml.local.clone();
     settings.parallel = args.parallel.or(settings.parallel);
     settings.context_tokens = args.context_tokens.or(settings.context_tokens);
@@ -43,7 +48,8 @@ async fn serve(home: &Path, global: &GlobalArgs, args: ModelServeArgs) -> anyhow
     let engine = tokio::task::spawn_blocking(move || Engine::load(&path, options)).await??;
     let parallel = engine.info().parallel;
     let context = engine.info().context_tokens;
-    let app = router(Arc::new(engine), ServedModel { id: model.name.clone(), family: model.family });
+    let served = ServedModel { id: model.name.clone(), family: model.family };
+    let app = router(Arc::new(engine), served, ServeOptions { request_log });
     // Only loopback: the server has no authentication, so it must not be reachable from elsewhere.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -55,6 +61,9 @@ async fn serve(home: &Path, global: &GlobalArgs, args: ModelServeArgs) -> anyhow
         "serving {} at http://{addr}/v1 ({parallel} parallel, {context}-token context each); Ctrl-C stops",
         model.name
     );
+    if let Some(path) = &args.request_log {
+        let _ = writeln!(err, "logging every finished generation to {}", path.display());
+    }
     drop(err);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -1,32 +1,49 @@
 //! `braid model serve`: the embedded engine as an OpenAI-compatible HTTP server on 127.0.0.1, so
 //! external agents (Codex CLI, aider) and braid's own parallel attempts share one copy of the weights.
 //!
-//! Endpoints: `GET /v1/models` and `POST /v1/chat/completions` (streaming or not, with tools and
-//! `tool_choice`). Every request becomes one engine generation; the engine decodes up to its
-//! `parallel` requests together and queues the rest. Errors use OpenAI's body shape
-//! (`{"error": {"message", "type", "param", "code"}}`) and never stop the server.
+//! Endpoints:
+//! - `GET /v1/models`: the one served model.
+//! - `POST /v1/chat/completions` (module `chat`): Chat Completions, streaming or not, with tools and
+//!   `tool_choice`.
+//! - `POST /v1/responses` (module `responses`): the Responses API that Codex CLI speaks, streaming
+//!   (server-sent `event:`/`data:` pairs with increasing `sequence_number`s) or not, with function
+//!   tools. Only `function` tools reach the model; the built-in kinds OpenAI runs on its side
+//!   (`web_search`, `local_shell`, `custom`, `namespace` groups, ...) are ignored, because a local
+//!   model cannot run them. Stateless: `previous_response_id` is not supported, the client sends the
+//!   whole conversation as `input` each time (as Codex CLI does).
+//!
+//! Every request becomes one engine generation through the same path: the conversation is rendered
+//! with the model family's chat template, the offered tools become a grammar that constrains any call
+//! the model makes, and the finished text is split into prose and calls by `parse_output`. The engine
+//! decodes up to its `parallel` requests together and queues the rest. Errors use OpenAI's body shape
+//! (`{"error": {"message", "type", "param", "code"}}`) and never stop the server. With a
+//! [`RequestLog`], every finished generation of either endpoint appends one JSON line of token counts
+//! and timings.
 
+mod chat;
+mod log;
+mod responses;
+mod responses_wire;
 mod wire;
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use self::wire::{ChatRequest, ToolChoice};
-use crate::engine::{Engine, FinishReason, GenerateRequest, Generation, GenerationEvent, GenerationStats};
+pub use self::log::{RequestLog, RequestLogError};
+use self::wire::ToolChoice;
+use crate::engine::{Engine, GenerateRequest, Generation, GenerationEvent, GenerationStats};
 use crate::grammar::tool_call_grammar;
-use crate::parse::{ParsedCall, ProseFilter, parse_output};
+use crate::parse::{ParsedCall, parse_output};
 use crate::store::Family;
-use crate::template::{ToolSchema, render};
+use crate::template::{ChatMessage, ToolSchema, render};
 
 /// What the server serves.
 #[derive(Debug, Clone)]
@@ -36,18 +53,65 @@ pub struct ServedModel {
     pub family: Family,
 }
 
+/// How the server behaves beyond what it serves.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Where every finished generation is recorded, if anywhere.
+    pub request_log: Option<Arc<RequestLog>>,
+}
+
 struct AppState {
     engine: Arc<Engine>,
     model: ServedModel,
+    options: ServeOptions,
+    /// Numbers requests, so every id the server hands out (responses, items, tool calls) is unique.
     requests: AtomicU64,
+    /// Distinguishes this server's ids from those of an earlier run, whose calls a client may still
+    /// carry in its conversation.
+    run: String,
+}
+
+impl AppState {
+    /// The next request number, as text that is unique for this server's lifetime and unlikely to
+    /// repeat across restarts.
+    fn next_id(&self) -> String {
+        format!("{}{}", self.run, self.requests.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The 404 every endpoint answers when `model` is not the served one, or `None` when it is.
+    fn wrong_model(&self, model: &str) -> Option<Response> {
+        (model != self.model.id).then(|| {
+            error(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                Some("model_not_found"),
+                &format!("the model `{model}` does not exist here; this server serves `{}`", self.model.id),
+            )
+        })
+    }
+
+    /// Records a finished generation in the request log, when there is one.
+    fn record(&self, endpoint: &str, stats: &GenerationStats) {
+        if let Some(log) = &self.options.request_log {
+            log.record(endpoint, &self.model.id, stats);
+        }
+    }
 }
 
 /// The HTTP routes, ready for `axum::serve`.
-pub fn router(engine: Arc<Engine>, model: ServedModel) -> Router {
-    let state = Arc::new(AppState { engine, model, requests: AtomicU64::new(0) });
+pub fn router(engine: Arc<Engine>, model: ServedModel, options: ServeOptions) -> Router {
+    let started = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let state = Arc::new(AppState {
+        engine,
+        model,
+        options,
+        requests: AtomicU64::new(0),
+        run: format!("{:x}", started & 0xff_ffff),
+    });
     Router::new()
         .route("/v1/models", get(list_models))
-        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/chat/completions", post(chat::chat_completions))
+        .route("/v1/responses", post(responses::responses))
         .fallback(not_found)
         .with_state(state)
 }
@@ -65,7 +129,7 @@ async fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         "not_found_error",
         None,
-        "no such endpoint; this server offers GET /v1/models and POST /v1/chat/completions",
+        "no such endpoint; this server offers GET /v1/models, POST /v1/chat/completions and POST /v1/responses",
     )
 }
 
@@ -79,83 +143,25 @@ fn bad_request(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, "invalid_request_error", None, message)
 }
 
-async fn chat_completions(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    // The body is parsed here rather than by axum's extractor so that a malformed request gets an
-    // OpenAI-shaped error saying what is wrong, which is what OpenAI clients know how to show.
-    let request: ChatRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(err) => return bad_request(&format!("the request body is not a valid chat completion request: {err}")),
-    };
-    if request.model != state.model.id {
-        return error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            Some("model_not_found"),
-            &format!("the model `{}` does not exist here; this server serves `{}`", request.model, state.model.id),
-        );
-    }
-    let messages = match request.chat_messages() {
-        Ok(messages) => messages,
-        Err(message) => return bad_request(&message),
-    };
-    if messages.is_empty() {
-        return bad_request("messages must not be empty");
-    }
-    let choice = match request.tool_choice() {
-        Ok(choice) => choice,
-        Err(message) => return bad_request(&message),
-    };
-    let all_tools = request.tool_schemas();
-    let tools: Vec<ToolSchema> = match &choice {
-        ToolChoice::Required(Some(name)) => all_tools.into_iter().filter(|t| &t.name == name).collect(),
-        ToolChoice::Auto | ToolChoice::None | ToolChoice::Required(None) => all_tools,
-    };
-    // `none` keeps the tools in the prompt (the model still knows them, and the prompt shares its
-    // KV-cache prefix with the conversation's other requests) but applies no grammar and reads no
-    // calls back: the whole output is the message, even where it quotes a call.
-    let text_only = choice == ToolChoice::None;
-    let mut generate = GenerateRequest::new(render(state.model.family, &messages, &tools));
-    if !text_only {
-        generate.grammar = tool_call_grammar(&tools, matches!(choice, ToolChoice::Required(_)));
-    }
-    if let Some(max) = request.max_completion_tokens.or(request.max_tokens) {
-        generate.max_tokens = max;
-    }
-    if let Some(temperature) = request.temperature {
-        generate.temperature = temperature;
-    }
-    if let Some(seed) = request.seed {
-        generate.seed = seed;
-    }
-    generate.stop = request.stop_strings();
-    let number = state.requests.fetch_add(1, Ordering::Relaxed);
-    let reply = Reply {
-        id: format!("chatcmpl-braid-{number}"),
-        model: state.model.id.clone(),
-        created: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-        tool_names: tools.iter().map(|t| t.name.clone()).collect(),
-        text_only,
-    };
-    let generation = state.engine.generate(generate);
-    if request.stream {
-        let include_usage = request.stream_options.as_ref().is_some_and(|o| o.include_usage);
-        stream_reply(reply, generation, include_usage)
-    } else {
-        whole_reply(reply, generation).await
-    }
+fn server_error(message: &str) -> Response {
+    error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, message)
 }
 
-/// What every chunk or response of one request shares.
-struct Reply {
-    id: String,
-    model: String,
-    created: u64,
+/// Seconds since the Unix epoch, for `created` fields.
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// How one request's output is read back: which tools count, and whether calls count at all.
+#[derive(Debug, Clone)]
+struct Outline {
     tool_names: Vec<String>,
     /// `tool_choice` was `none`: all of the output is content.
     text_only: bool,
 }
 
-impl Reply {
+impl Outline {
+    /// The prose and the calls in a finished output.
     fn parse(&self, text: &str) -> (String, Vec<ParsedCall>) {
         if self.text_only {
             return (text.trim().to_string(), Vec::new());
@@ -163,244 +169,90 @@ impl Reply {
         let parsed = parse_output(text, &self.tool_names);
         (parsed.content, parsed.calls)
     }
-
-    fn chunk(&self, choices: Value) -> Value {
-        json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": choices,
-        })
-    }
-
-    fn call_id(&self, index: usize) -> String {
-        format!("call_{}_{index}", self.id.trim_start_matches("chatcmpl-"))
-    }
 }
 
-fn finish_reason(stats: &GenerationStats, calls: usize) -> &'static str {
-    match (calls, stats.finish) {
-        (1.., _) => "tool_calls",
-        (0, FinishReason::Stop) => "stop",
-        (0, FinishReason::Length) => "length",
+/// Builds the generation both endpoints run for a conversation: the rendered prompt and, unless the
+/// tools are off, the grammar for calls to them. Returns it with the outline that reads its output.
+fn plan(
+    family: Family,
+    messages: &[ChatMessage],
+    all_tools: Vec<ToolSchema>,
+    choice: &ToolChoice,
+) -> (GenerateRequest, Outline) {
+    let tools: Vec<ToolSchema> = match choice {
+        ToolChoice::Required(Some(name)) => all_tools.into_iter().filter(|t| &t.name == name).collect(),
+        ToolChoice::Auto | ToolChoice::None | ToolChoice::Required(None) => all_tools,
+    };
+    // `none` keeps the tools in the prompt (the model still knows them, and the prompt shares its
+    // KV-cache prefix with the conversation's other requests) but applies no grammar and reads no
+    // calls back: the whole output is the message, even where it quotes a call.
+    let text_only = *choice == ToolChoice::None;
+    let mut generate = GenerateRequest::new(render(family, messages, &tools));
+    if !text_only {
+        generate.grammar = tool_call_grammar(&tools, matches!(choice, ToolChoice::Required(_)));
     }
+    let outline = Outline { tool_names: tools.iter().map(|t| t.name.clone()).collect(), text_only };
+    (generate, outline)
 }
 
-fn usage(stats: &GenerationStats) -> Value {
-    json!({
-        "prompt_tokens": stats.prompt_tokens,
-        "completion_tokens": stats.completion_tokens,
-        "total_tokens": stats.prompt_tokens + stats.completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": stats.cached_tokens},
-    })
-}
-
-async fn whole_reply(reply: Reply, mut generation: Generation) -> Response {
+/// Waits for a whole generation. Returns its text and counters, or the message of the engine's
+/// failure (also when the worker went away without a word).
+async fn collect(generation: &mut Generation) -> Result<(String, GenerationStats), String> {
     let mut text = String::new();
-    let stats = loop {
+    loop {
         match generation.recv().await {
             Some(GenerationEvent::Text(piece)) => text.push_str(&piece),
-            Some(GenerationEvent::Done(stats)) => break stats,
-            Some(GenerationEvent::Failed(err)) => {
-                return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, &err.to_string());
-            }
-            None => {
-                return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, "the inference worker stopped");
-            }
+            Some(GenerationEvent::Done(stats)) => return Ok((text, stats)),
+            Some(GenerationEvent::Failed(err)) => return Err(err.to_string()),
+            None => return Err("the inference worker stopped".into()),
         }
-    };
-    let (content, calls) = reply.parse(&text);
-    let tool_calls: Vec<Value> = calls
-        .iter()
-        .enumerate()
-        .map(|(index, call)| {
-            json!({"id": reply.call_id(index), "type": "function", "function": {"name": call.name, "arguments": call.arguments.to_string()}})
-        })
-        .collect();
-    let mut message = json!({"role": "assistant", "content": if content.is_empty() && !calls.is_empty() { Value::Null } else { Value::String(content) }});
-    if !tool_calls.is_empty() {
-        message["tool_calls"] = Value::Array(tool_calls);
     }
-    let body = json!({
-        "id": reply.id,
-        "object": "chat.completion",
-        "created": reply.created,
-        "model": reply.model,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(&stats, calls.len())}],
-        "usage": usage(&stats),
-    });
-    axum::Json(body).into_response()
 }
 
-/// Streams server-sent events: prose as it is generated, tool calls once the output is complete,
-/// then the finish reason, the usage when asked for, and `[DONE]`.
-fn stream_reply(reply: Reply, generation: Generation, include_usage: bool) -> Response {
-    let first =
-        reply.chunk(json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": Value::Null}]));
-    let prose = if reply.text_only { ProseFilter::plain() } else { ProseFilter::default() };
-    let state = StreamState { reply, generation, prose, include_usage, done: false };
-    let rest = futures::stream::unfold(state, |mut state| async move {
-        if state.done {
-            return None;
-        }
-        let event = state.generation.recv().await;
-        let frames = state.on(event);
-        Some((futures::stream::iter(frames.into_iter().map(Ok::<_, Infallible>)), state))
-    });
-    let frames = futures::StreamExt::flatten(rest);
-    let head = futures::stream::once(futures::future::ready(Ok::<_, Infallible>(frame(&first))));
-    let body = Body::from_stream(futures::StreamExt::chain(head, frames));
+/// A streamed response body with the headers server-sent events need.
+fn event_stream(body: axum::body::Body) -> Response {
     Response::builder()
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .header(header::CACHE_CONTROL, "no-cache")
+        .header(axum::http::header::CONTENT_TYPE, "text/event-stream")
+        .header(axum::http::header::CACHE_CONTROL, "no-cache")
         .body(body)
-        .unwrap_or_else(|_| {
-            error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, "could not build the response")
-        })
-}
-
-struct StreamState {
-    reply: Reply,
-    generation: Generation,
-    prose: ProseFilter,
-    include_usage: bool,
-    done: bool,
-}
-
-impl StreamState {
-    fn on(&mut self, event: Option<GenerationEvent>) -> Vec<Bytes> {
-        match event {
-            Some(GenerationEvent::Text(piece)) => match self.prose.push(&piece) {
-                Some(delta) => {
-                    vec![frame(
-                        &self
-                            .reply
-                            .chunk(json!([{"index": 0, "delta": {"content": delta}, "finish_reason": Value::Null}])),
-                    )]
-                }
-                None => Vec::new(),
-            },
-            Some(GenerationEvent::Done(stats)) => {
-                self.done = true;
-                self.finish(&stats)
-            }
-            Some(GenerationEvent::Failed(err)) => {
-                self.done = true;
-                let body = json!({"error": {"message": err.to_string(), "type": "server_error", "param": Value::Null, "code": Value::Null}});
-                vec![frame(&body)]
-            }
-            None => {
-                self.done = true;
-                let body = json!({"error": {"message": "the inference worker stopped", "type": "server_error", "param": Value::Null, "code": Value::Null}});
-                vec![frame(&body)]
-            }
-        }
-    }
-
-    fn finish(&mut self, stats: &GenerationStats) -> Vec<Bytes> {
-        let (_, calls) = self.reply.parse(self.prose.text());
-        let mut frames = Vec::new();
-        if !calls.is_empty() {
-            let deltas: Vec<Value> = calls
-                .iter()
-                .enumerate()
-                .map(|(index, call)| {
-                    json!({
-                        "index": index,
-                        "id": self.reply.call_id(index),
-                        "type": "function",
-                        "function": {"name": call.name, "arguments": call.arguments.to_string()},
-                    })
-                })
-                .collect();
-            let chunk = json!([{"index": 0, "delta": {"tool_calls": deltas}, "finish_reason": Value::Null}]);
-            frames.push(frame(&self.reply.chunk(chunk)));
-        }
-        let reason = finish_reason(stats, calls.len());
-        frames.push(frame(&self.reply.chunk(json!([{"index": 0, "delta": {}, "finish_reason": reason}]))));
-        if self.include_usage {
-            let mut chunk = self.reply.chunk(json!([]));
-            chunk["usage"] = usage(stats);
-            frames.push(frame(&chunk));
-        }
-        frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
-        frames
-    }
-}
-
-fn frame(value: &Value) -> Bytes {
-    Bytes::from(format!("data: {value}\n\n"))
+        .unwrap_or_else(|_| server_error("could not build the response"))
 }
 
 #[cfg(test)]
-mod tests {
+mod test_support {
     use tokio::sync::mpsc;
 
-    use super::*;
+    use crate::engine::{FinishReason, Generation, GenerationEvent, GenerationStats};
+    use crate::error::LocalError;
 
-    /// Output that quotes a call to an offered tool, as a summary of the session might.
-    const QUOTING: &str = "I ran <tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\"}}\n</tool_call> and {\"name\": \"read_file\"} too.";
-
-    fn generation(text: &str) -> Generation {
-        let (tx, rx) = mpsc::unbounded_channel();
-        // Split mid-marker, the way tokens arrive.
-        for piece in [&text[..12], &text[12..]] {
-            tx.send(GenerationEvent::Text(piece.to_string())).unwrap();
-        }
-        let stats = GenerationStats {
+    /// Counters of a fake generation.
+    pub(crate) fn stats(finish: FinishReason) -> GenerationStats {
+        GenerationStats {
             prompt_tokens: 10,
-            cached_tokens: 0,
+            cached_tokens: 2,
             completion_tokens: 5,
-            finish: FinishReason::Stop,
+            finish,
             prompt_seconds: 0.0,
             decode_seconds: 0.0,
-        };
-        tx.send(GenerationEvent::Done(stats)).unwrap();
+        }
+    }
+
+    /// A generation that yields `text` in two pieces split at byte `split` (mid-marker, the way
+    /// tokens arrive), then ends with `finish`, or fails when `finish` is `None`.
+    pub(crate) fn generation(text: &str, split: usize, finish: Option<FinishReason>) -> Generation {
+        let (tx, rx) = mpsc::unbounded_channel();
+        for piece in [&text[..split], &text[split..]] {
+            tx.send(GenerationEvent::Text(piece.to_string())).unwrap();
+        }
+        match finish {
+            Some(finish) => tx.send(GenerationEvent::Done(stats(finish))).unwrap(),
+            None => tx.send(GenerationEvent::Failed(LocalError::Decode { message: "boom".into() })).unwrap(),
+        }
         rx
     }
 
-    fn reply(text_only: bool) -> Reply {
-        Reply {
-            id: "chatcmpl-t".into(),
-            model: "m".into(),
-            created: 0,
-            tool_names: vec!["read_file".into()],
-            text_only,
-        }
-    }
-
-    async fn body(response: Response) -> String {
+    pub(crate) async fn body(response: axum::response::Response) -> String {
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         String::from_utf8(bytes.to_vec()).unwrap()
-    }
-
-    #[tokio::test]
-    async fn text_only_replies_keep_call_shaped_text_as_content() {
-        let whole: Value =
-            serde_json::from_str(&body(whole_reply(reply(true), generation(QUOTING)).await).await).unwrap();
-        let choice = &whole["choices"][0];
-        assert_eq!(choice["message"]["content"], QUOTING, "{whole}");
-        assert!(choice["message"].get("tool_calls").is_none(), "{whole}");
-        assert_eq!(choice["finish_reason"], "stop");
-
-        let streamed = body(stream_reply(reply(true), generation(QUOTING), false)).await;
-        let chunks: Vec<Value> = streamed
-            .split("\n\n")
-            .filter_map(|frame| frame.strip_prefix("data: "))
-            .filter(|data| *data != "[DONE]")
-            .map(|data| serde_json::from_str(data).unwrap())
-            .collect();
-        let content: String = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
-        assert_eq!(content, QUOTING);
-        assert!(!streamed.contains("tool_calls"), "{streamed}");
-    }
-
-    #[tokio::test]
-    async fn auto_replies_still_read_the_call() {
-        let whole: Value =
-            serde_json::from_str(&body(whole_reply(reply(false), generation(QUOTING)).await).await).unwrap();
-        assert_eq!(whole["choices"][0]["finish_reason"], "tool_calls", "{whole}");
-        assert_eq!(whole["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "read_file");
     }
 }
