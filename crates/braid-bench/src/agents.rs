@@ -116,6 +116,8 @@ impl Agent {
                     .env("OPENAI_API_BASE", base_url)
                     .env("OPENAI_API_KEY", "bench")
                     .env("AIDER_ANALYTICS", "false")
+                    // LiteLLM otherwise fetches its model price list from GitHub at import.
+                    .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
                     .args([
                         "--model",
                         &format!("openai/{model}"),
