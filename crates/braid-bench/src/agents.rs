@@ -154,7 +154,7 @@ fn braid_config(endpoint: &Endpoint) -> String {
              [model_providers.bench]\nbase_url = \"{base_url}\"\nwire_api = \"responses\"\nenv_key = \"{KEY_VAR}\"\n"
         ),
         Endpoint::Embedded { gguf, context_tokens } => format!(
-            "model = \"{}\"\nmodel_provider = \"local\"\nmax_turns = 10000\n\n[local]\ncontext_tokens = {context_tokens}\nparallel = 1\n",
+            "model_provider = \"local\"\nmax_turns = 10000\n\n[local]\nmodel = \"{}\"\ncontext_tokens = {context_tokens}\nparallel = 1\n",
             gguf.display()
         ),
     }

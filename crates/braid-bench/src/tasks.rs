@@ -54,6 +54,8 @@ pub struct TasksArgs {
 struct Outcome {
     solved: bool,
     timed_out: bool,
+    /// The harness's exit code (`None` when a signal or the time limit ended it).
+    code: Option<i32>,
     wall: Duration,
     tokens_in: u64,
     tokens_out: u64,
@@ -128,6 +130,7 @@ pub fn main(args: &TasksArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|err| Outcome {
                 solved: false,
                 timed_out: false,
+                code: None,
                 wall: Duration::ZERO,
                 tokens_in: 0,
                 tokens_out: 0,
@@ -286,6 +289,7 @@ fn run_agent(
     Ok(Outcome {
         solved: verdict.passed,
         timed_out: measured.timed_out,
+        code: measured.code,
         wall: measured.wall,
         tokens_in,
         tokens_out,
@@ -428,6 +432,13 @@ fn tables(agents: &[Agent], tasks: &[Task], results: &[Vec<Outcome>]) -> String 
                 (_, _, Some(_)) => "error".to_owned(),
                 (true, _, _) => format!("solved, {:.0} s", outcome.wall.as_secs_f64()),
                 (false, true, _) => "time limit".to_owned(),
+                (false, false, _) if outcome.code != Some(0) => {
+                    format!(
+                        "not solved (exit {}), {:.0} s",
+                        outcome.code.map_or("by signal".to_owned(), |c| c.to_string()),
+                        outcome.wall.as_secs_f64()
+                    )
+                }
                 (false, false, _) => format!("not solved, {:.0} s", outcome.wall.as_secs_f64()),
             };
             out.push_str(&format!(" {mark} |"));
