@@ -138,7 +138,7 @@ pub fn main(args: &TasksArgs) -> anyhow::Result<()> {
                 error: Some(format!("{err:#}")),
             });
             eprintln!(
-                "{:<24} {:<8} {} in {:>6.1}s, {} requests, {} tokens in, {} out{}",
+                "{:<24} {:<8} {} (exit {:?}) in {:>6.1}s, {} requests, {} tokens in, {} out{}",
                 task.id,
                 agent.label(),
                 if outcome.solved {
@@ -148,6 +148,7 @@ pub fn main(args: &TasksArgs) -> anyhow::Result<()> {
                 } else {
                     "failed"
                 },
+                outcome.code,
                 outcome.wall.as_secs_f64(),
                 outcome.requests,
                 outcome.tokens_in,
