@@ -30,6 +30,9 @@ pub(crate) struct ResponsesRequest {
     pub temperature: Option<f32>,
     #[serde(default)]
     pub seed: Option<u32>,
+    /// Refused when set: this server keeps no responses to continue from.
+    #[serde(default)]
+    pub previous_response_id: Option<String>,
 }
 
 /// `input`: one user message as a string, or a list of items.
@@ -44,6 +47,12 @@ impl ResponsesRequest {
     /// The conversation in braid's shape: `instructions` first as a system message, then the input
     /// items. Fails with a message naming the first item (and part) this server cannot read.
     pub(crate) fn chat_messages(&self) -> Result<Vec<ChatMessage>, String> {
+        // Ignoring the field would silently drop the whole earlier conversation, so it is an error.
+        if let Some(id) = &self.previous_response_id {
+            return Err(format!(
+                "previous_response_id `{id}` cannot be used: this server stores no responses; send the whole conversation in `input` (with `store: false`)"
+            ));
+        }
         let mut messages = Vec::new();
         if let Some(instructions) = self.instructions.as_deref().filter(|i| !i.is_empty()) {
             messages.push(ChatMessage::new(Role::System, instructions));
@@ -299,6 +308,7 @@ mod tests {
             Err("input[0].output[0] is an `input_image` part"),
         );
         check(none.clone(), json!([{"role": "robot", "content": "hi"}]), Err("input[0].role `robot`"));
+        check(json!({"previous_response_id": "resp_1"}), json!("go on"), Err("previous_response_id `resp_1`"));
         check(none, json!([{"type": "function_call", "name": "ls"}]), Err("input[0] is a function_call without"));
     }
 
