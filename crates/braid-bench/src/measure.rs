@@ -50,11 +50,14 @@ pub fn run(command: &mut Command, limit: Duration) -> anyhow::Result<Measured> {
         }
         fired
     });
-    let (status, usage) = wait4(pid).with_context(|| format!("cannot wait for `{program}` (pid {pid})"))?;
+    // Wait for the exit without reaping first: while the child is a zombie its pid, and so its group
+    // id, cannot be reused, so killing the stragglers of the group cannot hit an unrelated process.
+    wait_exit(pid).with_context(|| format!("cannot wait for `{program}` (pid {pid})"))?;
     let wall = started.elapsed();
     let _ = cancel.send(());
     let timed_out = watchdog.join().unwrap_or(false);
     kill_group(pid);
+    let (status, usage) = wait4(pid).with_context(|| format!("cannot reap `{program}` (pid {pid})"))?;
     let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     let cpu = timeval(usage.ru_utime) + timeval(usage.ru_stime);
     Ok(Measured { code, wall, cpu, max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0), timed_out })
@@ -68,7 +71,25 @@ fn kill_group(pid: i32) {
     }
 }
 
-/// Waits for `pid`, retrying on EINTR, and returns its raw status and resource usage.
+/// Blocks until `pid` has exited, leaving it unreaped (`WNOWAIT`), retrying on EINTR.
+fn wait_exit(pid: i32) -> anyhow::Result<()> {
+    let id = libc::id_t::try_from(pid).context("process id out of range")?;
+    loop {
+        // SAFETY: siginfo_t is plain old data, so all-zero bytes are a valid value that waitid fills.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: the pointer is to a live, writable local of the right type.
+        let got = unsafe { libc::waitid(libc::P_PID, id, &mut info, libc::WEXITED | libc::WNOWAIT) };
+        if got == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            bail!("waitid failed: {err}");
+        }
+    }
+}
+
+/// Reaps `pid`, retrying on EINTR, and returns its raw status and resource usage.
 fn wait4(pid: i32) -> anyhow::Result<(i32, libc::rusage)> {
     loop {
         let mut status = 0;
