@@ -8,8 +8,9 @@
 //! `sequence_number`. While nothing else is sent (a long prompt being read, a call being written,
 //! since calls are only sent once complete) a `response.in_progress` event repeats every
 //! [`HEARTBEAT`], because clients drop a stream that stays silent: Codex CLI gives up after five
-//! minutes, and reading its 6k-token prompt on two busy cores took 4.5. A generation cut by `max_output_tokens` is reported as status `incomplete`
-//! inside `response.completed` (Codex CLI reads the usage from that event, whatever the status).
+//! minutes, and reading its 6k-token prompt on two busy cores took four and a half. A generation cut
+//! by `max_output_tokens` is reported as status `incomplete` inside `response.completed` (Codex CLI
+//! reads the usage from that event, whatever the status).
 
 use std::convert::Infallible;
 use std::sync::Arc;
