@@ -13,11 +13,13 @@ mod measure;
 mod overhead;
 mod peers;
 mod report;
+mod rounds;
 mod session;
+mod startup;
 mod suite;
 mod tasks;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -143,7 +145,7 @@ impl Common {
             }
             Err(err) => notes.push(format!(
                 "Codex CLI could not be installed, so it is not measured: {}",
-                overhead::one_line(&format!("{err:#}"))
+                report::one_line(&format!("{err:#}"))
             )),
         }
         Ok((agents, notes))
@@ -180,7 +182,7 @@ fn main() -> ExitCode {
         })(),
         Command::Startup { common, rounds } => (|| {
             let (agents, notes) = common.agents(&[Kind::Braid], &[Kind::Codex, Kind::CodexNpm])?;
-            let table = startup_table(&agents, rounds, &common.work("startup")?)?;
+            let table = startup::run(&agents, rounds, &common.work("startup")?)?;
             common.publish("startup", "Start-up", &table, &notes)
         })(),
         Command::Tasks(args) => tasks::main(&args),
@@ -194,9 +196,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
-fn startup_table(agents: &[Agent], rounds: usize, work: &Path) -> anyhow::Result<String> {
-    startup::run(agents, rounds, work)
-}
-
-mod startup;

@@ -13,7 +13,7 @@ use braid_test_support::ScriptedServer;
 
 use crate::agents::{Agent, Endpoint};
 use crate::measure::{self, Measured};
-use crate::report::{Summary, cell, ratio};
+use crate::rounds::{self, Column};
 use crate::session::{self, Seen, Step};
 
 /// The model name the scripted server is asked for; neither harness knows it, so neither applies
@@ -44,14 +44,8 @@ pub fn run_session(
     let seen = Arc::new(Mutex::new(Seen::default()));
     let server = ScriptedServer::start_responder(session::responder(steps.clone(), seen.clone()), false);
     let endpoint = Endpoint::Http { base_url: server.base_url(), model: MODEL.to_owned() };
-    let workspace = work.join(format!("{label}-ws"));
-    let home = work.join(format!("{label}-home"));
-    for dir in [&workspace, &home] {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
-        }
-    }
-    std::fs::create_dir_all(&workspace).with_context(|| format!("cannot create {}", workspace.display()))?;
+    let workspace = fresh_dir(work, &format!("{label}-ws"))?;
+    let home = fresh_dir(work, &format!("{label}-home"))?;
     session::seed_workspace(&workspace)?;
     let logs = (work.join(format!("{label}.out")), work.join(format!("{label}.err")));
     let stdout = std::fs::File::create(&logs.0).with_context(|| format!("cannot create {}", logs.0.display()))?;
@@ -91,52 +85,32 @@ pub fn run_session(
     })
 }
 
-/// Everything measured for one harness over all rounds.
-#[derive(Debug, Default)]
-struct Tally {
-    runs: Vec<SessionRun>,
-    failure: Option<String>,
-}
-
-impl Tally {
-    fn summary(&self, f: impl Fn(&SessionRun) -> f64) -> Option<Summary> {
-        Summary::of(&self.runs.iter().map(f).collect::<Vec<_>>())
-    }
-}
-
-/// Runs the benchmark: `rounds` rounds, each running every agent once in order, so a drift in the
-/// machine's load affects all harnesses alike. Returns the Markdown table, the peer's failure (if any)
-/// included below it.
+/// Runs the benchmark: `rounds` rounds of a session of `requests` requests for every agent. Returns
+/// the Markdown table, with any peer's failure below it.
 pub fn run(agents: &[Agent], requests: usize, rounds: usize, work: &Path) -> anyhow::Result<String> {
     let steps = Arc::new(session::steps(requests));
-    let mut tallies: Vec<Tally> = agents.iter().map(|_| Tally::default()).collect();
-    for round in 0..rounds {
-        for (agent, tally) in agents.iter().zip(&mut tallies) {
-            if tally.failure.is_some() {
-                continue;
-            }
-            let label = format!("{}-{round}", agent.label().replace([' ', '(', ')'], ""));
-            match run_session(agent, &steps, work, &label, Duration::from_secs(900)) {
-                Ok(run) => {
-                    eprintln!(
-                        "round {round} {:<22} wall {:>6.2}s cpu {:>6.2}s rss {:>6.1} MiB, {} requests",
-                        agent.label(),
-                        run.measured.wall.as_secs_f64(),
-                        run.measured.cpu.as_secs_f64(),
-                        mib(run.measured.max_rss_kib),
-                        run.body_bytes.len()
-                    );
-                    tally.runs.push(run);
-                }
-                Err(err) if agent.is_braid() => return Err(err),
-                Err(err) => {
-                    eprintln!("round {round} {}: {err:#}", agent.label());
-                    tally.failure = Some(format!("{err:#}"));
-                }
-            }
-        }
-    }
-    Ok(table(agents, &tallies, requests))
+    let tallies = rounds::alternate(agents, rounds, |agent, round| {
+        let label = format!("{}-{round}", agent.label().replace([' ', '(', ')'], ""));
+        let run = run_session(agent, &steps, work, &label, Duration::from_secs(900))?;
+        eprintln!(
+            "round {round} {:<22} wall {:>6.2}s cpu {:>6.2}s rss {:>6.1} MiB, {} requests",
+            agent.label(),
+            run.measured.wall.as_secs_f64(),
+            run.measured.cpu.as_secs_f64(),
+            mib(run.measured.max_rss_kib),
+            run.body_bytes.len()
+        );
+        Ok(run)
+    })?;
+    let columns: [Column<SessionRun>; 6] = [
+        ("wall s", |r| r.measured.wall.as_secs_f64(), 2),
+        ("CPU s", |r| r.measured.cpu.as_secs_f64(), 2),
+        ("peak RSS MiB", |r| mib(r.measured.max_rss_kib), 1),
+        ("KiB sent per request (mean)", |r| mean_bytes(r) / 1024.0, 1),
+        ("KiB in first request", |r| r.body_bytes.first().copied().unwrap_or(0) as f64 / 1024.0, 1),
+        ("KiB in last request", |r| r.body_bytes.last().copied().unwrap_or(0) as f64 / 1024.0, 1),
+    ];
+    Ok(rounds::table(agents, &tallies, &format!("{requests} requests"), &columns, true))
 }
 
 fn mib(kib: u64) -> f64 {
@@ -145,58 +119,6 @@ fn mib(kib: u64) -> f64 {
 
 fn mean_bytes(run: &SessionRun) -> f64 {
     run.body_bytes.iter().sum::<usize>() as f64 / run.body_bytes.len().max(1) as f64
-}
-
-/// The Markdown table: one row per harness, then a ratio row for braid against each peer.
-fn table(agents: &[Agent], tallies: &[Tally], requests: usize) -> String {
-    type Column = (&'static str, fn(&SessionRun) -> f64, usize);
-    let columns: [Column; 6] = [
-        ("wall s", |r| r.measured.wall.as_secs_f64(), 2),
-        ("CPU s", |r| r.measured.cpu.as_secs_f64(), 2),
-        ("peak RSS MiB", |r| mib(r.measured.max_rss_kib), 1),
-        ("KiB sent per request (mean)", |r| mean_bytes(r) / 1024.0, 1),
-        ("KiB in first request", |r| r.body_bytes.first().copied().unwrap_or(0) as f64 / 1024.0, 1),
-        ("KiB in last request", |r| r.body_bytes.last().copied().unwrap_or(0) as f64 / 1024.0, 1),
-    ];
-    let mut out = String::new();
-    out.push_str(&format!("| harness ({requests} requests, median [min–max]) | runs |"));
-    for (name, _, _) in &columns {
-        out.push_str(&format!(" {name} |"));
-    }
-    out.push_str("\n|---|---:|");
-    out.push_str(&"---:|".repeat(columns.len()));
-    out.push('\n');
-    for (agent, tally) in agents.iter().zip(tallies) {
-        out.push_str(&format!("| {} | {} |", agent.label(), tally.runs.len()));
-        for (_, f, decimals) in &columns {
-            out.push_str(&format!(" {} |", cell(tally.summary(*f), *decimals)));
-        }
-        out.push('\n');
-    }
-    let braid = agents.iter().position(|a| a.is_braid());
-    for (agent, tally) in agents.iter().zip(tallies) {
-        let Some(braid) = braid else { break };
-        if agent.is_braid() {
-            continue;
-        }
-        out.push_str(&format!("| **ratio {} / {}** | |", agents[braid].label(), agent.label()));
-        for (_, f, _) in &columns {
-            out.push_str(&format!(" {} |", ratio(tallies[braid].summary(*f), tally.summary(*f))));
-        }
-        out.push('\n');
-    }
-    for (agent, tally) in agents.iter().zip(tallies) {
-        if let Some(failure) = &tally.failure {
-            out.push_str(&format!("\n{} could not be measured: {}\n", agent.label(), one_line(failure)));
-        }
-    }
-    out
-}
-
-/// `text` on one line, shortened, for a table's footnote.
-pub fn one_line(text: &str) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > 400 { format!("{}…", flat.chars().take(400).collect::<String>()) } else { flat }
 }
 
 /// The bench's scratch directory for `name`, emptied first.

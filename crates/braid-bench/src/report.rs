@@ -46,6 +46,12 @@ pub fn cell(summary: Option<Summary>, decimals: usize) -> String {
     summary.map_or_else(|| "—".to_owned(), |s| s.cell(decimals))
 }
 
+/// `text` on one line, shortened, for a table's footnote.
+pub fn one_line(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 400 { format!("{}…", flat.chars().take(400).collect::<String>()) } else { flat }
+}
+
 /// Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` in the document at
 /// `path` with `content`, writing the file whole (a temporary file renamed over it) so an interrupted
 /// run never leaves half a document.

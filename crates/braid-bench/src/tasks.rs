@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::agents::{Agent, Endpoint, Kind};
 use crate::measure;
-use crate::overhead::one_line;
+use crate::report::one_line;
 use crate::suite::{self, Task};
 use crate::{Common, peers};
 
