@@ -17,6 +17,19 @@ pub enum Endpoint {
     Embedded { gguf: PathBuf, context_tokens: u32 },
 }
 
+impl Endpoint {
+    /// The base URL and model of an HTTP endpoint. Fails for the embedded engine, which only braid can
+    /// load in-process: a peer (`who`) needs `braid model serve` in front of it.
+    fn http(&self, who: &str) -> anyhow::Result<(&str, &str)> {
+        match self {
+            Endpoint::Http { base_url, model } => Ok((base_url, model)),
+            Endpoint::Embedded { .. } => {
+                anyhow::bail!("{who} needs an HTTP endpoint; start `braid model serve` in front of the model")
+            }
+        }
+    }
+}
+
 /// The API key variable every harness is told to read; the servers here accept any key.
 const KEY_VAR: &str = "BRAID_BENCH_KEY";
 
@@ -92,7 +105,8 @@ impl Agent {
                 command.env("BRAID_HOME", home).args(["exec", "--json", "-s", sandbox, prompt]);
             }
             Kind::Codex | Kind::CodexNpm => {
-                write(&home.join("config.toml"), &codex_config(endpoint))?;
+                let (base_url, model) = endpoint.http(self.label())?;
+                write(&home.join("config.toml"), &codex_config(base_url, model))?;
                 command.env("CODEX_HOME", home).args([
                     "exec",
                     "--json",
@@ -102,12 +116,7 @@ impl Agent {
                 ]);
             }
             Kind::Aider => {
-                let (base_url, model) = match endpoint {
-                    Endpoint::Http { base_url, model } => (base_url.clone(), model.clone()),
-                    Endpoint::Embedded { .. } => {
-                        anyhow::bail!("aider needs an HTTP endpoint; start `braid model serve`")
-                    }
-                };
+                let (base_url, model) = endpoint.http(self.label())?;
                 // aider reads OpenAI-compatible servers through LiteLLM's `openai/` prefix. Its
                 // analytics, update and model-metadata lookups would reach for the network, which
                 // this machine does not have, so they are switched off.
@@ -162,11 +171,7 @@ fn braid_config(endpoint: &Endpoint) -> String {
 
 /// Codex's config for `endpoint`: a custom Responses provider, and no update check (there is no
 /// network here to check with).
-fn codex_config(endpoint: &Endpoint) -> String {
-    let (base_url, model) = match endpoint {
-        Endpoint::Http { base_url, model } => (base_url.as_str(), model.as_str()),
-        Endpoint::Embedded { .. } => ("http://127.0.0.1:9/v1", "unavailable"),
-    };
+fn codex_config(base_url: &str, model: &str) -> String {
     format!(
         "model = \"{model}\"\nmodel_provider = \"bench\"\nmodel_context_window = 1000000\ncheck_for_update_on_startup = false\n\n\
          [model_providers.bench]\nname = \"bench\"\nbase_url = \"{base_url}\"\nwire_api = \"responses\"\nenv_key = \"{KEY_VAR}\"\n\n\

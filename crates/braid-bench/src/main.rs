@@ -125,9 +125,10 @@ impl Common {
         overhead::fresh_dir(&root, name)
     }
 
-    /// braid (in the given variants) and, unless `--no-peers`, Codex CLI installed when missing. A peer
-    /// that cannot be installed is reported in the returned notes and left out, never faked.
-    fn agents(&self, braid_kinds: &[Kind], codex_kinds: &[Kind]) -> anyhow::Result<(Vec<Agent>, Vec<String>)> {
+    /// braid (in the given variants) and, unless `--no-peers`, the peers asked for (Codex CLI in its
+    /// variants, aider), installed when missing. A peer that cannot be installed is reported in the
+    /// returned notes and left out, never faked.
+    fn agents(&self, braid_kinds: &[Kind], peer_kinds: &[Kind]) -> anyhow::Result<(Vec<Agent>, Vec<String>)> {
         let braid = self.braid()?;
         let mut agents: Vec<Agent> = braid_kinds.iter().map(|&kind| Agent { kind, program: braid.clone() }).collect();
         let mut notes = vec![format!("braid: `{}` ({})", braid.display(), machine::version_of(&braid))];
@@ -135,18 +136,32 @@ impl Common {
             notes.push("peers not run (`--no-peers`)".to_owned());
             return Ok((agents, notes));
         }
-        match peers::codex(&self.tools()?) {
-            Ok(codex) => {
-                notes.push(format!("Codex CLI: {} (native `{}`)", codex.version, codex.native.display()));
-                for &kind in codex_kinds {
-                    let program = if kind == Kind::CodexNpm { codex.npm.clone() } else { codex.native.clone() };
-                    agents.push(Agent { kind, program });
+        let not_installed = |name: &str, err: anyhow::Error| {
+            format!("{name} could not be installed, so it is not measured: {}", report::one_line(&format!("{err:#}")))
+        };
+        if peer_kinds.iter().any(|kind| matches!(kind, Kind::Codex | Kind::CodexNpm)) {
+            match peers::codex(&self.tools()?) {
+                Ok(codex) => {
+                    notes.push(format!("Codex CLI: {} (native `{}`)", codex.version, codex.native.display()));
+                    for &kind in peer_kinds {
+                        match kind {
+                            Kind::Codex => agents.push(Agent { kind, program: codex.native.clone() }),
+                            Kind::CodexNpm => agents.push(Agent { kind, program: codex.npm.clone() }),
+                            _ => {}
+                        }
+                    }
                 }
+                Err(err) => notes.push(not_installed("Codex CLI", err)),
             }
-            Err(err) => notes.push(format!(
-                "Codex CLI could not be installed, so it is not measured: {}",
-                report::one_line(&format!("{err:#}"))
-            )),
+        }
+        if peer_kinds.contains(&Kind::Aider) {
+            match peers::aider(&self.tools()?) {
+                Ok(aider) => {
+                    notes.push(format!("aider: {}", aider.version));
+                    agents.push(Agent { kind: Kind::Aider, program: aider.program });
+                }
+                Err(err) => notes.push(not_installed("aider", err)),
+            }
         }
         Ok((agents, notes))
     }

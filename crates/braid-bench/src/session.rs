@@ -4,7 +4,6 @@
 //! request, so that every harness does the same work.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -74,22 +73,7 @@ pub fn seed_workspace(dir: &Path) -> anyhow::Result<()> {
         let path = src.join(format!("f{file}.txt"));
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &["add", "-A"],
-        &["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "-qm", "seed"],
-    ] {
-        let status = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .with_context(|| format!("cannot run git in {}", dir.display()))?;
-        if !status.success() {
-            bail!("`git {}` failed in {}", args.join(" "), dir.display());
-        }
-    }
-    Ok(())
+    crate::suite::commit_fresh_repo(dir, "seed")
 }
 
 /// Checks that every edit of `steps` is on disk in `dir`, which proves the harness did the work rather

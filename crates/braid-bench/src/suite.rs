@@ -116,23 +116,7 @@ impl Task {
     /// first commit of a fresh git repository, so that an agent's changes show as its diff.
     pub fn prepare(&self, dest: &Path) -> anyhow::Result<()> {
         copy_tree(&self.dir.join("repo"), dest)?;
-        git(dest, &["init", "-q", "-b", "main"])?;
-        git(dest, &["add", "-A"])?;
-        git(
-            dest,
-            &[
-                "-c",
-                "user.name=braid-bench",
-                "-c",
-                "user.email=bench@example.invalid",
-                "-c",
-                "commit.gpgsign=false",
-                "commit",
-                "-qm",
-                "task",
-            ],
-        )?;
-        Ok(())
+        commit_fresh_repo(dest, "task")
     }
 
     /// Applies the reference solution in `repo`.
@@ -227,6 +211,16 @@ pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Makes `dir` a fresh git repository on `main` whose one commit, `message`, holds everything in it,
+/// with an identity of its own and no signing, so no user configuration can make the commit fail.
+pub fn commit_fresh_repo(dir: &Path, message: &str) -> anyhow::Result<()> {
+    git(dir, &["init", "-q", "-b", "main"])?;
+    git(dir, &["add", "-A"])?;
+    let identity =
+        ["-c", "user.name=braid-bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false"];
+    git(dir, &[&identity[..], &["commit", "-qm", message]].concat())
 }
 
 /// Runs git in `dir` and fails with its stderr when it fails.

@@ -12,15 +12,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use braid_test_support::{RecordedRequest, Reply, ScriptedServer, Turn};
+use braid_test_support::ScriptedServer;
 use clap::Args;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::Common;
 use crate::agents::{Agent, Endpoint, Kind};
 use crate::measure;
 use crate::report::one_line;
+use crate::session::{self, Seen, Step};
 use crate::suite::{self, Task};
-use crate::{Common, peers};
 
 #[derive(Debug, Args)]
 pub struct TasksArgs {
@@ -74,29 +75,20 @@ pub fn main(args: &TasksArgs) -> anyhow::Result<()> {
             bail!("no task id starts with any of: {}", args.only.join(", "));
         }
     }
-    let braid = common.braid()?;
-    let mut notes = vec![format!("braid: {}", crate::machine::version_of(&braid))];
-    let mut agents = Vec::new();
+    let mut braid_kinds = Vec::new();
+    let mut peer_kinds = Vec::new();
     for name in &args.agents {
         match name.as_str() {
-            "braid" => agents.push(Agent { kind: Kind::Braid, program: braid.clone() }),
-            "codex" | "aider" if common.no_peers => {}
-            "codex" => match peers::codex(&common.tools()?) {
-                Ok(codex) => {
-                    notes.push(format!("Codex CLI: {}, sandbox off", codex.version));
-                    agents.push(Agent { kind: Kind::Codex, program: codex.native });
-                }
-                Err(err) => notes.push(format!("Codex CLI could not be installed: {}", one_line(&format!("{err:#}")))),
-            },
-            "aider" => match peers::aider(&common.tools()?) {
-                Ok(aider) => {
-                    notes.push(format!("aider: {}", aider.version));
-                    agents.push(Agent { kind: Kind::Aider, program: aider.program });
-                }
-                Err(err) => notes.push(format!("aider could not be installed: {}", one_line(&format!("{err:#}")))),
-            },
+            "braid" => braid_kinds.push(Kind::Braid),
+            "codex" => peer_kinds.push(Kind::Codex),
+            "aider" => peer_kinds.push(Kind::Aider),
             other => bail!("unknown harness `{other}`; use braid, codex or aider"),
         }
+    }
+    let braid = common.braid()?;
+    let (agents, mut notes) = common.agents(&braid_kinds, &peer_kinds)?;
+    if agents.iter().any(|a| a.kind == Kind::Codex) {
+        notes.push("Codex runs with its sandbox off (`--dangerously-bypass-approvals-and-sandbox`)".to_owned());
     }
     if args.scripted && agents.iter().any(|a| a.kind == Kind::Aider) {
         bail!(
@@ -235,27 +227,18 @@ fn run_scripted(agent: &Agent, task: &Task, dir: &Path, limit: Duration) -> anyh
     let repo = dir.join("repo");
     task.prepare(&repo)?;
     let patch = std::fs::canonicalize(task.dir.join("solution.patch")).context("cannot resolve solution.patch")?;
-    let requests = Arc::new(Mutex::new(0u64));
-    let counter = requests.clone();
-    let responder = Box::new(move |request: &RecordedRequest| {
-        *counter.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-        if request.tool_outputs().is_empty() {
-            let script = format!("git apply {}", patch.display());
-            let (name, arguments) = if request.tool_names().iter().any(|t| t == "shell") {
-                ("shell", json!({ "command": ["bash", "-c", script] }))
-            } else {
-                ("exec_command", json!({ "cmd": script }))
-            };
-            Reply::Turn(Turn::new().tool_call("call_solution", name, arguments))
-        } else {
-            Reply::Turn(Turn::new().text("Applied the fix."))
-        }
-    });
-    let server = ScriptedServer::start_responder(responder, false);
-    let endpoint = Endpoint::Http { base_url: server.base_url(), model: "bench-model".to_owned() };
+    // The overhead benchmark's responder plays the one step, adapted to the harness's declared tools.
+    let steps = Arc::new(vec![Step::Shell(format!("git apply {}", patch.display()))]);
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let server = ScriptedServer::start_responder(session::responder(steps, seen.clone()), false);
+    let endpoint = Endpoint::Http { base_url: server.base_url(), model: crate::overhead::MODEL.to_owned() };
     let mut outcome = run_agent(agent, task, &endpoint, dir, &repo, limit)?;
     drop(server);
-    outcome.requests = *requests.lock().unwrap_or_else(|p| p.into_inner());
+    let seen = seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(problem) = seen.problems.first() {
+        bail!("the scripted server could not play the solution to {}: {problem}", agent.label());
+    }
+    outcome.requests = u64::try_from(seen.body_bytes.len()).unwrap_or(u64::MAX);
     Ok(outcome)
 }
 
@@ -285,8 +268,8 @@ fn run_agent(
     );
     std::fs::write(dir.join("check.log"), log)
         .with_context(|| format!("cannot write the check log in {}", dir.display()))?;
-    let (tokens_in, tokens_out, requests) =
-        if agent.is_braid() { braid_usage(&std::fs::read_to_string(&out_path).unwrap_or_default()) } else { (0, 0, 0) };
+    let (tokens_in, tokens_out) =
+        if agent.is_braid() { braid_usage(&std::fs::read_to_string(&out_path).unwrap_or_default()) } else { (0, 0) };
     Ok(Outcome {
         solved: verdict.passed,
         timed_out: measured.timed_out,
@@ -294,28 +277,22 @@ fn run_agent(
         wall: measured.wall,
         tokens_in,
         tokens_out,
-        requests,
+        requests: 0,
         error: None,
     })
 }
 
-/// Sums the usage of every `turn.completed` event in braid's JSONL output; returns (input, output,
-/// model requests). braid reports one `turn.completed` per task covering all of its model requests,
-/// and does not count the requests in its output, so that count stays 0 (shown as n/a).
-fn braid_usage(jsonl: &str) -> (u64, u64, u64) {
-    let mut totals = (0, 0, 0);
+/// Sums the usage of every `turn.completed` event in braid's JSONL output; returns (input, output).
+/// braid reports one `turn.completed` per task covering all of its model requests, and does not count
+/// the requests in its output, so its request count stays 0 (shown as n/a).
+fn braid_usage(jsonl: &str) -> (u64, u64) {
+    let mut totals = (0, 0);
     for line in jsonl.lines() {
         let Ok(event) = serde_json::from_str::<Value>(line) else { continue };
-        match event.get("type").and_then(Value::as_str) {
-            Some("turn.completed") => {
-                let usage = &event["usage"];
-                totals.0 += usage["input_tokens"].as_u64().unwrap_or(0);
-                totals.1 += usage["output_tokens"].as_u64().unwrap_or(0);
-            }
-            Some("item.completed") if event.pointer("/item/type").and_then(Value::as_str) != Some("agent_message") => {
-                totals.2 += 0
-            }
-            _ => {}
+        if event.get("type").and_then(Value::as_str) == Some("turn.completed") {
+            let usage = &event["usage"];
+            totals.0 += usage["input_tokens"].as_u64().unwrap_or(0);
+            totals.1 += usage["output_tokens"].as_u64().unwrap_or(0);
         }
     }
     totals
@@ -471,8 +448,7 @@ mod tests {
     #[test]
     fn braid_usage_sums_turn_completed_events() {
         let jsonl = "{\"type\":\"thread.started\"}\nnot json\n{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":120,\"output_tokens\":30}}\n{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}\n";
-        assert_eq!(braid_usage(jsonl).0, 125);
-        assert_eq!(braid_usage(jsonl).1, 31);
+        assert_eq!(braid_usage(jsonl), (125, 31));
     }
 
     #[test]
