@@ -119,8 +119,7 @@ fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
     step("cargo build --release -p braid -p braid-bench", || {
         cargo(root, &["build", "--release", "-p", "braid", "-p", "braid-bench"])
     })?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let program = target.join("release").join("braid-bench");
+    let program = demo::target_dir(root).join("release").join("braid-bench");
     let mut command = Command::new(&program);
     command.arg(name).current_dir(root);
     if name != "suite" && !args.iter().any(|a| a == "--help" || a == "-h") {
