@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::wire::ChatRequest;
-use super::{AppState, Outline, bad_request, collect, event_stream, now_secs, plan, server_error};
+use super::{AppState, Outline, Sampling, bad_request, collect, event_stream, now_secs, plan, server_error};
 use crate::engine::{FinishReason, Generation, GenerationEvent, GenerationStats};
 use crate::parse::ProseFilter;
 
@@ -38,17 +38,13 @@ pub(super) async fn chat_completions(State(state): State<Arc<AppState>>, body: B
         Ok(choice) => choice,
         Err(message) => return bad_request(&message),
     };
-    let (mut generate, outline) = plan(state.model.family, &messages, request.tool_schemas(), &choice);
-    if let Some(max) = request.max_completion_tokens.or(request.max_tokens) {
-        generate.max_tokens = max;
-    }
-    if let Some(temperature) = request.temperature {
-        generate.temperature = temperature;
-    }
-    if let Some(seed) = request.seed {
-        generate.seed = seed;
-    }
-    generate.stop = request.stop_strings();
+    let sampling = Sampling {
+        max_tokens: request.max_completion_tokens.or(request.max_tokens),
+        temperature: request.temperature,
+        seed: request.seed,
+        stop: request.stop_strings(),
+    };
+    let (generate, outline) = plan(state.model.family, &messages, request.tool_schemas(), &choice, sampling);
     let reply = Reply {
         id: format!("chatcmpl-braid-{}", state.next_id()),
         model: state.model.id.clone(),

@@ -171,13 +171,24 @@ impl Outline {
     }
 }
 
-/// Builds the generation both endpoints run for a conversation: the rendered prompt and, unless the
-/// tools are off, the grammar for calls to them. Returns it with the outline that reads its output.
+/// The sampling settings a request may set; each left `None` (or empty) keeps the engine's default.
+#[derive(Debug)]
+struct Sampling {
+    max_tokens: Option<u32>,
+    temperature: Option<f32>,
+    seed: Option<u32>,
+    stop: Vec<String>,
+}
+
+/// Builds the generation both endpoints run for a conversation: the rendered prompt, unless the tools
+/// are off the grammar for calls to them, and the request's sampling settings. Returns it with the
+/// outline that reads its output.
 fn plan(
     family: Family,
     messages: &[ChatMessage],
     all_tools: Vec<ToolSchema>,
     choice: &ToolChoice,
+    sampling: Sampling,
 ) -> (GenerateRequest, Outline) {
     let tools: Vec<ToolSchema> = match choice {
         ToolChoice::Required(Some(name)) => all_tools.into_iter().filter(|t| &t.name == name).collect(),
@@ -191,6 +202,16 @@ fn plan(
     if !text_only {
         generate.grammar = tool_call_grammar(&tools, matches!(choice, ToolChoice::Required(_)));
     }
+    if let Some(max) = sampling.max_tokens {
+        generate.max_tokens = max;
+    }
+    if let Some(temperature) = sampling.temperature {
+        generate.temperature = temperature;
+    }
+    if let Some(seed) = sampling.seed {
+        generate.seed = seed;
+    }
+    generate.stop = sampling.stop;
     let outline = Outline { tool_names: tools.iter().map(|t| t.name.clone()).collect(), text_only };
     (generate, outline)
 }

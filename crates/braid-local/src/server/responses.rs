@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::responses_wire::ResponsesRequest;
-use super::{AppState, Outline, bad_request, collect, event_stream, now_secs, plan, server_error};
+use super::{AppState, Outline, Sampling, bad_request, collect, event_stream, now_secs, plan, server_error};
 use crate::engine::{FinishReason, Generation, GenerationEvent, GenerationStats};
 use crate::parse::{ParsedCall, ProseFilter};
 
@@ -55,16 +55,13 @@ pub(super) async fn responses(State(state): State<Arc<AppState>>, body: Bytes) -
         Ok(choice) => choice,
         Err(message) => return bad_request(&message),
     };
-    let (mut generate, outline) = plan(state.model.family, &messages, tools, &choice);
-    if let Some(max) = request.max_output_tokens {
-        generate.max_tokens = max;
-    }
-    if let Some(temperature) = request.temperature {
-        generate.temperature = temperature;
-    }
-    if let Some(seed) = request.seed {
-        generate.seed = seed;
-    }
+    let sampling = Sampling {
+        max_tokens: request.max_output_tokens,
+        temperature: request.temperature,
+        seed: request.seed,
+        stop: Vec::new(),
+    };
+    let (generate, outline) = plan(state.model.family, &messages, tools, &choice, sampling);
     let turn = Turn {
         number: state.next_id(),
         model: state.model.id.clone(),
