@@ -11,6 +11,7 @@ mod capture;
 pub mod confine;
 pub mod env;
 pub mod exec;
+pub mod globs;
 mod namespace;
 pub mod paths;
 pub mod safe_command;

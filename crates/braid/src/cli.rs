@@ -52,6 +52,65 @@ pub enum Command {
     /// Manage the local models braid runs in-process (stored in `$BRAID_HOME/models`).
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Set up a repository for braid: write PLANS.md (how to write an execution plan) and point AGENTS.md
+    /// at it, keeping everything already there.
+    Init(InitArgs),
+    /// Write an execution plan for a goal with the agent (`plans/<slug>.md`), or revise or check one.
+    Plan(PlanArgs),
+}
+
+/// `braid init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {}
+
+/// `braid plan`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    pub command: Option<PlanCommand>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Write the plan to this file instead of `plans/<slug>.md`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// What the plan is for. `-` reads it from stdin.
+    #[arg(required = true)]
+    pub goal: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Check a plan's structure and machine-readable part; exit code 1 when it has errors.
+    Check(PlanCheckArgs),
+    /// Revise a plan with the agent after feedback; the change is recorded in its Decision Log and in a
+    /// revision note at the bottom.
+    Revise(PlanReviseArgs),
+}
+
+/// `braid plan check`.
+#[derive(Debug, Args)]
+pub struct PlanCheckArgs {
+    /// The plan files to check.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print a JSON report on stdout instead of lines for people.
+    #[arg(long)]
+    pub json: bool,
+    /// Fail on warnings too (globs that match nothing, sections out of order).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `braid plan revise`.
+#[derive(Debug, Args)]
+pub struct PlanReviseArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The plan to revise.
+    pub file: PathBuf,
+    /// What should change, and why. `-` reads it from stdin.
+    pub feedback: String,
 }
 
 /// `braid sandbox`.
@@ -143,6 +202,11 @@ pub struct ExecArgs {
     /// `resume [--last|ID] [PROMPT]`, as in `codex exec resume`.
     #[command(subcommand)]
     pub resume: Option<ExecSubcommand>,
+    /// Execute this plan milestone by milestone: after each one braid runs its checks and requires the
+    /// plan's Progress to be updated; changes to the plan's `forbidden` paths are refused. The task, if
+    /// given, adds instructions.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
     /// The task. `-` (or no task with piped input) reads it from stdin.
     pub prompt: Option<String>,
 }

@@ -4,8 +4,10 @@
 mod approve;
 mod cli;
 mod exec;
+mod init_cmd;
 mod local;
 mod model_cmd;
+mod plan_cmd;
 mod sandbox_cmd;
 
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Fork(args) => exec::run_fork(&cli.global, args).await,
         cli::Command::Model(command) => model_cmd::run(&cli.global, command).await,
         cli::Command::Sandbox(args) => sandbox_cmd::run(&cli.global, args),
+        cli::Command::Init(args) => init_cmd::run(&cli.global, args),
+        cli::Command::Plan(args) => plan_cmd::run(&cli.global, args).await,
     }
 }
 
