@@ -56,3 +56,19 @@ pub fn default_registry(config: &ToolsToml, commands: Commands) -> ToolRegistry 
     registry.register(Box::new(UpdatePlanTool::new()));
     registry
 }
+
+/// The tools for researching a repository without changing it (writing a plan): shell, read_file, and
+/// for capable models list_dir and grep. Commands still run under the session's sandbox, which the
+/// caller sets to `read-only`.
+pub fn research_registry(config: &ToolsToml, commands: Commands, local: bool) -> ToolRegistry {
+    let mut registry = ToolRegistry::new();
+    registry.register(Box::new(shell(config, commands)));
+    if local {
+        registry.register(Box::new(ReadFileTool::plain()));
+    } else {
+        registry.register(Box::new(ReadFileTool::new()));
+        registry.register(Box::new(ListDirTool::new()));
+        registry.register(Box::new(GrepTool::new()));
+    }
+    registry
+}

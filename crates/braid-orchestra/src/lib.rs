@@ -5,5 +5,8 @@
 //! This crate never renders UI or touches the terminal: it reports through events and returns data that
 //! the front ends print.
 
+pub mod author;
+pub mod execute;
+pub mod fsutil;
 pub mod init;
 pub mod plan;

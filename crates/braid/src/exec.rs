@@ -22,6 +22,10 @@ pub async fn run(global: &GlobalArgs, args: ExecArgs) -> anyhow::Result<ExitCode
     if let Some(ExecSubcommand::Resume(resume)) = args.resume {
         return run_resume(global, resume).await;
     }
+    if let Some(plan) = args.plan {
+        let instructions = args.prompt.map(|p| read_prompt(Some(p))).transpose()?;
+        return crate::plan_exec::run(global, plan, instructions, args.output).await;
+    }
     let prompt = read_prompt(args.prompt)?;
     let home = braid_home()?;
     let config = load_config(&home, global)?;
@@ -85,7 +89,7 @@ fn recorded(
 }
 
 /// A token cancelled by the first Ctrl-C.
-fn interrupt_on_ctrl_c() -> CancellationToken {
+pub(crate) fn interrupt_on_ctrl_c() -> CancellationToken {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -129,14 +133,14 @@ async fn drive(
 }
 
 #[allow(clippy::print_stdout)]
-fn print_final(message: &str) -> anyhow::Result<()> {
+pub(crate) fn print_final(message: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", message.trim_end()).context("cannot write to stdout")?;
     Ok(())
 }
 
 /// The event printer: JSONL on stdout with `--json`, else progress lines on stderr.
-fn make_sink(output: &OutputArgs) -> EventSink {
+pub(crate) fn make_sink(output: &OutputArgs) -> EventSink {
     if output.json {
         let mapper = Arc::new(Mutex::new(JsonlMapper::new()));
         Box::new(move |event| {
@@ -166,6 +170,33 @@ fn prepare(
     home: &Path,
     cwd: PathBuf,
 ) -> anyhow::Result<(SessionOptions, Arc<dyn braid_model::ModelClient>, ToolRegistry)> {
+    let prepared = prepare_with(config, home, cwd, &Setup::default())?;
+    Ok((prepared.options, prepared.client, prepared.tools))
+}
+
+/// What a command needs beyond plain `exec`.
+#[derive(Debug, Default)]
+pub(crate) struct Setup {
+    /// Offer only the tools for reading the repository (writing a plan).
+    pub research: bool,
+    /// Paths no tool and no command may change (a plan's `forbidden` globs, relative to the working
+    /// directory).
+    pub forbidden: Option<braid_sandbox::globs::PathGlobs>,
+}
+
+/// A session's parts, resolved from config.
+pub(crate) struct Prepared {
+    pub options: SessionOptions,
+    pub client: Arc<dyn braid_model::ModelClient>,
+    pub tools: ToolRegistry,
+    /// How the session's commands run, for commands braid runs on its behalf (a plan's checks).
+    pub commands: Commands,
+    /// The embedded model answers.
+    pub local: bool,
+}
+
+/// `prepare` for `setup`.
+pub(crate) fn prepare_with(config: &Config, home: &Path, cwd: PathBuf, setup: &Setup) -> anyhow::Result<Prepared> {
     let env = |key: &str| std::env::var(key).ok();
     let (provider_name, model, client, local) = match config.backend(&env)? {
         Backend::Remote { provider, model } => {
@@ -184,10 +215,12 @@ fn prepare(
         && !local;
     let commands =
         Commands { env: config.command_env_policy(), confinement: confinement(config, &cwd)?, offer_escalation };
-    let tools = if local {
-        braid_core::tools::local_registry(&config.toml.tools, commands)
+    let tools = if setup.research {
+        braid_core::tools::research_registry(&config.toml.tools, commands.clone(), local)
+    } else if local {
+        braid_core::tools::local_registry(&config.toml.tools, commands.clone())
     } else {
-        braid_core::tools::default_registry(&config.toml.tools, commands)
+        braid_core::tools::default_registry(&config.toml.tools, commands.clone())
     };
     let options = SessionOptions {
         reasoning_effort: config.reasoning_effort,
@@ -204,7 +237,7 @@ fn prepare(
         approval_default: config.approval_default,
         ..SessionOptions::new(model, provider_name, cwd)
     };
-    Ok((options, client, tools))
+    Ok(Prepared { options, client, tools, commands, local })
 }
 
 /// The kernel confinement for commands under the configured sandbox mode: the working directory, the
@@ -318,7 +351,7 @@ pub(crate) fn working_dir(cd: Option<&Path>, recorded: Option<&Path>) -> anyhow:
 }
 
 /// The prompt from the argument, or from stdin when it is `-` or absent and stdin is not a terminal.
-fn read_prompt(arg: Option<String>) -> anyhow::Result<String> {
+pub(crate) fn read_prompt(arg: Option<String>) -> anyhow::Result<String> {
     let from_stdin = match arg.as_deref() {
         Some("-") => true,
         Some(text) => return non_empty(text.to_string()),

@@ -8,6 +8,7 @@ mod init_cmd;
 mod local;
 mod model_cmd;
 mod plan_cmd;
+mod plan_exec;
 mod sandbox_cmd;
 
 use std::process::ExitCode;

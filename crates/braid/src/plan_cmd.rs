@@ -1,18 +1,123 @@
-//! `braid plan`, `braid plan revise` and `braid plan check`.
+//! `braid plan "<goal>"`, `braid plan revise` and `braid plan check`.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use crate::cli::{GlobalArgs, PlanArgs, PlanCheckArgs, PlanCommand};
+use anyhow::{Context, bail};
+use braid_core::Session;
+use braid_orchestra::author::{AuthorError, Authored, PlanJob, PlanTarget, default_plan_path};
+
+use crate::cli::{GlobalArgs, OutputArgs, PlanArgs, PlanCheckArgs, PlanCommand, PlanReviseArgs};
+use crate::exec::{Setup, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, read_prompt, working_dir};
 
 /// Runs `braid plan ...`.
 pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         Some(PlanCommand::Check(check_args)) => check(global, check_args),
-        Some(PlanCommand::Revise(_)) | None => anyhow::bail!("braid plan authoring is being written"),
+        Some(PlanCommand::Revise(revise_args)) => revise(global, revise_args).await,
+        None => write(global, args.goal, args.out, &args.output).await,
     }
 }
 
 /// Runs `braid plan check` (in progress: a helper is writing it).
 fn check(_global: &GlobalArgs, _args: PlanCheckArgs) -> anyhow::Result<ExitCode> {
     anyhow::bail!("braid plan check is being written")
+}
+
+/// `braid plan "<goal>"`: researches read-only and writes a new plan, never over an existing file.
+async fn write(
+    global: &GlobalArgs,
+    goal: Option<String>,
+    out: Option<PathBuf>,
+    output: &OutputArgs,
+) -> anyhow::Result<ExitCode> {
+    let goal = read_prompt(goal)?;
+    let cwd = working_dir(global.cd.as_deref(), None)?;
+    let root = repo_root(&cwd);
+    let path = match out {
+        Some(out) => {
+            let path = cwd.join(out);
+            if path.exists() {
+                bail!(
+                    "{} already exists; braid plan never overwrites a file. Choose another --out, or change that plan with `braid plan revise {}`",
+                    path.display(),
+                    path.display()
+                );
+            }
+            path
+        }
+        None => default_plan_path(&root, &goal),
+    };
+    let job = PlanJob::new_plan(target(&root, path), &goal);
+    author(global, &root, job, output).await
+}
+
+/// `braid plan revise <file> "<feedback>"`.
+async fn revise(global: &GlobalArgs, args: PlanReviseArgs) -> anyhow::Result<ExitCode> {
+    let feedback = read_prompt(Some(args.feedback))?;
+    let cwd = working_dir(global.cd.as_deref(), None)?;
+    let path = cwd.join(&args.file);
+    let path = path.canonicalize().with_context(|| format!("the plan {} does not exist", path.display()))?;
+    let root = repo_root(path.parent().unwrap_or(&cwd));
+    let job = PlanJob::revision(target(&root, path), &feedback)?;
+    author(global, &root, job, &args.output).await
+}
+
+/// Runs `job` in a read-only session working in `root` and reports the written plan.
+async fn author(global: &GlobalArgs, root: &Path, job: PlanJob, output: &OutputArgs) -> anyhow::Result<ExitCode> {
+    let home = braid_home()?;
+    let mut config = load_config(&home, global)?;
+    // Writing a plan is research: nothing the agent runs may change the repository. braid writes the
+    // plan file itself, through the job's tool.
+    config.sandbox = braid_sandbox::Policy::ReadOnly;
+    let mut prepared = prepare_with(&config, &home, root.to_path_buf(), &Setup { research: true, ..Setup::default() })?;
+    prepared.tools.register(job.tool());
+    let mut session = Session::start(prepared.options, prepared.client, prepared.tools, make_sink(output))?;
+    if !output.json && crate::approve::TerminalApprover::available() {
+        let fallback = session.approval_default();
+        session.set_approver(Arc::new(crate::approve::TerminalApprover { fallback }));
+    }
+    match job.run(&mut session, &interrupt_on_ctrl_c()).await {
+        Ok(authored) => {
+            report(&authored, output)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(AuthorError::Session(braid_core::SessionError::Interrupted)) => Ok(ExitCode::from(130)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Prints where the plan went (stdout, so scripts can pick it up; stderr under `--json`) and the
+/// checker's warnings.
+#[allow(clippy::print_stderr)]
+fn report(authored: &Authored, output: &OutputArgs) -> anyhow::Result<()> {
+    if let Some(path) = &output.output_last_message {
+        let message = authored.summary.clone().unwrap_or_default();
+        std::fs::write(path, message).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if !authored.report.diagnostics.is_empty() {
+        eprint!("{}", authored.report.human(&authored.label));
+    }
+    if output.json {
+        eprintln!("plan written: {}", authored.label);
+    } else {
+        if let Some(summary) = &authored.summary {
+            eprintln!("{}", summary.trim());
+        }
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{}", authored.path.display()).context("cannot write to stdout")?;
+    }
+    Ok(())
+}
+
+fn target(root: &Path, path: PathBuf) -> PlanTarget {
+    let label = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+    PlanTarget { root: root.to_path_buf(), path, label, path_var: std::env::var_os("PATH") }
+}
+
+/// The root of the git repository containing `dir`, else `dir` itself.
+pub(crate) fn repo_root(dir: &Path) -> PathBuf {
+    braid_core::git_info::discover(dir).map(|git| git.root).unwrap_or_else(|| dir.to_path_buf())
 }

@@ -1,0 +1,268 @@
+//! A new plan as the model describes it (`write_plan`'s arguments) and the Markdown braid renders from it.
+//!
+//! braid, not the model, lays out the document: the twelve sections, the Progress list with its first
+//! timestamped item, the machine-readable block and the milestone fields always come out in the format
+//! `braid plan check` accepts, whatever model wrote the content.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::plan::{SectionKind, format_timestamp};
+
+/// `write_plan`'s arguments.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewPlan {
+    pub title: String,
+    pub purpose: String,
+    pub context: String,
+    #[serde(default)]
+    pub plan_of_work: String,
+    pub milestones: Vec<NewMilestone>,
+    #[serde(default)]
+    pub concrete_steps: String,
+    pub validation: String,
+    #[serde(default)]
+    pub idempotence: String,
+    #[serde(default)]
+    pub artifacts: String,
+    #[serde(default)]
+    pub interfaces: String,
+    #[serde(default)]
+    pub decisions: Vec<NewDecision>,
+    pub scope: Vec<String>,
+    #[serde(default)]
+    pub forbidden: Vec<String>,
+    pub checks: Vec<NewCheck>,
+    #[serde(default)]
+    pub approaches: Vec<String>,
+}
+
+/// One milestone of a new plan.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewMilestone {
+    pub title: String,
+    pub scope: String,
+    pub acceptance: String,
+    /// Names from the plan's checks; empty means every check.
+    #[serde(default)]
+    pub checks: Vec<String>,
+}
+
+/// A named acceptance command.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewCheck {
+    pub name: String,
+    pub command: String,
+}
+
+/// A decision made while researching.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewDecision {
+    pub decision: String,
+    pub rationale: String,
+}
+
+/// The JSON schema of `write_plan`'s arguments. Required fields are the ones a plan cannot do without;
+/// the rest get honest placeholders, since a small model forced to fill every field writes filler.
+pub fn new_plan_schema() -> serde_json::Value {
+    let text = |description: &str| serde_json::json!({ "type": "string", "description": description });
+    let strings = |description: &str| {
+        serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description })
+    };
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "title": text("A short imperative title, e.g. \"Add retry with backoff to the HTTP client\"."),
+            "purpose": text("Purpose / Big Picture: what someone gains once this is done and how they can see it working."),
+            "context": text("Context and Orientation: the files, modules and terms a newcomer needs, by full path."),
+            "plan_of_work": text("Plan of Work: the approach in prose, before the milestones."),
+            "milestones": {
+                "type": "array",
+                "description": "Small, independently verifiable steps, in order.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "title": text("What this milestone achieves."),
+                        "scope": text("What it changes: files, functions, new modules."),
+                        "acceptance": text("Observable behaviour that shows it is done."),
+                        "checks": strings("Names of checks that decide it; empty means all."),
+                    },
+                    "required": ["title", "scope", "acceptance"],
+                },
+            },
+            "concrete_steps": text("Concrete Steps: exact commands to run, where, and what they print."),
+            "validation": text("Validation and Acceptance: how to prove the whole goal is met."),
+            "idempotence": text("Idempotence and Recovery: how to repeat steps safely and back out."),
+            "artifacts": text("Artifacts and Notes: short excerpts, sample outputs."),
+            "interfaces": text("Interfaces and Dependencies: types, functions and libraries to add or use."),
+            "decisions": {
+                "type": "array",
+                "description": "Design decisions already made while researching.",
+                "items": {
+                    "type": "object",
+                    "properties": { "decision": text("The decision."), "rationale": text("Why.") },
+                    "required": ["decision", "rationale"],
+                },
+            },
+            "scope": strings("Globs (relative to the repository root) of files likely to change, e.g. \"src/**\"."),
+            "forbidden": strings("Globs of files that must not change, e.g. \"Cargo.lock\"."),
+            "checks": {
+                "type": "array",
+                "description": "Shell commands, run from the repository root, that exit 0 when the work is right.",
+                "items": {
+                    "type": "object",
+                    "properties": { "name": text("A short name, e.g. \"test\"."), "command": text("The command.") },
+                    "required": ["name", "command"],
+                },
+            },
+            "approaches": strings("Optional alternative approaches, for parallel attempts."),
+        },
+        "required": ["title", "purpose", "context", "milestones", "validation", "scope", "checks"],
+    })
+}
+
+/// Renders `plan` as a plan file written at `now`.
+pub fn render(plan: &NewPlan, now: DateTime<Utc>) -> String {
+    let stamp = format_timestamp(now);
+    let mut out = String::new();
+    out.push_str(&format!("# {}\n\n", one_line(&plan.title)));
+    out.push_str(&machine_block(&plan.scope, &plan.forbidden, &plan.checks, &plan.approaches));
+    out.push('\n');
+
+    section(&mut out, SectionKind::Purpose, &body_or(&plan.purpose, "(not written yet)"));
+    let mut progress = format!("- [x] ({stamp}) Wrote this plan (`braid plan`).\n");
+    for (i, milestone) in plan.milestones.iter().enumerate() {
+        progress.push_str(&format!("- [ ] Milestone {}: {}\n", i + 1, one_line(&milestone.title)));
+    }
+    section(&mut out, SectionKind::Progress, &progress);
+    section(&mut out, SectionKind::Surprises, "None yet.\n");
+    let decisions = if plan.decisions.is_empty() {
+        "No decisions yet.\n".to_string()
+    } else {
+        plan.decisions.iter().map(|d| decision_entry(&d.decision, &d.rationale, now)).collect()
+    };
+    section(&mut out, SectionKind::DecisionLog, &decisions);
+    section(&mut out, SectionKind::Outcomes, "To be written when the work is done.\n");
+    section(&mut out, SectionKind::Context, &body_or(&plan.context, "(not written yet)"));
+    let mut work = body(&plan.plan_of_work);
+    for (i, milestone) in plan.milestones.iter().enumerate() {
+        if !work.is_empty() {
+            work.push('\n');
+        }
+        work.push_str(&format!("### Milestone {}: {}\n\n", i + 1, one_line(&milestone.title)));
+        work.push_str(&format!("Scope: {}\n", one_line(&milestone.scope)));
+        work.push_str(&format!("Acceptance: {}\n", one_line(&milestone.acceptance)));
+        if !milestone.checks.is_empty() {
+            let names: Vec<String> = milestone.checks.iter().map(|c| format!("`{}`", c.trim())).collect();
+            work.push_str(&format!("Checks: {}\n", names.join(", ")));
+        }
+    }
+    section(&mut out, SectionKind::PlanOfWork, &work);
+    let steps = if plan.concrete_steps.trim().is_empty() { default_steps(&plan.checks) } else { body(&plan.concrete_steps) };
+    section(&mut out, SectionKind::ConcreteSteps, &steps);
+    section(&mut out, SectionKind::Validation, &body_or(&plan.validation, "(not written yet)"));
+    section(&mut out, SectionKind::Idempotence, &body_or(&plan.idempotence, "(not written yet)"));
+    section(&mut out, SectionKind::Artifacts, &body_or(&plan.artifacts, "None yet."));
+    section(&mut out, SectionKind::Interfaces, &body_or(&plan.interfaces, "(not written yet)"));
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+/// One Decision Log entry, as the format wants it.
+pub fn decision_entry(decision: &str, rationale: &str, now: DateTime<Utc>) -> String {
+    format!(
+        "- Decision: {}\n  Rationale: {}\n  Date: {}\n",
+        one_line(decision),
+        one_line(rationale),
+        format_timestamp(now)
+    )
+}
+
+/// The fenced `toml plan` block for these values, with the checks in the order given.
+pub fn machine_block(scope: &[String], forbidden: &[String], checks: &[NewCheck], approaches: &[String]) -> String {
+    let list = |values: &[String]| {
+        let quoted: Vec<String> = values.iter().map(|v| toml_string(v.trim())).collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let mut out = String::from("```toml plan\n");
+    out.push_str(&format!("scope = {}\n", list(scope)));
+    if !forbidden.is_empty() {
+        out.push_str(&format!("forbidden = {}\n", list(forbidden)));
+    }
+    if !approaches.is_empty() {
+        out.push_str("approaches = [\n");
+        for approach in approaches {
+            out.push_str(&format!("  {},\n", toml_string(&one_line(approach))));
+        }
+        out.push_str("]\n");
+    }
+    out.push_str("\n[checks]\n");
+    for check in checks {
+        out.push_str(&format!("{} = {}\n", toml_key(check.name.trim()), toml_string(check.command.trim())));
+    }
+    out.push_str("```\n");
+    out
+}
+
+/// Concrete Steps when the model gave none: the checks to run, which is true of every plan.
+fn default_steps(checks: &[NewCheck]) -> String {
+    let mut out = String::from("From the repository root, after each milestone:\n\n");
+    for check in checks {
+        out.push_str(&format!("    {}\n", check.command.trim()));
+    }
+    out
+}
+
+fn section(out: &mut String, kind: SectionKind, body: &str) {
+    out.push_str(&format!("## {}\n\n", kind.heading()));
+    out.push_str(body.trim_end());
+    out.push_str("\n\n");
+}
+
+fn body_or(text: &str, placeholder: &str) -> String {
+    let text = body(text);
+    if text.is_empty() { format!("{placeholder}\n") } else { text }
+}
+
+/// Model-written Markdown made safe to place under a `## ` heading: headings of levels 1 to 3 become
+/// level 4, so they cannot end the section or pose as a milestone. Lines in fenced code stay as written.
+pub fn body(text: &str) -> String {
+    let mut out = String::new();
+    let mut fence: Option<String> = None;
+    for line in text.trim().lines() {
+        let trimmed = line.trim_start();
+        if let Some(open) = &fence {
+            if trimmed.starts_with(open.as_str()) {
+                fence = None;
+            }
+        } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fence = Some(trimmed.chars().take_while(|c| *c == '`' || *c == '~').collect());
+        } else if let Some(level) = heading_level(trimmed).filter(|level| *level <= 3) {
+            out.push_str(&"#".repeat(4 - level));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn heading_level(line: &str) -> Option<usize> {
+    let level = line.chars().take_while(|c| *c == '#').count();
+    (level > 0 && line[level..].starts_with(' ')).then_some(level)
+}
+
+/// Text meant for one line (titles, fields) with its line breaks folded into spaces.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+fn toml_key(name: &str) -> String {
+    let bare = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare { name.to_string() } else { toml_string(name) }
+}
