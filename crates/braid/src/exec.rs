@@ -191,8 +191,6 @@ pub(crate) struct Prepared {
     pub tools: ToolRegistry,
     /// How the session's commands run, for commands braid runs on its behalf (a plan's checks).
     pub commands: Commands,
-    /// The embedded model answers.
-    pub local: bool,
 }
 
 /// `prepare` for `setup`.
@@ -237,7 +235,7 @@ pub(crate) fn prepare_with(config: &Config, home: &Path, cwd: PathBuf, setup: &S
         approval_default: config.approval_default,
         ..SessionOptions::new(model, provider_name, cwd)
     };
-    Ok(Prepared { options, client, tools, commands, local })
+    Ok(Prepared { options, client, tools, commands })
 }
 
 /// The kernel confinement for commands under the configured sandbox mode: the working directory, the

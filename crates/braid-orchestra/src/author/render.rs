@@ -226,8 +226,9 @@ fn body_or(text: &str, placeholder: &str) -> String {
     if text.is_empty() { format!("{placeholder}\n") } else { text }
 }
 
-/// Model-written Markdown made safe to place under a `## ` heading: headings of levels 1 to 3 become
-/// level 4, so they cannot end the section or pose as a milestone. Lines in fenced code stay as written.
+/// Model-written Markdown made safe to place under a `## ` heading: headings of levels 1 and 2 become
+/// level 3, so they cannot end the section (milestones are level 3 and count only in Plan of Work).
+/// Lines in fenced code stay as written.
 pub fn body(text: &str) -> String {
     let mut out = String::new();
     let mut fence: Option<String> = None;
@@ -239,8 +240,8 @@ pub fn body(text: &str) -> String {
             }
         } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
             fence = Some(trimmed.chars().take_while(|c| *c == '`' || *c == '~').collect());
-        } else if let Some(level) = heading_level(trimmed).filter(|level| *level <= 3) {
-            out.push_str(&"#".repeat(4 - level));
+        } else if let Some(level) = heading_level(trimmed).filter(|level| *level <= 2) {
+            out.push_str(&"#".repeat(3 - level));
         }
         out.push_str(line.trim_end());
         out.push('\n');

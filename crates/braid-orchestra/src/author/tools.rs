@@ -14,7 +14,7 @@ use braid_tools::{Exposure, Tool, ToolContext, ToolResult};
 use super::render::{self, NewPlan};
 use super::revise::{self, Revision};
 use crate::fsutil::write_atomic;
-use crate::plan::{CheckOptions, Report, Severity, check};
+use crate::plan::{CheckOptions, Report, check};
 
 /// Where a plan goes, and what the checker needs to judge it.
 #[derive(Debug, Clone)]
@@ -149,7 +149,7 @@ fn refuse(written: &Shared, message: String) -> ToolResult {
 fn finish(target: &PlanTarget, written: &Shared, text: String, verb: &str) -> ToolResult {
     let options = CheckOptions { root: &target.root, path_var: target.path_var.clone() };
     let (_, report) = check(&text, &options);
-    let errors = report.diagnostics.iter().filter(|d| matches!(d.severity, Severity::Error)).count();
+    let errors = report.errors().count();
     if errors > 0 {
         return refuse(
             written,

@@ -23,7 +23,7 @@ pub use render::progress_line;
 pub use snapshot::Snapshot;
 
 use crate::fsutil::write_atomic;
-use crate::plan::{Check, CheckOptions, Milestone, Plan, SectionKind, Severity, check, format_timestamp};
+use crate::plan::{Check, CheckOptions, Milestone, Plan, SectionKind, check, format_timestamp};
 
 /// How a plan is executed.
 #[derive(Debug, Clone)]
@@ -123,7 +123,7 @@ impl PlanExecution {
             .map_err(|source| ExecuteError::Read { path: self.plan_path.clone(), source })?;
         let options = CheckOptions { root: &self.root, path_var: self.path_var.clone() };
         let (plan, report) = check(&text, &options);
-        if strict && report.diagnostics.iter().any(|d| matches!(d.severity, Severity::Error)) {
+        if strict && report.errors().next().is_some() {
             return Err(ExecuteError::Invalid { path: self.plan_path.clone(), report: report.human(&self.label()) });
         }
         Ok(Loaded { text, plan })
@@ -151,8 +151,8 @@ impl PlanExecution {
         }
         let start = self.load(true)?;
         let forbidden = self.forbidden()?;
-        let machine = start.plan.machine.clone().unwrap_or_default();
-        let scope = PathGlobs::new(&machine.scope).unwrap_or_else(|_| PathGlobs::empty());
+        let scope_globs = start.plan.machine.as_ref().map(|m| m.scope.clone()).unwrap_or_default();
+        let scope = PathGlobs::new(&scope_globs).unwrap_or_else(|_| PathGlobs::empty());
         let milestones = start.plan.milestones.clone();
         let total = milestones.len();
         let mut records = Vec::new();
@@ -176,7 +176,7 @@ impl PlanExecution {
             }
             sink(&PlanEvent::MilestoneStarted { number: milestone.number, total, title: milestone.title.clone() });
             let before = self.load(false)?;
-            let checks = milestone_checks(&before.plan, milestone);
+            let checks: Vec<Check> = before.plan.checks_for(milestone).into_iter().cloned().collect();
             let tree = Snapshot::take(&self.root, &forbidden);
             let mut prompt = self.milestone_prompt(milestone, total, &checks, &forbidden, first_turn);
             first_turn = false;
@@ -274,9 +274,7 @@ impl PlanExecution {
             let options = CheckOptions { root: &self.root, path_var: self.path_var.clone() };
             let (_, report) = check(&now.text, &options);
             let errors: Vec<String> = report
-                .diagnostics
-                .iter()
-                .filter(|d| matches!(d.severity, Severity::Error))
+                .errors()
                 .map(|d| format!("{label}:{}: {}", d.line, d.message))
                 .collect();
             if !errors.is_empty() {
@@ -432,15 +430,6 @@ fn already_done(plan: &Plan, number: u32) -> bool {
             && text.starts_with(&prefix)
             && text[prefix.len()..].starts_with(|c: char| !c.is_ascii_digit())
     })
-}
-
-/// The checks deciding `milestone`: those it names, else all of the plan's.
-fn milestone_checks(plan: &Plan, milestone: &Milestone) -> Vec<Check> {
-    let all = plan.machine.as_ref().map(|m| m.checks.clone()).unwrap_or_default();
-    match &milestone.checks {
-        Some(names) => all.into_iter().filter(|c| names.iter().any(|n| n == &c.name)).collect(),
-        None => all,
-    }
 }
 
 /// Whether Progress gained a ticked item or a new item since `before`.
