@@ -10,7 +10,9 @@ use braid_core::Session;
 use braid_orchestra::author::{AuthorError, Authored, PlanJob, PlanTarget, default_plan_path};
 
 use crate::cli::{GlobalArgs, OutputArgs, PlanArgs, PlanCheckArgs, PlanCommand, PlanReviseArgs};
-use crate::exec::{Setup, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, read_prompt, working_dir};
+use crate::exec::{
+    Setup, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, read_prompt, working_dir,
+};
 
 /// Runs `braid plan ...`.
 pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitCode> {

@@ -11,7 +11,9 @@ use braid_core::Session;
 use braid_orchestra::execute::{CheckRunner, ExecuteError, PlanEvent, PlanExecution, PlanSink, progress_line};
 
 use crate::cli::{GlobalArgs, OutputArgs};
-use crate::exec::{Setup, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, print_final, working_dir};
+use crate::exec::{
+    Setup, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, print_final, working_dir,
+};
 
 /// Extra turns a milestone gets after the gate refuses it.
 const FIX_ROUNDS: u32 = 3;

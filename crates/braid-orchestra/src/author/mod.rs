@@ -142,11 +142,8 @@ pub fn default_plan_path(root: &Path, goal: &str) -> PathBuf {
 /// A file-name slug for `goal`: its first words, lowercase ASCII letters and digits joined by `-`.
 pub fn slug(goal: &str) -> String {
     let mut slug = String::new();
-    for word in goal
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .take(6)
+    for word in
+        goal.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_ascii_lowercase).take(6)
     {
         if slug.len() + word.len() + 1 > 48 {
             break;

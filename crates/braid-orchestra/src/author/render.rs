@@ -66,9 +66,7 @@ pub struct NewDecision {
 /// the rest get honest placeholders, since a small model forced to fill every field writes filler.
 pub fn new_plan_schema() -> serde_json::Value {
     let text = |description: &str| serde_json::json!({ "type": "string", "description": description });
-    let strings = |description: &str| {
-        serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description })
-    };
+    let strings = |description: &str| serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description });
     serde_json::json!({
         "type": "object",
         "properties": {
@@ -150,15 +148,16 @@ pub fn render(plan: &NewPlan, now: DateTime<Utc>) -> String {
             work.push('\n');
         }
         work.push_str(&format!("### Milestone {}: {}\n\n", i + 1, one_line(&milestone.title)));
-        work.push_str(&format!("Scope: {}\n", one_line(&milestone.scope)));
-        work.push_str(&format!("Acceptance: {}\n", one_line(&milestone.acceptance)));
+        work.push_str(&format!("- Scope: {}\n", one_line(&milestone.scope)));
+        work.push_str(&format!("- Acceptance: {}\n", one_line(&milestone.acceptance)));
         if !milestone.checks.is_empty() {
             let names: Vec<String> = milestone.checks.iter().map(|c| format!("`{}`", c.trim())).collect();
-            work.push_str(&format!("Checks: {}\n", names.join(", ")));
+            work.push_str(&format!("- Checks: {}\n", names.join(", ")));
         }
     }
     section(&mut out, SectionKind::PlanOfWork, &work);
-    let steps = if plan.concrete_steps.trim().is_empty() { default_steps(&plan.checks) } else { body(&plan.concrete_steps) };
+    let steps =
+        if plan.concrete_steps.trim().is_empty() { default_steps(&plan.checks) } else { body(&plan.concrete_steps) };
     section(&mut out, SectionKind::ConcreteSteps, &steps);
     section(&mut out, SectionKind::Validation, &body_or(&plan.validation, "(not written yet)"));
     section(&mut out, SectionKind::Idempotence, &body_or(&plan.idempotence, "(not written yet)"));
@@ -266,4 +265,111 @@ fn toml_string(text: &str) -> String {
 fn toml_key(name: &str) -> String {
     let bare = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if bare { name.to_string() } else { toml_string(name) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn plan() -> NewPlan {
+        serde_json::from_value(serde_json::json!({
+            "title": "Retry\nrequests",
+            "purpose": "Flaky networks stop failing builds.\n\n# A heading the model added",
+            "context": "`src/http.rs` sends requests.",
+            "milestones": [
+                {"title": "Policy", "scope": "src/retry.rs", "acceptance": "delays double", "checks": ["test"]},
+                {"title": "Wire it", "scope": "src/http.rs", "acceptance": "a 503 is retried"}
+            ],
+            "validation": "`cargo test` passes.",
+            "scope": ["src/**"],
+            "checks": [{"name": "test", "command": "cargo test"}, {"name": "odd name", "command": "echo \"hi\""}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_new_plan_renders_every_section_with_progress_milestones_and_the_machine_block() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap();
+        insta::assert_snapshot!(render(&plan(), now), @r#"
+# Retry requests
+
+```toml plan
+scope = ["src/**"]
+
+[checks]
+test = "cargo test"
+"odd name" = 'echo "hi"'
+```
+
+## Purpose / Big Picture
+
+Flaky networks stop failing builds.
+
+### A heading the model added
+
+## Progress
+
+- [x] (2026-11-22 09:30Z) Wrote this plan (`braid plan`).
+- [ ] Milestone 1: Policy
+- [ ] Milestone 2: Wire it
+
+## Surprises & Discoveries
+
+None yet.
+
+## Decision Log
+
+No decisions yet.
+
+## Outcomes & Retrospective
+
+To be written when the work is done.
+
+## Context and Orientation
+
+`src/http.rs` sends requests.
+
+## Plan of Work
+
+### Milestone 1: Policy
+
+- Scope: src/retry.rs
+- Acceptance: delays double
+- Checks: `test`
+
+### Milestone 2: Wire it
+
+- Scope: src/http.rs
+- Acceptance: a 503 is retried
+
+## Concrete Steps
+
+From the repository root, after each milestone:
+
+    cargo test
+    echo "hi"
+
+## Validation and Acceptance
+
+`cargo test` passes.
+
+## Idempotence and Recovery
+
+(not written yet)
+
+## Artifacts and Notes
+
+None yet.
+
+## Interfaces and Dependencies
+
+(not written yet)
+"#);
+    }
+
+    #[test]
+    fn headings_in_model_text_cannot_end_a_section_but_code_stays_as_written() {
+        assert_eq!(body("## Two\n### Three\n```\n# comment\n```\n"), "### Two\n### Three\n```\n# comment\n```\n");
+    }
 }

@@ -42,9 +42,7 @@ pub struct SectionEdit {
 /// The JSON schema of `revise_plan`'s arguments.
 pub fn revision_schema() -> serde_json::Value {
     let text = |description: &str| serde_json::json!({ "type": "string", "description": description });
-    let strings = |description: &str| {
-        serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description })
-    };
+    let strings = |description: &str| serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description });
     serde_json::json!({
         "type": "object",
         "properties": {
@@ -124,7 +122,10 @@ pub fn apply(text: &str, revision: &Revision, feedback: &str, now: DateTime<Utc>
         }
         edits.push((section.body.clone(), format!("\n{}\n", body(&edit.body).trim_end())));
     }
-    if revision.scope.is_some() || revision.forbidden.is_some() || revision.checks.is_some() || revision.approaches.is_some()
+    if revision.scope.is_some()
+        || revision.forbidden.is_some()
+        || revision.checks.is_some()
+        || revision.approaches.is_some()
     {
         let range = machine_block_range(text).ok_or(ReviseError::NoMachineBlock)?;
         let old = plan.machine.as_ref();
@@ -161,7 +162,10 @@ pub fn apply(text: &str, revision: &Revision, feedback: &str, now: DateTime<Utc>
     for (range, replacement) in edits {
         out.replace_range(range, &replacement);
     }
-    Ok(append_note(&out, &format!("({}) {} Feedback: \"{}\"", format_timestamp(now), one_line(&revision.summary), one_line(feedback))))
+    Ok(append_note(
+        &out,
+        &format!("({}) {} Feedback: \"{}\"", format_timestamp(now), one_line(&revision.summary), one_line(feedback)),
+    ))
 }
 
 /// `text` with `note` appended as an item of the Revision Notes section, which is created at the bottom
@@ -205,7 +209,8 @@ pub fn machine_block_range(text: &str) -> Option<std::ops::Range<usize>> {
                 }
             }
             Some(begin) => {
-                if trimmed.starts_with(fence.as_str()) && trimmed.trim_start_matches(fence.chars().next().unwrap_or('`')).is_empty()
+                if trimmed.starts_with(fence.as_str())
+                    && trimmed.trim_start_matches(fence.chars().next().unwrap_or('`')).is_empty()
                 {
                     return Some(begin..offset + line.len());
                 }

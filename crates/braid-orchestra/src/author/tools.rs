@@ -125,7 +125,9 @@ impl Tool for RevisePlanTool {
             Err(err) => {
                 return refuse(
                     &self.written,
-                    format!("invalid arguments for `{REVISE_PLAN}`: {err}; send a JSON object matching the tool's schema"),
+                    format!(
+                        "invalid arguments for `{REVISE_PLAN}`: {err}; send a JSON object matching the tool's schema"
+                    ),
                 );
             }
         };

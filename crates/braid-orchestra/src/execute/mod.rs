@@ -46,16 +46,40 @@ pub struct PlanExecution {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PlanEvent {
-    MilestoneStarted { number: u32, total: usize, title: String },
+    MilestoneStarted {
+        number: u32,
+        total: usize,
+        title: String,
+    },
     /// A milestone whose Progress item was already ticked when the run began.
-    MilestoneSkipped { number: u32, title: String },
-    CheckFinished { milestone: u32, result: CheckResult },
+    MilestoneSkipped {
+        number: u32,
+        title: String,
+    },
+    CheckFinished {
+        milestone: u32,
+        result: CheckResult,
+    },
     /// The gate refused the milestone; the agent gets the problems and another turn if rounds are left.
-    GateRefused { milestone: u32, round: u32, problems: Vec<String> },
+    GateRefused {
+        milestone: u32,
+        round: u32,
+        problems: Vec<String>,
+    },
     /// Files changed outside the plan's `scope`: allowed, reported.
-    OutOfScope { milestone: u32, paths: Vec<String> },
-    MilestoneAccepted { number: u32, rounds: u32 },
-    Finished { completed: bool, accepted: usize, total: usize },
+    OutOfScope {
+        milestone: u32,
+        paths: Vec<String>,
+    },
+    MilestoneAccepted {
+        number: u32,
+        rounds: u32,
+    },
+    Finished {
+        completed: bool,
+        accepted: usize,
+        total: usize,
+    },
 }
 
 /// Receives the execution's events, in order.
@@ -273,10 +297,7 @@ impl PlanExecution {
         if let Some(now) = &now {
             let options = CheckOptions { root: &self.root, path_var: self.path_var.clone() };
             let (_, report) = check(&now.text, &options);
-            let errors: Vec<String> = report
-                .errors()
-                .map(|d| format!("{label}:{}: {}", d.line, d.message))
-                .collect();
+            let errors: Vec<String> = report.errors().map(|d| format!("{label}:{}: {}", d.line, d.message)).collect();
             if !errors.is_empty() {
                 problems.push(format!("the plan no longer passes `braid plan check`:\n  {}", errors.join("\n  ")));
             }
@@ -332,10 +353,7 @@ impl PlanExecution {
                 "You are executing the plan in {label}, one milestone per turn. Read the plan first.\n\n"
             ));
         }
-        prompt.push_str(&format!(
-            "Milestone {} of {total}: {}\n",
-            milestone.number, milestone.title
-        ));
+        prompt.push_str(&format!("Milestone {} of {total}: {}\n", milestone.number, milestone.title));
         if let Some(scope) = &milestone.scope {
             prompt.push_str(&format!("Scope: {scope}\n"));
         }
@@ -426,9 +444,7 @@ fn already_done(plan: &Plan, number: u32) -> bool {
     let prefix = format!("milestone {number}");
     plan.progress.iter().any(|item| {
         let text = item.text.trim().to_lowercase();
-        item.done
-            && text.starts_with(&prefix)
-            && text[prefix.len()..].starts_with(|c: char| !c.is_ascii_digit())
+        item.done && text.starts_with(&prefix) && text[prefix.len()..].starts_with(|c: char| !c.is_ascii_digit())
     })
 }
 

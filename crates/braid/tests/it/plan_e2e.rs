@@ -152,10 +152,7 @@ fn revise_replaces_sections_and_records_the_decision_and_a_note() {
         Reply::Turn(Turn::new().text("The plan keeps `world` as the default name.")),
     ]));
     let env = Env::new(&server, "chat");
-    env.braid(repo.path())
-        .args(["plan", "revise", "plans/greet.md", "keep working without a name"])
-        .assert()
-        .success();
+    env.braid(repo.path()).args(["plan", "revise", "plans/greet.md", "keep working without a name"]).assert().success();
     server.assert_every_tool_call_answered_once();
     let outputs = server.requests()[1].tool_outputs();
     assert!(outputs[0].1.contains("is history"), "{}", outputs[0].1);
@@ -174,7 +171,10 @@ fn revise_replaces_sections_and_records_the_decision_and_a_note() {
     let last = new.sections.last().unwrap();
     assert_eq!(last.heading, "Revision Notes");
     let note = last.body_text(&after);
-    assert!(note.contains("Milestone 1 now keeps a default name.") && note.contains("keep working without a name"), "{note}");
+    assert!(
+        note.contains("Milestone 1 now keeps a default name.") && note.contains("keep working without a name"),
+        "{note}"
+    );
     // The replaced section changed; the others are byte-identical; Progress kept its items.
     let body = |plan: &Plan, text: &str, kind| plan.section(kind).unwrap().body_text(text).to_string();
     assert!(body(&new, &after, SectionKind::PlanOfWork).contains("falling back to `world`"));
