@@ -59,6 +59,11 @@ pub struct SandboxSpec {
     /// Secret locations (directories or files) no confined command may read, under both `read-only`
     /// and `workspace-write`; ones that do not exist are skipped.
     pub deny_read: Vec<PathBuf>,
+    /// Existing files and directories inside the writable roots that a `workspace-write` command may
+    /// not change (a plan's `forbidden` paths, see `forbidden_mounts`): each is bind-mounted read-only,
+    /// so writing fails with EROFS and removing or renaming over it with EBUSY. Ones that do not exist
+    /// are skipped.
+    pub read_only: Vec<PathBuf>,
 }
 
 impl SandboxSpec {
@@ -75,6 +80,10 @@ impl SandboxSpec {
         if self.policy != Policy::FullAccess && !self.deny_read.is_empty() {
             let hidden = self.deny_read.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             text.push_str(&format!("; unreadable: {hidden}"));
+        }
+        if self.policy == Policy::WorkspaceWrite && !self.read_only.is_empty() {
+            let frozen = self.read_only.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+            text.push_str(&format!("; read-only: {frozen}"));
         }
         text
     }
@@ -393,11 +402,18 @@ mod tests {
             writable_roots: vec![PathBuf::from("/repo"), PathBuf::from("/tmp")],
             network: false,
             deny_read: Vec::new(),
+            read_only: Vec::new(),
         };
         assert_eq!(spec.allowance(), "writable: /repo, /tmp; network off");
+        let frozen = SandboxSpec { read_only: vec![PathBuf::from("/repo/Cargo.lock")], ..spec.clone() };
+        assert_eq!(frozen.allowance(), "writable: /repo, /tmp; network off; read-only: /repo/Cargo.lock");
         let read_only = SandboxSpec { policy: Policy::ReadOnly, network: true, ..spec };
         assert_eq!(read_only.allowance(), "writable: nothing; network on");
-        let hidden = SandboxSpec { deny_read: vec![PathBuf::from("/h/.ssh"), PathBuf::from("/h/.netrc")], ..read_only };
+        let hidden = SandboxSpec {
+            deny_read: vec![PathBuf::from("/h/.ssh"), PathBuf::from("/h/.netrc")],
+            read_only: vec![PathBuf::from("/repo/Cargo.lock")],
+            ..read_only
+        };
         assert_eq!(hidden.allowance(), "writable: nothing; network on; unreadable: /h/.ssh, /h/.netrc");
     }
 

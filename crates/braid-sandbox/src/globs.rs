@@ -66,6 +66,15 @@ impl PathGlobs {
     }
 }
 
+/// Two lists are equal when they hold the same globs in the same order (the compiled sets follow).
+impl PartialEq for PathGlobs {
+    fn eq(&self, other: &Self) -> bool {
+        self.globs == other.globs
+    }
+}
+
+impl Eq for PathGlobs {}
+
 /// Checks one glob's shape and compiles it.
 fn compile(glob: &str) -> Result<globset::Glob, GlobError> {
     let trimmed = glob.trim();

@@ -1,7 +1,8 @@
 //! The mount-namespace half of confinement: what Landlock cannot express. Landlock only grants rights,
 //! so it cannot make `<root>/.git` read-only inside a writable root, nor hide `~/.ssh` inside a
 //! readable `/`. A confined command therefore starts in its own user and mount namespace in which
-//! `.git` and `.braid` are bind-mounted read-only and every secret location is covered: a directory by
+//! `.git`, `.braid` and the spec's `read_only` paths (a plan's forbidden files) are bind-mounted
+//! read-only and every secret location is covered: a directory by
 //! an empty read-only tmpfs with mode 000, a file by an empty mode-000 file.
 //!
 //! As in `confine.rs`, everything that allocates (paths, map text, mount data, flag words, the decoy
@@ -94,7 +95,8 @@ pub(crate) struct MountPlan {
     gid_map_path: CString,
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
-    /// `.git` and `.braid` in the writable roots: bound onto themselves, then remounted read-only.
+    /// `.git` and `.braid` in the writable roots, then the spec's `read_only` paths: bound onto
+    /// themselves, then remounted read-only.
     read_only: Vec<Target>,
     /// Secret directories: covered by an empty read-only tmpfs.
     hidden_dirs: Vec<CString>,
@@ -105,7 +107,8 @@ pub(crate) struct MountPlan {
 
 impl MountPlan {
     /// The namespace `spec` needs: `None` for `full-access`, and when there is nothing to protect
-    /// (no `.git`/`.braid` in a writable root and no existing secret location), so that no namespace
+    /// (no `.git`/`.braid` in a writable root, no existing `read_only` path and no existing secret
+    /// location), so that no namespace
     /// is made for nothing. Fails when a path cannot be turned into a C string, its mount flags cannot
     /// be read, or the decoy file cannot be created in the temp dir.
     pub(crate) fn new(spec: &SandboxSpec) -> Result<Option<MountPlan>, ConfineError> {
@@ -121,6 +124,12 @@ impl MountPlan {
                     if std::fs::symlink_metadata(&path).is_ok() {
                         read_only.push(Target { remount_flags: remount_flags(&path)?, path: c_string(&path)? });
                     }
+                }
+            }
+            for path in &spec.read_only {
+                // Like a secret location, a forbidden path that does not exist has nothing to mount on.
+                if std::fs::symlink_metadata(path).is_ok() {
+                    read_only.push(Target { remount_flags: remount_flags(path)?, path: c_string(path)? });
                 }
             }
         }
@@ -218,6 +227,10 @@ impl MountPlan {
         if failure.step <= STEP_GID_MAP {
             format!(
                 "{what} failed ({cause}), so `.git`/`.braid` cannot be made read-only nor secret locations hidden; enable unprivileged user namespaces (`sysctl kernel.unprivileged_userns_clone=1`, or on Ubuntu `sysctl kernel.apparmor_restrict_unprivileged_userns=0`)"
+            )
+        } else if failure.step == STEP_READ_ONLY {
+            format!(
+                "{what} failed ({cause}); if that path comes from a plan's `forbidden` list, narrow the glob, otherwise enable unprivileged user namespaces with mounts"
             )
         } else {
             format!(
@@ -413,7 +426,7 @@ mod tests {
     use super::*;
 
     fn spec(policy: Policy, roots: Vec<PathBuf>, deny_read: Vec<PathBuf>) -> SandboxSpec {
-        SandboxSpec { policy, writable_roots: roots, network: false, deny_read }
+        SandboxSpec { policy, writable_roots: roots, network: false, deny_read, read_only: Vec::new() }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use braid_core::exec_jsonl::JsonlMapper;
 use braid_core::session::CancellationToken;
 use braid_core::tools::Commands;
 use braid_core::{EventSink, Session, SessionOptions, render, rollout};
+use braid_sandbox::PathGlobs;
 use braid_tools::ToolRegistry;
 
 use crate::cli::{ExecArgs, ExecSubcommand, ForkArgs, GlobalArgs, OutputArgs, ResumeArgs};
@@ -30,7 +31,7 @@ pub async fn run(global: &GlobalArgs, args: ExecArgs) -> anyhow::Result<ExitCode
     let home = braid_home()?;
     let config = load_config(&home, global)?;
     let cwd = working_dir(global.cd.as_deref(), None)?;
-    let (options, client, tools) = prepare(&config, &home, cwd)?;
+    let (options, client, tools) = prepare(&config, &home, cwd, &PathGlobs::empty())?;
     let output = args.output;
     let sink = make_sink(&output);
     let session = Session::start(options, client, tools, sink)?;
@@ -84,7 +85,7 @@ fn recorded(
     let path = rollout::find(&home, query)?;
     let recorded = rollout::read(&path)?;
     let cwd = working_dir(global.cd.as_deref(), Some(&recorded.meta.cwd))?;
-    let (options, client, tools) = prepare(&config, &home, cwd)?;
+    let (options, client, tools) = prepare(&config, &home, cwd, &PathGlobs::empty())?;
     Ok((path, options, client, tools))
 }
 
@@ -164,13 +165,17 @@ pub(crate) fn make_sink(output: &OutputArgs) -> EventSink {
 }
 
 /// Resolves config into session options, a model client and the tools. The embedded model gets
-/// shorter instructions and a smaller tool set, which small models handle far better.
-fn prepare(
+/// shorter instructions and a smaller tool set, which small models handle far better. `forbidden` (a
+/// plan's `forbidden` globs, relative to `cwd`; empty for none) is enforced twice: the file tools refuse
+/// to write matching paths, and confined commands see the existing ones mounted read-only.
+pub(crate) fn prepare(
     config: &Config,
     home: &Path,
     cwd: PathBuf,
+    forbidden: &PathGlobs,
 ) -> anyhow::Result<(SessionOptions, Arc<dyn braid_model::ModelClient>, ToolRegistry)> {
-    let prepared = prepare_with(config, home, cwd, &Setup::default())?;
+    let setup = Setup { forbidden: Some(forbidden.clone()), ..Setup::default() };
+    let prepared = prepare_with(config, home, cwd, &setup)?;
     Ok((prepared.options, prepared.client, prepared.tools))
 }
 
@@ -181,7 +186,7 @@ pub(crate) struct Setup {
     pub research: bool,
     /// Paths no tool and no command may change (a plan's `forbidden` globs, relative to the working
     /// directory).
-    pub forbidden: Option<braid_sandbox::globs::PathGlobs>,
+    pub forbidden: Option<PathGlobs>,
 }
 
 /// A session's parts, resolved from config.
@@ -211,8 +216,13 @@ pub(crate) fn prepare_with(config: &Config, home: &Path, cwd: PathBuf, setup: &S
     let offer_escalation = config.approval_policy == braid_protocol::ApprovalPolicy::OnRequest
         && config.sandbox != braid_sandbox::Policy::FullAccess
         && !local;
-    let commands =
-        Commands { env: config.command_env_policy(), confinement: confinement(config, &cwd)?, offer_escalation };
+    let forbidden = setup.forbidden.clone().unwrap_or_else(PathGlobs::empty);
+    let commands = Commands {
+        env: config.command_env_policy(),
+        confinement: confinement(config, &cwd, &forbidden)?,
+        // A command run outside the sandbox would not see the forbidden paths' read-only mounts.
+        offer_escalation: offer_escalation && forbidden.is_empty(),
+    };
     let tools = if setup.research {
         braid_core::tools::research_registry(&config.toml.tools, commands.clone(), local)
     } else if local {
@@ -231,6 +241,7 @@ pub(crate) fn prepare_with(config: &Config, home: &Path, cwd: PathBuf, setup: &S
         auto_compact_threshold: config.auto_compact_threshold,
         tool_output_token_limit: config.tool_output_token_limit,
         sandbox: config.sandbox,
+        forbidden: forbidden.clone(),
         approval_policy: config.approval_policy,
         approval_default: config.approval_default,
         ..SessionOptions::new(model, provider_name, cwd)
@@ -239,22 +250,28 @@ pub(crate) fn prepare_with(config: &Config, home: &Path, cwd: PathBuf, setup: &S
 }
 
 /// The kernel confinement for commands under the configured sandbox mode: the working directory, the
-/// temp dir and the configured extra roots are writable under `workspace-write`. Fails, saying how to
-/// proceed, when the kernel cannot enforce the mode.
-fn confinement(config: &Config, cwd: &Path) -> anyhow::Result<Option<Arc<braid_sandbox::Confinement>>> {
+/// temp dir and the configured extra roots are writable under `workspace-write`, except what `forbidden`
+/// matches. Fails, saying how to proceed, when the kernel cannot enforce the mode.
+fn confinement(
+    config: &Config,
+    cwd: &Path,
+    forbidden: &PathGlobs,
+) -> anyhow::Result<Option<Arc<braid_sandbox::Confinement>>> {
     if config.sandbox == braid_sandbox::Policy::FullAccess {
         return Ok(None);
     }
-    let spec = sandbox_spec(config, cwd, config.sandbox)?;
+    let spec = sandbox_spec(config, cwd, config.sandbox, forbidden)?;
     Ok(Some(Arc::new(braid_sandbox::Confinement::prepare(&spec)?)))
 }
 
 /// The sandbox `policy` for commands working in `cwd`, with the writable roots, network switch and
-/// unreadable locations from config. Fails when a `[sandbox] deny_read` entry cannot be resolved.
+/// unreadable locations from config, and the existing paths under `cwd` that `forbidden` matches made
+/// read-only. Fails when a `[sandbox] deny_read` entry cannot be resolved.
 pub(crate) fn sandbox_spec(
     config: &Config,
     cwd: &Path,
     policy: braid_sandbox::Policy,
+    forbidden: &PathGlobs,
 ) -> anyhow::Result<braid_sandbox::SandboxSpec> {
     let extra = &config.toml.sandbox_workspace_write;
     let mut writable_roots = vec![cwd.to_path_buf(), std::env::temp_dir()];
@@ -264,6 +281,7 @@ pub(crate) fn sandbox_spec(
         writable_roots,
         network: extra.network_access,
         deny_read: deny_read(config)?,
+        read_only: braid_sandbox::forbidden_mounts(cwd, forbidden),
     })
 }
 

@@ -23,7 +23,7 @@ pub fn run(global: &GlobalArgs, args: SandboxArgs) -> anyhow::Result<ExitCode> {
         None => config.sandbox,
     };
     let cwd = working_dir(global.cd.as_deref(), None)?;
-    let mut spec = sandbox_spec(&config, &cwd, policy)?;
+    let mut spec = sandbox_spec(&config, &cwd, policy, &braid_sandbox::PathGlobs::empty())?;
     spec.writable_roots.extend(args.writable.iter().cloned());
     spec.network |= args.network;
     let confinement = match policy {

@@ -18,6 +18,7 @@ use braid_protocol::{
     AgentEvent, ApprovalDecision, ApprovalPolicy, ContextUsage, Item, ModelEvent, Prompt, ReasoningEffort, Role,
     ToolChoice, Usage,
 };
+use braid_sandbox::PathGlobs;
 use braid_sandbox::paths::{PathError, WorkspacePolicy};
 use braid_tools::{ToolContext, ToolRegistry};
 use chrono::Utc;
@@ -72,6 +73,9 @@ pub struct SessionOptions {
     pub tool_output_token_limit: Option<u64>,
     /// The sandbox policy: under `read-only` the file tools write nothing either.
     pub sandbox: braid_sandbox::Policy,
+    /// Globs, relative to `cwd`, of files the file tools must not change (a plan's `forbidden` list);
+    /// empty for none. Commands get the same protection from the confinement (`SandboxSpec::read_only`).
+    pub forbidden: PathGlobs,
     /// When tool calls wait for a decision.
     pub approval_policy: ApprovalPolicy,
     /// The answer to approval requests while nobody can be asked, which is until a front end sets an
@@ -97,6 +101,7 @@ impl SessionOptions {
             auto_compact_threshold: DEFAULT_AUTO_COMPACT_THRESHOLD,
             tool_output_token_limit: None,
             sandbox: braid_sandbox::Policy::WorkspaceWrite,
+            forbidden: PathGlobs::empty(),
             approval_policy: ApprovalPolicy::OnRequest,
             approval_default: ApprovalDecision::Deny,
         }
@@ -271,7 +276,8 @@ impl Session {
         sink: EventSink,
         history: Vec<Item>,
     ) -> Result<Session, SessionError> {
-        let mut policy = WorkspacePolicy::new([options.cwd.clone()])?;
+        let mut policy =
+            WorkspacePolicy::new([options.cwd.clone()])?.with_forbidden(options.cwd.clone(), options.forbidden.clone());
         if options.sandbox == braid_sandbox::Policy::ReadOnly {
             policy = policy.read_only();
         }

@@ -158,3 +158,28 @@ async fn agents_md_reaches_the_model_closest_last() {
     let (root, sub) = (body.find("ROOT RULE").unwrap(), body.find("SUB RULE").unwrap());
     assert!(root < sub, "closer AGENTS.md comes later");
 }
+
+#[tokio::test]
+async fn a_forbidden_path_is_refused_to_the_model_and_the_turn_goes_on() {
+    let repo = TempRepo::new();
+    repo.write("Cargo.lock", "locked\n");
+    let server = ScriptedServer::start(Script::new([
+        Reply::Turn(Turn::new().tool_call(
+            "c1",
+            "apply_patch",
+            json!({"input": "*** Begin Patch\n*** Update File: Cargo.lock\n@@\n-locked\n+changed\n*** End Patch"}),
+        )),
+        Reply::Turn(Turn::new().tool_call("c2", "apply_patch", add_file_patch("notes.txt", "fine"))),
+        Reply::Turn(Turn::new().text("left Cargo.lock alone")),
+    ]));
+    let forbidden = braid_sandbox::PathGlobs::new(&["Cargo.lock".to_string()]).unwrap();
+    let options = braid_core::SessionOptions { forbidden, ..crate::harness::options(repo.path(), None) };
+    let (mut session, events) = crate::harness::start_with(&server, WireApi::Responses, options);
+    session.run_turn("update things", &CancellationToken::new()).await.unwrap();
+    let ends = events.tool_ends();
+    assert!(!ends[0].1 && ends[0].2.contains("plan's `forbidden` list"), "{ends:?}");
+    assert!(ends[1].1, "{ends:?}");
+    assert_eq!(repo.read("Cargo.lock"), "locked\n");
+    assert_eq!(repo.read("notes.txt"), "fine\n");
+    server.assert_every_tool_call_answered_once();
+}

@@ -48,6 +48,7 @@ impl Jail {
             network,
             // `.aws` does not exist: it is skipped.
             deny_read: [".ssh", ".netrc", ".aws"].iter().map(|name| self.home.join(name)).collect(),
+            read_only: Vec::new(),
         }
     }
 

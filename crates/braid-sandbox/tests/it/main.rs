@@ -3,3 +3,4 @@
 
 mod escape;
 mod exec;
+mod forbidden;

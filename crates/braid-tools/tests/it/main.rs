@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod apply_patch;
+mod forbidden;
 mod fs_tools;
 mod plan;
 mod shell;

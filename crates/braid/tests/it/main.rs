@@ -7,6 +7,7 @@ mod bad_input;
 mod environment;
 mod exec_e2e;
 mod harness;
+mod init;
 mod long_session;
 mod model_cli;
 mod plan_e2e;
