@@ -50,7 +50,10 @@ fn structure(plan: &Plan, found: &mut Vec<Diagnostic>) {
             found.push(Diagnostic::error(
                 section.line,
                 "duplicate-section",
-                format!("`## {}` appears again (first at line {first}); merge the two into one section", kind.heading()),
+                format!(
+                    "`## {}` appears again (first at line {first}); merge the two into one section",
+                    kind.heading()
+                ),
             ));
             continue;
         }
@@ -171,7 +174,10 @@ fn milestones(plan: &Plan, found: &mut Vec<Diagnostic>) {
             found.push(Diagnostic::error(
                 milestone.line,
                 "milestone-number",
-                format!("this is milestone {expected} but is numbered {}; number milestones 1, 2, 3… in order", milestone.number),
+                format!(
+                    "this is milestone {expected} but is numbered {}; number milestones 1, 2, 3… in order",
+                    milestone.number
+                ),
             ));
         }
         if milestone.scope.is_none() {
@@ -240,12 +246,7 @@ fn machine(parsed: &Parsed, options: &CheckOptions, found: &mut Vec<Diagnostic>)
 }
 
 /// Every glob must compile, and should match some file or directory of the repository.
-fn globs<'a>(
-    list: impl Iterator<Item = (&'a String, &'a usize)>,
-    key: &str,
-    root: &Path,
-    found: &mut Vec<Diagnostic>,
-) {
+fn globs<'a>(list: impl Iterator<Item = (&'a String, &'a usize)>, key: &str, root: &Path, found: &mut Vec<Diagnostic>) {
     let mut paths: Option<BTreeSet<PathBuf>> = None;
     for (glob, line) in list {
         let compiled = match PathGlobs::new(std::slice::from_ref(glob)) {
@@ -301,7 +302,9 @@ fn checks(machine: &super::Machine, lines: &MachineLines, options: &CheckOptions
         let Err(reason) = runnable(&check.command, options.root, options.path_var.as_deref()) else { continue };
         let name = &check.name;
         let message = match reason {
-            NotRunnable::Empty => format!("check `{name}` has an empty command; write the shell command that decides it"),
+            NotRunnable::Empty => {
+                format!("check `{name}` has an empty command; write the shell command that decides it")
+            }
             NotRunnable::UnbalancedQuotes => {
                 format!("check `{name}` has an unclosed quote in `{}`; close it", check.command)
             }

@@ -53,7 +53,9 @@ pub(crate) fn parse(
                 vec![Diagnostic::error(
                     line,
                     "machine-toml",
-                    format!("the `toml plan` block is not valid TOML for a plan: {message}; fix it (see docs/plan-format.md)"),
+                    format!(
+                        "the `toml plan` block is not valid TOML for a plan: {message}; fix it (see docs/plan-format.md)"
+                    ),
                 )],
             );
         }
@@ -102,8 +104,12 @@ pub(crate) fn parse(
 /// One `checks` entry: a command string, or a table with `command` and optionally `timeout_secs` and
 /// `required`. Fails with a message saying what to write instead.
 fn to_check(name: &str, value: &toml::Value) -> Result<Check, String> {
-    let mut check =
-        Check { name: name.to_string(), command: String::new(), timeout_secs: DEFAULT_CHECK_TIMEOUT_SECS, required: true };
+    let mut check = Check {
+        name: name.to_string(),
+        command: String::new(),
+        timeout_secs: DEFAULT_CHECK_TIMEOUT_SECS,
+        required: true,
+    };
     match value {
         toml::Value::String(command) => check.command = command.clone(),
         toml::Value::Table(table) => {
@@ -114,7 +120,9 @@ fn to_check(name: &str, value: &toml::Value) -> Result<Check, String> {
                     ("required", toml::Value::Boolean(required)) => check.required = *required,
                     ("command", _) => return Err(format!("check `{name}`: `command` must be a string")),
                     ("timeout_secs", _) => {
-                        return Err(format!("check `{name}`: `timeout_secs` must be a whole number of seconds above 0"));
+                        return Err(format!(
+                            "check `{name}`: `timeout_secs` must be a whole number of seconds above 0"
+                        ));
                     }
                     ("required", _) => return Err(format!("check `{name}`: `required` must be true or false")),
                     (other, _) => {

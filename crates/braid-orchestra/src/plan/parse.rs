@@ -419,7 +419,11 @@ fn milestones(lines: &[Line<'_>], body: Range<usize>, diagnostics: &mut Vec<Diag
 
 /// The names of a `Checks:` line: comma-separated, each optionally in backticks.
 fn check_names(value: &str) -> Vec<String> {
-    value.split(',').map(|name| name.trim().trim_matches('`').trim().to_string()).filter(|name| !name.is_empty()).collect()
+    value
+        .split(',')
+        .map(|name| name.trim().trim_matches('`').trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
 }
 
 /// `text` without `prefix`, compared case-insensitively.
@@ -456,7 +460,8 @@ mod tests {
 
     #[test]
     fn headings_inside_code_fences_do_not_count() {
-        let text = "# T\n## Progress\n````markdown\n```\n## Decision Log\n```\n````\n- [ ] a\n~~~\n## Plan of Work\n~~~\n";
+        let text =
+            "# T\n## Progress\n````markdown\n```\n## Decision Log\n```\n````\n- [ ] a\n~~~\n## Plan of Work\n~~~\n";
         let parsed = parse(text);
         let headings: Vec<_> = parsed.plan.sections.iter().map(|s| s.heading.as_str()).collect();
         assert_eq!(headings, ["Progress"]);
@@ -506,7 +511,10 @@ mod tests {
         assert_eq!(m[0].acceptance.as_deref(), Some("tests"));
         assert_eq!(m[0].checks, Some(vec!["test".to_string(), "lint".to_string()]));
         assert!(m[0].body.start < m[0].body.end && text[m[0].body.clone()].contains("#### Detail"));
-        assert_eq!((m[1].number, m[1].title.as_str(), m[1].scope.as_deref(), m[1].checks.as_ref()), (3, "Last", None, None));
+        assert_eq!(
+            (m[1].number, m[1].title.as_str(), m[1].scope.as_deref(), m[1].checks.as_ref()),
+            (3, "Last", None, None)
+        );
         let codes: Vec<_> = parsed.diagnostics.iter().map(|d| (d.line, d.code)).collect();
         assert_eq!(codes, [(9, "milestone-number")]);
     }

@@ -79,11 +79,12 @@ mod tests {
 
     #[test]
     fn renders_lines_summary_and_json() {
-        let report = Report::new(vec![
-            Diagnostic::warning(9, "section-order", "w"),
-            Diagnostic::error(3, "no-title", "e"),
-        ]);
-        assert_eq!(report.human("p.md"), "p.md:3: error[no-title]: e\np.md:9: warning[section-order]: w\np.md: 1 error, 1 warning\n");
+        let report =
+            Report::new(vec![Diagnostic::warning(9, "section-order", "w"), Diagnostic::error(3, "no-title", "e")]);
+        assert_eq!(
+            report.human("p.md"),
+            "p.md:3: error[no-title]: e\np.md:9: warning[section-order]: w\np.md: 1 error, 1 warning\n"
+        );
         assert!(!report.passed(false));
         let json = report.to_json("p.md");
         assert_eq!(json["ok"], false);

@@ -8,10 +8,10 @@ use std::path::Path;
 /// Builtins and keywords `sh` runs itself. `echo`, `printf`, `test` and `[` are builtins of every common
 /// `sh` even though they also exist as programs.
 const BUILTINS: &[&str] = &[
-    ".", ":", "[", "alias", "bg", "break", "case", "cd", "command", "continue", "done", "echo", "esac", "eval",
-    "exec", "exit", "export", "false", "fc", "fg", "fi", "for", "getopts", "hash", "jobs", "kill", "local",
-    "printf", "pwd", "read", "readonly", "return", "set", "shift", "test", "times", "trap", "true", "type",
-    "ulimit", "umask", "unalias", "unset", "wait", "}",
+    ".", ":", "[", "alias", "bg", "break", "case", "cd", "command", "continue", "done", "echo", "esac", "eval", "exec",
+    "exit", "export", "false", "fc", "fg", "fi", "for", "getopts", "hash", "jobs", "kill", "local", "printf", "pwd",
+    "read", "readonly", "return", "set", "shift", "test", "times", "trap", "true", "type", "ulimit", "umask",
+    "unalias", "unset", "wait", "}",
 ];
 
 /// Keywords after which a command follows, so the word after them is the program to look up.

@@ -9,4 +9,5 @@ mod exec_e2e;
 mod harness;
 mod long_session;
 mod model_cli;
+mod plan_check;
 mod sandbox;
