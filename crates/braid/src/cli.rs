@@ -81,7 +81,8 @@ pub struct PlanArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
-    /// Check a plan's structure and machine-readable part; exit code 1 when it has errors.
+    /// Check a plan's structure and machine-readable part. Exit code 0 when every plan passes, 1 when one
+    /// has errors (or warnings, with --strict), 2 when a file cannot be read.
     Check(PlanCheckArgs),
     /// Revise a plan with the agent after feedback; the change is recorded in its Decision Log and in a
     /// revision note at the bottom.
@@ -94,7 +95,8 @@ pub struct PlanCheckArgs {
     /// The plan files to check.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Print a JSON report on stdout instead of lines for people.
+    /// Print one JSON object per file on stdout, one per line (JSON Lines), instead of lines for people:
+    /// {"file", "ok", "errors", "warnings", "diagnostics": [{"line", "severity", "code", "message"}]}.
     #[arg(long)]
     pub json: bool,
     /// Fail on warnings too (globs that match nothing, sections out of order).

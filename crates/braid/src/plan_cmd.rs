@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use braid_core::Session;
 use braid_orchestra::author::{AuthorError, Authored, PlanJob, PlanTarget, default_plan_path};
+use braid_orchestra::plan::{self, CheckOptions};
 
 use crate::cli::{GlobalArgs, OutputArgs, PlanArgs, PlanCheckArgs, PlanCommand, PlanReviseArgs};
 use crate::exec::{
@@ -23,9 +24,50 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitCode
     }
 }
 
-/// Runs `braid plan check` (in progress: a helper is writing it).
-fn check(_global: &GlobalArgs, _args: PlanCheckArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("braid plan check is being written")
+/// The exit code when a plan file cannot be read, told apart from 1 (a plan has errors).
+const UNREADABLE: u8 = 2;
+
+/// Runs `braid plan check`: checks every file, printing its report on stdout (lines for people, or one
+/// JSON object per line with `--json`). Returns exit code 0 when every plan passes, 1 when one has errors
+/// (or warnings, with `--strict`), and 2 when a file could not be read (named on stderr; the others are
+/// still checked). Fails only when stdout cannot be written.
+fn check(global: &GlobalArgs, args: PlanCheckArgs) -> anyhow::Result<ExitCode> {
+    let cwd = working_dir(global.cd.as_deref(), None)?;
+    let path_var = std::env::var_os("PATH");
+    let mut stdout = std::io::stdout().lock();
+    let mut passed = true;
+    let mut unreadable = false;
+    for file in &args.files {
+        let path = cwd.join(file);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => {
+                let _ = writeln!(std::io::stderr().lock(), "error: cannot read plan file {}: {err}", file.display());
+                unreadable = true;
+                continue;
+            }
+        };
+        let root = repo_root(path.parent().unwrap_or(&cwd));
+        let (_, report) = plan::check(&text, &CheckOptions { root: &root, path_var: path_var.clone() });
+        let label = file.display().to_string();
+        let file_passed = report.passed(args.strict);
+        if args.json {
+            let mut json = report.to_json(&label);
+            // `ok` follows the exit code, which `--strict` makes fail on warnings too.
+            json["ok"] = file_passed.into();
+            writeln!(stdout, "{json}").context("cannot write to stdout")?;
+        } else {
+            write!(stdout, "{}", report.human(&label)).context("cannot write to stdout")?;
+        }
+        passed &= file_passed;
+    }
+    Ok(if unreadable {
+        ExitCode::from(UNREADABLE)
+    } else if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `braid plan "<goal>"`: researches read-only and writes a new plan, never over an existing file.

@@ -29,7 +29,7 @@ pub fn check(text: &str, options: &CheckOptions) -> (Plan, Report) {
     let parsed = parse::parse(text);
     let mut found = parsed.diagnostics.clone();
     structure(&parsed.plan, &mut found);
-    progress_and_decisions(&parsed.plan, &mut found);
+    progress_and_decisions(&parsed, &mut found);
     milestones(&parsed.plan, &mut found);
     machine(&parsed, options, &mut found);
     (parsed.plan, Report::new(found))
@@ -42,6 +42,7 @@ fn structure(plan: &Plan, found: &mut Vec<Diagnostic>) {
         found.push(Diagnostic::error(1, "no-title", "the plan has no title; start it with `# <what this plan does>`"));
     }
     let mut seen: Vec<SectionKind> = Vec::new();
+    let mut firsts = Vec::new();
     for section in &plan.sections {
         let Some(kind) = section.kind else { continue };
         if seen.contains(&kind) {
@@ -56,15 +57,30 @@ fn structure(plan: &Plan, found: &mut Vec<Diagnostic>) {
             ));
             continue;
         }
-        // A section is out of order when one that usually follows it came earlier.
-        if let Some(later) = seen.iter().filter(|earlier| **earlier > kind).min() {
-            found.push(Diagnostic::warning(
-                section.line,
-                "section-order",
-                format!("`## {}` usually comes before `## {}`; move it up", kind.heading(), later.heading()),
-            ));
-        }
         seen.push(kind);
+        firsts.push(section);
+    }
+    // The sections out of order are the ones outside a longest run in the usual order, so that one
+    // section moved elsewhere gives one warning about it rather than one about each of its neighbours.
+    let in_order = longest_ordered(&seen);
+    for (position, section) in firsts.iter().enumerate() {
+        if in_order.contains(&position) {
+            continue;
+        }
+        let Some(kind) = section.kind else { continue };
+        let index = kind.index();
+        let place = match (index.checked_sub(1).map(|i| SectionKind::ALL[i]), SectionKind::ALL.get(index + 1)) {
+            (None, _) => "to the top".to_string(),
+            (Some(before), None) => format!("after `## {}`", before.heading()),
+            (Some(before), Some(after)) => {
+                format!("between `## {}` and `## {}`", before.heading(), after.heading())
+            }
+        };
+        found.push(Diagnostic::warning(
+            section.line,
+            "section-order",
+            format!("`## {}` is out of the usual order; move it {place}", kind.heading()),
+        ));
     }
     for kind in SectionKind::ALL {
         if !seen.contains(&kind) {
@@ -77,8 +93,31 @@ fn structure(plan: &Plan, found: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The positions in `kinds` of a longest subsequence in the usual order (the earliest such one).
+fn longest_ordered(kinds: &[SectionKind]) -> Vec<usize> {
+    // length[i]: the longest ordered run ending at i; previous[i]: the element before i in it.
+    let mut length = vec![1usize; kinds.len()];
+    let mut previous: Vec<Option<usize>> = vec![None; kinds.len()];
+    for i in 0..kinds.len() {
+        for j in 0..i {
+            if kinds[j] < kinds[i] && length[j] + 1 > length[i] {
+                length[i] = length[j] + 1;
+                previous[i] = Some(j);
+            }
+        }
+    }
+    let mut best = (0..kinds.len()).max_by_key(|&i| (length[i], std::cmp::Reverse(i)));
+    let mut positions = Vec::new();
+    while let Some(i) = best {
+        positions.push(i);
+        best = previous[i];
+    }
+    positions
+}
+
 /// Progress items and their times, and Decision Log entries.
-fn progress_and_decisions(plan: &Plan, found: &mut Vec<Diagnostic>) {
+fn progress_and_decisions(parsed: &Parsed, found: &mut Vec<Diagnostic>) {
+    let plan = &parsed.plan;
     if let Some(section) = plan.section(SectionKind::Progress)
         && plan.progress.is_empty()
     {
@@ -88,7 +127,9 @@ fn progress_and_decisions(plan: &Plan, found: &mut Vec<Diagnostic>) {
             "Progress has no checkbox items; add at least one, like `- [ ] Milestone 1: ...`",
         ));
     }
-    for item in plan.progress.iter().filter(|item| item.done && item.timestamp.is_none()) {
+    // An item whose time was written but is malformed already has a `bad-timestamp` error.
+    let malformed = |line: usize| parsed.diagnostics.iter().any(|d| d.line == line && d.code == "bad-timestamp");
+    for item in plan.progress.iter().filter(|item| item.done && item.timestamp.is_none() && !malformed(item.line)) {
         found.push(Diagnostic::error(
             item.line,
             "progress-timestamp",
@@ -103,17 +144,14 @@ fn progress_and_decisions(plan: &Plan, found: &mut Vec<Diagnostic>) {
         if decision.rationale.as_deref().is_none_or(str::is_empty) {
             missing.push("a `Rationale:` line");
         }
-        if decision.date.is_none() {
+        if decision.date.is_none() && !parsed.bad_dates.contains(&decision.line) {
             missing.push("a `Date:` line with a UTC time");
         }
         if !missing.is_empty() {
             found.push(Diagnostic::error(
                 decision.line,
                 "decision-incomplete",
-                format!(
-                    "this Decision Log entry lacks {}; add it on the entry's continuation lines",
-                    missing.join(" and ")
-                ),
+                format!("this Decision Log entry lacks {}; add what is missing to the entry", missing.join(" and ")),
             ));
         }
     }

@@ -15,6 +15,8 @@ pub(crate) struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     /// The opening lines of every `toml plan` block.
     pub machine_blocks: Vec<usize>,
+    /// The lines of the Decision Log entries whose `Date:` is malformed (and reported as `bad-timestamp`).
+    pub bad_dates: Vec<usize>,
     /// Where the parts of the first block's TOML are, when it parsed.
     pub machine_lines: Option<MachineLines>,
 }
@@ -82,13 +84,21 @@ pub(crate) fn parse(text: &str) -> Parsed {
     };
     let mut diagnostics = Vec::new();
     let progress = progress_items(&body_lines(SectionKind::Progress), &mut diagnostics);
-    let decisions = decisions(&body_lines(SectionKind::DecisionLog), &mut diagnostics);
+    let mut decision_found = Vec::new();
+    let decisions = decisions(&body_lines(SectionKind::DecisionLog), &mut decision_found);
+    // Every finding about an entry is about its `Date:`, on a line after the entry's first.
+    let bad_dates = decision_found
+        .iter()
+        .filter_map(|d| decisions.iter().rev().find(|entry| entry.line < d.line).map(|entry| entry.line))
+        .collect();
+    diagnostics.extend(decision_found);
     let milestones = match parsed.plan.section(SectionKind::PlanOfWork) {
         Some(section) => milestones(&lines, section.body.clone(), &mut diagnostics),
         None => Vec::new(),
     };
     parsed.plan.progress = progress;
     parsed.plan.decisions = decisions;
+    parsed.bad_dates = bad_dates;
     parsed.plan.milestones = milestones;
 
     for fence in fences.iter().filter(|fence| is_machine_info(&fence.info)) {

@@ -10,5 +10,6 @@ mod harness;
 mod init;
 mod long_session;
 mod model_cli;
+mod plan_check;
 mod plan_e2e;
 mod sandbox;
