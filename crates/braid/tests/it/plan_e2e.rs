@@ -183,3 +183,68 @@ fn revise_replaces_sections_and_records_the_decision_and_a_note() {
     }
     assert_eq!(new.machine.unwrap().scope, ["greet.sh", "README.md", "tests/**"]);
 }
+
+/// A one-milestone plan for `braid exec --plan`, committed in `repo`.
+fn one_milestone_plan(repo: &TempRepo) {
+    let plan: braid_orchestra::author::NewPlan = serde_json::from_value(json!({
+        "title": "Greet by name",
+        "purpose": "`greet.sh NAME` greets NAME.",
+        "context": "greet.sh prints a fixed greeting; check.sh tests it.",
+        "milestones": [{"title": "Take the name", "scope": "greet.sh", "acceptance": "check.sh prints ok"}],
+        "validation": "sh check.sh",
+        "scope": ["greet.sh"],
+        "forbidden": ["check.sh"],
+        "checks": [{"name": "test", "command": "sh check.sh"}]
+    }))
+    .unwrap();
+    repo.write("plans/greet.md", &braid_orchestra::author::render(&plan, chrono::Utc::now()));
+    repo.commit_all("plan");
+}
+
+#[test]
+fn exec_plan_runs_the_milestone_gates_it_and_reports_plan_events_as_json() {
+    let repo = repo();
+    one_milestone_plan(&repo);
+    let work = "*** Begin Patch\n*** Update File: greet.sh\n@@\n-echo hello\n+echo \"hello, $1\"\n*** Update File: plans/greet.md\n@@\n-- [ ] Milestone 1: Take the name\n+- [x] (2026-11-22 11:00Z) Milestone 1: Take the name\n*** End Patch\n";
+    let server = ScriptedServer::start(Script::new([
+        // check.sh is forbidden: the edit is refused and the model moves on.
+        Reply::Turn(Turn::new().tool_call(
+            "call_cheat",
+            "apply_patch",
+            json!({"input": "*** Begin Patch\n*** Update File: check.sh\n@@\n-test \"$(sh greet.sh Ada)\" = 'hello, Ada' && echo ok\n+echo ok\n*** End Patch\n"}),
+        )),
+        Reply::Turn(Turn::new().tool_call("call_work", "apply_patch", json!({"input": work}))),
+        Reply::Turn(Turn::new().text("greet.sh takes the name.")),
+        Reply::Turn(Turn::new().text("Outcomes: greet.sh greets by name.")),
+    ]));
+    let env = Env::new(&server, "responses");
+    let out = env.braid(repo.path()).args(["exec", "--json", "--plan", "plans/greet.md"]).assert().success();
+    server.assert_every_tool_call_answered_once();
+    let lines = crate::harness::jsonl(&out.get_output().stdout);
+    let plan_events: Vec<String> = lines
+        .iter()
+        .filter_map(|l| l["type"].as_str().filter(|t| t.starts_with("plan.")).map(str::to_string))
+        .collect();
+    assert_eq!(
+        plan_events,
+        ["plan.milestone_started", "plan.check_finished", "plan.milestone_accepted", "plan.finished"]
+    );
+    let check = lines.iter().find(|l| l["type"] == "plan.check_finished").unwrap();
+    assert_eq!(check["result"]["passed"], true, "{check}");
+    let outputs = server.requests()[1].tool_outputs();
+    assert!(outputs[0].1.contains("forbidden") && outputs[0].1.contains("check.sh"), "{}", outputs[0].1);
+    assert_eq!(repo.read("check.sh"), "test \"$(sh greet.sh Ada)\" = 'hello, Ada' && echo ok\n");
+    assert!(repo.read("plans/greet.md").contains("braid's record"));
+}
+
+#[test]
+fn exec_plan_refuses_a_plan_that_does_not_pass_the_checker_before_asking_the_model() {
+    let repo = repo();
+    repo.write("plans/bad.md", "# A plan\n\n## Progress\n\n- [x] done without a time\n");
+    let server = ScriptedServer::start(Script::new([]));
+    let env = Env::new(&server, "responses");
+    let out = env.braid(repo.path()).args(["exec", "--plan", "plans/bad.md"]).assert().failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("does not pass `braid plan check`") && stderr.contains("progress-timestamp"), "{stderr}");
+    assert!(server.requests().is_empty());
+}
