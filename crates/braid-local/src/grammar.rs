@@ -132,7 +132,13 @@ impl Builder {
                     Some(items) => self.schema(&format!("{name}-item"), items),
                     None => "value".to_string(),
                 };
-                self.add(name, format!("\"[\" ws ({item} (ws \",\" ws {item})*)? ws \"]\""))
+                // `minItems` of 1 or more makes the first element mandatory: a plan with no milestone or
+                // a command with no words is then impossible to emit, not just invalid. Larger minimums
+                // are left to the tool's own validation.
+                let non_empty = schema.get("minItems").and_then(Value::as_u64).is_some_and(|n| n >= 1);
+                let list = format!("{item} (ws \",\" ws {item})*");
+                let body = if non_empty { list } else { format!("({list})?") };
+                self.add(name, format!("\"[\" ws {body} ws \"]\""))
             }
             "object" => self.object(name, schema),
             _ => "value".to_string(),
@@ -239,6 +245,25 @@ mod tests {
         args0-command ::= "[" ws (string (ws "," ws string)*)? ws "]"
         call0 ::= "{" ws "\"name\"" ws ":" ws "\"shell\"" ws "," ws "\"arguments\"" ws ":" ws args0 ws "}"
         "#);
+    }
+
+    #[test]
+    fn min_items_makes_the_first_element_mandatory() {
+        let tools = vec![ToolSchema {
+            name: "write_plan".into(),
+            description: String::new(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "steps": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                    "notes": {"type": "array", "minItems": 0, "items": {"type": "string"}},
+                },
+                "required": ["steps", "notes"],
+            }),
+        }];
+        let gbnf = tool_call_grammar(&tools, true).unwrap().gbnf;
+        assert!(gbnf.contains(r#"args0-steps ::= "[" ws string (ws "," ws string)* ws "]""#), "{gbnf}");
+        assert!(gbnf.contains(r#"args0-notes ::= "[" ws (string (ws "," ws string)*)? ws "]""#), "{gbnf}");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! permissions carry over.
 
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// The guide written to `PLANS.md`: what an execution plan contains and how to keep it alive.
@@ -228,29 +228,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
 }
 
-/// Replaces the file at `path` with `bytes` atomically: writes a temporary file beside it (with the
-/// old file's permissions, when there is one), flushes it to disk and renames it over `path`. Fails
-/// when any step fails, removing the temporary file.
+/// Replaces the file at `path` with `bytes` atomically (see `fsutil::write_atomic`).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InitError> {
-    let write_error = |source| InitError::Write { path: path.to_path_buf(), source };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.braid-{}.tmp", std::process::id()));
-    let permissions = fs::metadata(path).ok().map(|meta| meta.permissions());
-    // A temporary file left by an init that was killed is ours to replace.
-    let _ = fs::remove_file(&temp);
-    let written = (|| {
-        let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(bytes)?;
-        if let Some(permissions) = permissions {
-            file.set_permissions(permissions)?;
-        }
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written.map_err(write_error)
+    crate::fsutil::write_atomic(path, bytes).map_err(|err| InitError::Write { path: err.path, source: err.source })
 }
 
 #[cfg(test)]

@@ -169,8 +169,10 @@ A good plan:\n\
 someone can observe) and the checks that decide it;\n\
 - has `checks` that run from the repository root and exit 0 only when the work is right (use the \
 repository's real test commands);\n\
-- lists in `scope` globs of the files likely to change, and in `forbidden` files that must not change \
-(lock files, CI configuration, generated code), if any."
+- lists in `scope` globs of the files likely to change (paths relative to the repository root, such as \
+`src/**`), and in `forbidden` globs of existing files that must not change; leave `forbidden` empty when \
+nothing needs protecting.\n\
+Name checks briefly (`test`, `lint`); a milestone's `checks` lists those names."
     )
 }
 

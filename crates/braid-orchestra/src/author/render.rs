@@ -62,11 +62,77 @@ pub struct NewDecision {
     pub rationale: String,
 }
 
+impl NewPlan {
+    /// Repairs what models commonly get wrong in a way whose intent is plain, and returns a note per
+    /// repair for the model: check names trimmed or made up when empty, a check declared twice (the same
+    /// command dropped, another command renamed), and a milestone naming a check by its command (mapped
+    /// to that check's name, or declared as a new check when no check has it).
+    pub fn normalize(&mut self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let mut checks: Vec<NewCheck> = Vec::new();
+        for (i, check) in self.checks.iter().enumerate() {
+            let command = check.command.trim().to_string();
+            let mut name = check.name.trim().to_string();
+            if name.is_empty() {
+                name = format!("check-{}", i + 1);
+                notes.push(format!("the check `{command}` had no name; it is `{name}`"));
+            }
+            if checks.iter().any(|c| c.command == command) {
+                notes.push(format!("the check `{command}` was declared twice; it is kept once"));
+                continue;
+            }
+            if checks.iter().any(|c| c.name == name) {
+                let renamed = (2..).map(|n| format!("{name}-{n}")).find(|n| !checks.iter().any(|c| &c.name == n));
+                let renamed = renamed.unwrap_or_else(|| format!("{name}-{i}"));
+                notes.push(format!("two checks were named `{name}`; the one running `{command}` is `{renamed}`"));
+                name = renamed;
+            }
+            checks.push(NewCheck { name, command });
+        }
+        for (m, milestone) in self.milestones.iter_mut().enumerate() {
+            for reference in &mut milestone.checks {
+                let wanted = reference.trim().trim_matches('`').to_string();
+                if checks.iter().any(|c| c.name == wanted) {
+                    *reference = wanted;
+                } else if let Some(check) = checks.iter().find(|c| c.command == wanted) {
+                    notes.push(format!(
+                        "milestone {} named the command `{wanted}`; it refers to check `{}`",
+                        m + 1,
+                        check.name
+                    ));
+                    *reference = check.name.clone();
+                } else if wanted.contains(' ') {
+                    let name = format!("milestone-{}", m + 1);
+                    let name = if checks.iter().any(|c| c.name == name) {
+                        format!("{name}-{}", checks.len() + 1)
+                    } else {
+                        name
+                    };
+                    notes.push(format!(
+                        "milestone {} named the command `{wanted}`; it is declared as check `{name}`",
+                        m + 1
+                    ));
+                    checks.push(NewCheck { name: name.clone(), command: wanted });
+                    *reference = name;
+                } else {
+                    *reference = wanted;
+                }
+            }
+        }
+        self.checks = checks;
+        notes
+    }
+}
+
 /// The JSON schema of `write_plan`'s arguments. Required fields are the ones a plan cannot do without;
 /// the rest get honest placeholders, since a small model forced to fill every field writes filler.
 pub fn new_plan_schema() -> serde_json::Value {
     let text = |description: &str| serde_json::json!({ "type": "string", "description": description });
     let strings = |description: &str| serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description });
+    let non_empty = |mut schema: serde_json::Value| {
+        schema["minItems"] = 1.into();
+        schema
+    };
     serde_json::json!({
         "type": "object",
         "properties": {
@@ -76,6 +142,7 @@ pub fn new_plan_schema() -> serde_json::Value {
             "plan_of_work": text("Plan of Work: the approach in prose, before the milestones."),
             "milestones": {
                 "type": "array",
+                "minItems": 1,
                 "description": "Small, independently verifiable steps, in order.",
                 "items": {
                     "type": "object",
@@ -102,10 +169,11 @@ pub fn new_plan_schema() -> serde_json::Value {
                     "required": ["decision", "rationale"],
                 },
             },
-            "scope": strings("Globs (relative to the repository root) of files likely to change, e.g. \"src/**\"."),
+            "scope": non_empty(strings("Globs (relative to the repository root) of files likely to change, e.g. \"src/**\".")),
             "forbidden": strings("Globs of files that must not change, e.g. \"Cargo.lock\"."),
             "checks": {
                 "type": "array",
+                "minItems": 1,
                 "description": "Shell commands, run from the repository root, that exit 0 when the work is right.",
                 "items": {
                     "type": "object",
@@ -366,6 +434,34 @@ None yet.
 
 (not written yet)
 "#);
+    }
+
+    #[test]
+    fn normalize_repairs_check_names_duplicates_and_commands_named_as_checks() {
+        let mut plan = plan();
+        plan.checks = serde_json::from_value(serde_json::json!([
+            {"name": "test", "command": "cargo test"},
+            {"name": "test", "command": "cargo test"},
+            {"name": "test", "command": "cargo test --doc"},
+            {"name": " ", "command": "make lint"}
+        ]))
+        .unwrap();
+        plan.milestones[0].checks = vec!["`test`".into(), "make lint".into(), "python3 -m unittest".into()];
+        plan.milestones[1].checks = vec!["cargo test --doc".into()];
+        let notes = plan.normalize();
+        let checks: Vec<(&str, &str)> = plan.checks.iter().map(|c| (c.name.as_str(), c.command.as_str())).collect();
+        assert_eq!(
+            checks,
+            [
+                ("test", "cargo test"),
+                ("test-2", "cargo test --doc"),
+                ("check-4", "make lint"),
+                ("milestone-1", "python3 -m unittest")
+            ]
+        );
+        assert_eq!(plan.milestones[0].checks, ["test", "check-4", "milestone-1"]);
+        assert_eq!(plan.milestones[1].checks, ["test-2"]);
+        assert_eq!(notes.len(), 6, "{notes:?}");
     }
 
     #[test]

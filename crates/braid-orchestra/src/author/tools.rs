@@ -76,7 +76,7 @@ impl Tool for WritePlanTool {
     }
 
     async fn call(&self, _ctx: &ToolContext, args: serde_json::Value) -> ToolResult {
-        let plan: NewPlan = match serde_json::from_value(args) {
+        let mut plan: NewPlan = match serde_json::from_value(args) {
             Ok(plan) => plan,
             Err(err) => {
                 return self.refuse(format!(
@@ -87,8 +87,13 @@ impl Tool for WritePlanTool {
         if plan.milestones.is_empty() {
             return self.refuse("the plan has no milestones; split the work into at least one milestone".into());
         }
+        let notes = plan.normalize();
         let text = render::render(&plan, chrono::Utc::now());
-        self.finish(text)
+        let mut result = self.finish(text);
+        if !notes.is_empty() {
+            result.output = format!("braid adjusted the plan: {}.\n{}", notes.join("; "), result.output);
+        }
+        result
     }
 }
 
