@@ -15,6 +15,7 @@ pub mod forbidden;
 pub mod globs;
 mod namespace;
 pub mod paths;
+pub mod program;
 pub mod safe_command;
 
 pub use confine::{ConfineError, Confinement, Policy, SandboxSpec, looks_denied};

@@ -191,7 +191,7 @@ async fn find_pip(opts: &PullOptions) -> Result<Vec<String>, StoreError> {
     }
     let path = opts.path_env.clone().or_else(|| std::env::var_os("PATH")).unwrap_or_default();
     for program in ["pip3", "pip"] {
-        if let Some(found) = std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| is_executable(p)) {
+        if let Some(found) = braid_sandbox::program::find_program(program, &path) {
             return Ok(vec![found.to_string_lossy().into_owned()]);
         }
     }
@@ -202,11 +202,6 @@ async fn find_pip(opts: &PullOptions) -> Result<Vec<String>, StoreError> {
         Ok(out) if out.exit_code == Some(0) => Ok(python),
         _ => Err(StoreError::PipMissing),
     }
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 fn request(argv: Vec<String>, opts: &PullOptions, cwd: &Path, timeout: Duration) -> ExecRequest {

@@ -5,6 +5,8 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
+use braid_sandbox::program::{find_program, is_executable};
+
 /// Builtins and keywords `sh` runs itself. `echo`, `printf`, `test` and `[` are builtins of every common
 /// `sh` even though they also exist as programs.
 const BUILTINS: &[&str] = &[
@@ -47,9 +49,7 @@ pub(crate) fn runnable(command: &str, root: &Path, path_var: Option<&OsStr>) -> 
             }
             continue;
         }
-        let on_path = path_var.is_some_and(|path| {
-            std::env::split_paths(path).any(|dir| !dir.as_os_str().is_empty() && is_executable(&dir.join(program)))
-        });
+        let on_path = path_var.is_some_and(|path| find_program(program, path).is_some());
         if !on_path {
             return Err(NotRunnable::Missing(program.to_string()));
         }
@@ -136,23 +136,6 @@ fn segments(command: &str) -> Result<Vec<String>, NotRunnable> {
     }
     segments.push(current);
     Ok(segments.into_iter().filter(|segment| !segment.trim().is_empty()).collect())
-}
-
-/// Whether `path` is a file with an execute bit (on Unix) or a file at all (elsewhere).
-fn is_executable(path: &Path) -> bool {
-    let Ok(metadata) = std::fs::metadata(path) else { return false };
-    if !metadata.is_file() {
-        return false;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        metadata.permissions().mode() & 0o111 != 0
-    }
-    #[cfg(not(unix))]
-    {
-        true
-    }
 }
 
 #[cfg(test)]
