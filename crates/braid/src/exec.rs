@@ -101,6 +101,23 @@ pub(crate) fn interrupt_on_ctrl_c() -> CancellationToken {
     cancel
 }
 
+/// Lets a person at the terminal answer the session's approval questions. `approval_default` is for runs
+/// where nobody can be asked (JSON consumers, pipes, CI), and answers when stdin ends.
+pub(crate) fn ask_at_terminal(session: &mut Session, output: &OutputArgs) {
+    if !output.json && crate::approve::TerminalApprover::available() {
+        let fallback = session.approval_default();
+        session.set_approver(Arc::new(crate::approve::TerminalApprover { fallback }));
+    }
+}
+
+/// Writes the last assistant message to `-o FILE`, when one was asked for.
+pub(crate) fn write_last_message(output: &OutputArgs, message: &str) -> anyhow::Result<()> {
+    if let Some(path) = &output.output_last_message {
+        std::fs::write(path, message).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Runs one turn, interrupting it on Ctrl-C, and reports its outcome.
 async fn drive(
     mut session: Session,
@@ -108,18 +125,11 @@ async fn drive(
     output: &OutputArgs,
     cancel: &CancellationToken,
 ) -> anyhow::Result<ExitCode> {
-    // With a person at the terminal, approval questions are theirs to answer; `approval_default` is for
-    // runs where nobody can be asked (JSON consumers, pipes, CI), and answers when stdin ends.
-    if !output.json && crate::approve::TerminalApprover::available() {
-        let fallback = session.approval_default();
-        session.set_approver(Arc::new(crate::approve::TerminalApprover { fallback }));
-    }
+    ask_at_terminal(&mut session, output);
     match session.run_turn(prompt, cancel).await {
         Ok(outcome) => {
             let message = outcome.last_message.unwrap_or_default();
-            if let Some(path) = &output.output_last_message {
-                std::fs::write(path, &message).with_context(|| format!("cannot write {}", path.display()))?;
-            }
+            write_last_message(output, &message)?;
             if !output.json {
                 print_final(&message)?;
             }

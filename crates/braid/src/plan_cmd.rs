@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use braid_core::Session;
@@ -12,7 +11,8 @@ use braid_orchestra::plan::{self, CheckOptions};
 
 use crate::cli::{GlobalArgs, OutputArgs, PlanArgs, PlanCheckArgs, PlanCommand, PlanReviseArgs};
 use crate::exec::{
-    Setup, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, read_prompt, working_dir,
+    Setup, ask_at_terminal, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, read_prompt,
+    working_dir, write_last_message,
 };
 
 /// Runs `braid plan ...`.
@@ -119,10 +119,7 @@ async fn author(global: &GlobalArgs, root: &Path, job: PlanJob, output: &OutputA
     let mut prepared = prepare_with(&config, &home, root.to_path_buf(), &Setup { research: true, ..Setup::default() })?;
     prepared.tools.register(job.tool());
     let mut session = Session::start(prepared.options, prepared.client, prepared.tools, make_sink(output))?;
-    if !output.json && crate::approve::TerminalApprover::available() {
-        let fallback = session.approval_default();
-        session.set_approver(Arc::new(crate::approve::TerminalApprover { fallback }));
-    }
+    ask_at_terminal(&mut session, output);
     match job.run(&mut session, &interrupt_on_ctrl_c()).await {
         Ok(authored) => {
             report(&authored, output)?;
@@ -137,10 +134,7 @@ async fn author(global: &GlobalArgs, root: &Path, job: PlanJob, output: &OutputA
 /// checker's warnings.
 #[allow(clippy::print_stderr)]
 fn report(authored: &Authored, output: &OutputArgs) -> anyhow::Result<()> {
-    if let Some(path) = &output.output_last_message {
-        let message = authored.summary.clone().unwrap_or_default();
-        std::fs::write(path, message).with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    write_last_message(output, authored.summary.as_deref().unwrap_or_default())?;
     if !authored.report.diagnostics.is_empty() {
         eprint!("{}", authored.report.human(&authored.label));
     }

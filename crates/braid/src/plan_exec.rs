@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use braid_core::Session;
@@ -12,7 +11,8 @@ use braid_orchestra::execute::{CheckRunner, ExecuteError, PlanEvent, PlanExecuti
 
 use crate::cli::{GlobalArgs, OutputArgs};
 use crate::exec::{
-    Setup, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, print_final, working_dir,
+    Setup, ask_at_terminal, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, print_final,
+    working_dir, write_last_message,
 };
 
 /// Extra turns a milestone gets after the gate refuses it.
@@ -45,19 +45,14 @@ pub async fn run(
     execution.checks =
         CheckRunner { env_policy: prepared.commands.env.clone(), confinement: prepared.commands.confinement.clone() };
     let mut session = Session::start(prepared.options, prepared.client, prepared.tools, make_sink(&output))?;
-    if !output.json && crate::approve::TerminalApprover::available() {
-        let fallback = session.approval_default();
-        session.set_approver(Arc::new(crate::approve::TerminalApprover { fallback }));
-    }
+    ask_at_terminal(&mut session, &output);
     let mut sink = plan_sink(&output);
     match execution.run(&mut session, &mut sink, &interrupt_on_ctrl_c()).await {
         Ok(outcome) => {
-            if let Some(path) = &output.output_last_message {
-                let message = outcome.last_message.clone().unwrap_or_default();
-                std::fs::write(path, message).with_context(|| format!("cannot write {}", path.display()))?;
-            }
+            let message = outcome.last_message.as_deref().unwrap_or_default();
+            write_last_message(&output, message)?;
             if !output.json {
-                print_final(outcome.last_message.as_deref().unwrap_or_default())?;
+                print_final(message)?;
             }
             Ok(if outcome.completed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
