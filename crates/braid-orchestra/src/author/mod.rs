@@ -15,8 +15,9 @@ use braid_core::Session;
 use braid_core::session::CancellationToken;
 use braid_tools::Tool;
 
+pub(crate) use render::one_line;
 pub use render::{NewCheck, NewDecision, NewMilestone, NewPlan, render};
-pub use revise::{REVISION_NOTES, Revision, SectionEdit, apply as apply_revision, machine_block_range};
+pub use revise::{REVISION_NOTES, Revision, SectionEdit, apply as apply_revision};
 pub use tools::PlanTarget;
 
 use crate::plan::{Report, format_timestamp};

@@ -127,8 +127,7 @@ impl NewPlan {
 /// The JSON schema of `write_plan`'s arguments. Required fields are the ones a plan cannot do without;
 /// the rest get honest placeholders, since a small model forced to fill every field writes filler.
 pub fn new_plan_schema() -> serde_json::Value {
-    let text = |description: &str| serde_json::json!({ "type": "string", "description": description });
-    let strings = |description: &str| serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description });
+    let (text, strings) = (text_schema, strings_schema);
     let non_empty = |mut schema: serde_json::Value| {
         schema["minItems"] = 1.into();
         schema
@@ -171,19 +170,36 @@ pub fn new_plan_schema() -> serde_json::Value {
             },
             "scope": non_empty(strings("Globs (relative to the repository root) of files likely to change, e.g. \"src/**\".")),
             "forbidden": strings("Globs of files that must not change, e.g. \"Cargo.lock\"."),
-            "checks": {
-                "type": "array",
-                "minItems": 1,
-                "description": "Shell commands, run from the repository root, that exit 0 when the work is right.",
-                "items": {
-                    "type": "object",
-                    "properties": { "name": text("A short name, e.g. \"test\"."), "command": text("The command.") },
-                    "required": ["name", "command"],
-                },
-            },
+            "checks": non_empty(checks_schema("Shell commands, run from the repository root, that exit 0 when the work is right.")),
             "approaches": strings("Optional alternative approaches, for parallel attempts."),
         },
         "required": ["title", "purpose", "context", "milestones", "validation", "scope", "checks"],
+    })
+}
+
+/// A string field's schema.
+pub(super) fn text_schema(description: &str) -> serde_json::Value {
+    serde_json::json!({ "type": "string", "description": description })
+}
+
+/// A list-of-strings field's schema.
+pub(super) fn strings_schema(description: &str) -> serde_json::Value {
+    serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description })
+}
+
+/// The schema of a list of named checks (`NewCheck`), shared by `write_plan` and `revise_plan`.
+pub(super) fn checks_schema(description: &str) -> serde_json::Value {
+    serde_json::json!({
+        "type": "array",
+        "description": description,
+        "items": {
+            "type": "object",
+            "properties": {
+                "name": text_schema("A short name, e.g. \"test\"."),
+                "command": text_schema("The command."),
+            },
+            "required": ["name", "command"],
+        },
     })
 }
 

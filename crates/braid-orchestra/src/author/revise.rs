@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::render::{NewCheck, body, decision_entry, machine_block, one_line};
+use super::render::{
+    NewCheck, body, checks_schema, decision_entry, machine_block, one_line, strings_schema, text_schema,
+};
 use crate::plan::{Plan, SectionKind, format_timestamp};
 
 /// The heading of the section at the bottom of a plan where revision notes accumulate.
@@ -41,8 +43,7 @@ pub struct SectionEdit {
 
 /// The JSON schema of `revise_plan`'s arguments.
 pub fn revision_schema() -> serde_json::Value {
-    let text = |description: &str| serde_json::json!({ "type": "string", "description": description });
-    let strings = |description: &str| serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description });
+    let (text, strings) = (text_schema, strings_schema);
     serde_json::json!({
         "type": "object",
         "properties": {
@@ -60,15 +61,7 @@ pub fn revision_schema() -> serde_json::Value {
             },
             "scope": strings("New scope globs, replacing the old list; omit to keep it."),
             "forbidden": strings("New forbidden globs, replacing the old list; omit to keep it."),
-            "checks": {
-                "type": "array",
-                "description": "New checks, replacing the old ones; omit to keep them.",
-                "items": {
-                    "type": "object",
-                    "properties": { "name": text("Short name."), "command": text("Shell command.") },
-                    "required": ["name", "command"],
-                },
-            },
+            "checks": checks_schema("New checks, replacing the old ones; omit to keep them."),
             "approaches": strings("New approaches, replacing the old list; omit to keep it."),
             "decision": text("The change of course, for the Decision Log."),
             "rationale": text("Why, citing the feedback or evidence."),
@@ -109,8 +102,7 @@ pub fn apply(text: &str, revision: &Revision, feedback: &str, now: DateTime<Utc>
     // Replacements as (byte range, new text), applied from the end so earlier ranges stay valid.
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     for edit in &revision.sections {
-        let wanted = normalize(&edit.heading);
-        let Some(section) = plan.sections.iter().find(|s| normalize(&s.heading) == wanted) else {
+        let Some(section) = plan.section_named(&edit.heading) else {
             let known: Vec<&str> = plan.sections.iter().map(|s| s.heading.as_str()).collect();
             return Err(ReviseError::UnknownSection { heading: edit.heading.clone(), known: known.join(", ") });
         };
@@ -127,7 +119,7 @@ pub fn apply(text: &str, revision: &Revision, feedback: &str, now: DateTime<Utc>
         || revision.checks.is_some()
         || revision.approaches.is_some()
     {
-        let range = machine_block_range(text).ok_or(ReviseError::NoMachineBlock)?;
+        let range = plan.machine_block.clone().ok_or(ReviseError::NoMachineBlock)?;
         let old = plan.machine.as_ref();
         let keep = |new: &Option<Vec<String>>, old: Option<&Vec<String>>| {
             new.clone().or_else(|| old.cloned()).unwrap_or_default()
@@ -172,8 +164,7 @@ pub fn apply(text: &str, revision: &Revision, feedback: &str, now: DateTime<Utc>
 /// when missing.
 fn append_note(text: &str, note: &str) -> String {
     let (plan, _) = Plan::parse(text);
-    let wanted = normalize(REVISION_NOTES);
-    match plan.sections.iter().find(|s| normalize(&s.heading) == wanted) {
+    match plan.section_named(REVISION_NOTES) {
         Some(section) => {
             let mut out = text.to_string();
             let current = text[section.body.clone()].trim_end().to_string();
@@ -185,38 +176,4 @@ fn append_note(text: &str, note: &str) -> String {
         }
         None => format!("{}\n\n## {REVISION_NOTES}\n\n- {note}\n", text.trim_end()),
     }
-}
-
-/// Headings compared the way the format compares them: case, `&`/`and` and spacing do not matter.
-fn normalize(heading: &str) -> String {
-    heading.to_lowercase().replace('&', " and ").replace('/', " / ").split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The byte range of the first fenced block whose info string is `toml plan`, fences included.
-pub fn machine_block_range(text: &str) -> Option<std::ops::Range<usize>> {
-    let mut offset = 0;
-    let mut start = None;
-    let mut fence = String::new();
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim();
-        match start {
-            None => {
-                let marks: String = trimmed.chars().take_while(|c| *c == '`' || *c == '~').collect();
-                let info: Vec<&str> = trimmed[marks.len()..].split_whitespace().collect();
-                if marks.len() >= 3 && info == ["toml", "plan"] {
-                    start = Some(offset);
-                    fence = marks;
-                }
-            }
-            Some(begin) => {
-                if trimmed.starts_with(fence.as_str())
-                    && trimmed.trim_start_matches(fence.chars().next().unwrap_or('`')).is_empty()
-                {
-                    return Some(begin..offset + line.len());
-                }
-            }
-        }
-        offset += line.len();
-    }
-    None
 }

@@ -79,31 +79,27 @@ impl Tool for WritePlanTool {
         let mut plan: NewPlan = match serde_json::from_value(args) {
             Ok(plan) => plan,
             Err(err) => {
-                return self.refuse(format!(
-                    "invalid arguments for `{WRITE_PLAN}`: {err}; send a JSON object matching the tool's schema"
-                ));
+                return refuse(
+                    &self.written,
+                    format!(
+                        "invalid arguments for `{WRITE_PLAN}`: {err}; send a JSON object matching the tool's schema"
+                    ),
+                );
             }
         };
         if plan.milestones.is_empty() {
-            return self.refuse("the plan has no milestones; split the work into at least one milestone".into());
+            return refuse(
+                &self.written,
+                "the plan has no milestones; split the work into at least one milestone".into(),
+            );
         }
         let notes = plan.normalize();
         let text = render::render(&plan, chrono::Utc::now());
-        let mut result = self.finish(text);
+        let mut result = finish(&self.target, &self.written, text, "written");
         if !notes.is_empty() {
             result.output = format!("braid adjusted the plan: {}.\n{}", notes.join("; "), result.output);
         }
         result
-    }
-}
-
-impl WritePlanTool {
-    fn refuse(&self, message: String) -> ToolResult {
-        refuse(&self.written, message)
-    }
-
-    fn finish(&self, text: String) -> ToolResult {
-        finish(&self.target, &self.written, text, "written")
     }
 }
 

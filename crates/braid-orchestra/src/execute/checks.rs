@@ -38,6 +38,11 @@ pub struct CheckResult {
 impl CheckResult {
     /// One line for people: `test passed (1.2 s)` or `test failed: exit 1 (0.4 s)`.
     pub fn summary(&self) -> String {
+        format!("{} {}", self.name, self.verdict())
+    }
+
+    /// How the check ended, without its name: `passed (1.2 s)` or `failed: exit 1 (0.4 s)`.
+    pub fn verdict(&self) -> String {
         let how = if self.passed {
             "passed".to_string()
         } else if self.timed_out {
@@ -48,7 +53,7 @@ impl CheckResult {
                 None => "failed: killed by a signal".to_string(),
             }
         };
-        format!("{} {how} ({:.1} s)", self.name, self.seconds)
+        format!("{how} ({:.1} s)", self.seconds)
     }
 }
 

@@ -22,6 +22,7 @@ pub use checks::{CheckResult, CheckRunner};
 pub use render::progress_line;
 pub use snapshot::Snapshot;
 
+use crate::author::one_line;
 use crate::fsutil::write_atomic;
 use crate::plan::{Check, CheckOptions, Milestone, Plan, SectionKind, check, format_timestamp};
 
@@ -129,10 +130,11 @@ pub struct PlanOutcome {
     pub last_message: Option<String>,
 }
 
-/// The plan and its file label, loaded and checked.
+/// The plan, loaded and checked.
 struct Loaded {
     text: String,
     plan: Plan,
+    report: crate::plan::Report,
 }
 
 impl PlanExecution {
@@ -150,16 +152,13 @@ impl PlanExecution {
         if strict && report.errors().next().is_some() {
             return Err(ExecuteError::Invalid { path: self.plan_path.clone(), report: report.human(&self.label()) });
         }
-        Ok(Loaded { text, plan })
+        Ok(Loaded { text, plan, report })
     }
 
     /// The plan's `forbidden` globs, for the session's path policy and sandbox. Fails when the plan
     /// cannot be read or does not pass the checker.
     pub fn forbidden(&self) -> Result<PathGlobs, ExecuteError> {
-        let loaded = self.load(true)?;
-        let globs = loaded.plan.machine.as_ref().map(|m| m.forbidden.clone()).unwrap_or_default();
-        // The checker has already refused invalid globs, so this cannot fail on a plan that loaded.
-        Ok(PathGlobs::new(&globs).unwrap_or_else(|_| PathGlobs::empty()))
+        Ok(forbidden_globs(&self.load(true)?.plan))
     }
 
     /// Executes the plan in `session`, which works in `self.root` with the plan's forbidden paths
@@ -174,7 +173,7 @@ impl PlanExecution {
             return Err(ExecuteError::OutsideRoot { path: self.plan_path.clone(), root: self.root.clone() });
         }
         let start = self.load(true)?;
-        let forbidden = self.forbidden()?;
+        let forbidden = forbidden_globs(&start.plan);
         let scope_globs = start.plan.machine.as_ref().map(|m| m.scope.clone()).unwrap_or_default();
         let scope = PathGlobs::new(&scope_globs).unwrap_or_else(|_| PathGlobs::empty());
         let milestones = start.plan.milestones.clone();
@@ -295,9 +294,8 @@ impl PlanExecution {
             ));
         }
         if let Some(now) = &now {
-            let options = CheckOptions { root: &self.root, path_var: self.path_var.clone() };
-            let (_, report) = check(&now.text, &options);
-            let errors: Vec<String> = report.errors().map(|d| format!("{label}:{}: {}", d.line, d.message)).collect();
+            let errors: Vec<String> =
+                now.report.errors().map(|d| format!("{label}:{}: {}", d.line, d.message)).collect();
             if !errors.is_empty() {
                 problems.push(format!("the plan no longer passes `braid plan check`:\n  {}", errors.join("\n  ")));
             }
@@ -328,7 +326,7 @@ impl PlanExecution {
                     "check `{}` (`{}`) {}; the end of its output:\n{}",
                     check.name,
                     check.command,
-                    result.summary().split_once(' ').map(|(_, how)| how).unwrap_or(""),
+                    result.verdict(),
                     indent(&result.tail)
                 ));
             }
@@ -431,6 +429,13 @@ impl PlanExecution {
     }
 }
 
+/// A loaded plan's `forbidden` globs. The checker refuses a plan with an invalid glob before it is
+/// executed, so the empty fallback is never reached for a plan that loaded strictly.
+fn forbidden_globs(plan: &Plan) -> PathGlobs {
+    let globs = plan.machine.as_ref().map(|m| m.forbidden.clone()).unwrap_or_default();
+    PathGlobs::new(&globs).unwrap_or_else(|_| PathGlobs::empty())
+}
+
 /// The gate's findings for one turn.
 struct Gate {
     problems: Vec<String>,
@@ -462,16 +467,17 @@ fn progress_advanced(before: &Plan, now: &Plan) -> bool {
 /// The parts of a plan that describe its design: every section but the living ones, plus the machine
 /// block. A change here is a change of course.
 fn design(text: &str, plan: &Plan) -> Vec<String> {
+    let notes = plan.section_named(crate::author::REVISION_NOTES).map(|s| s.line);
     plan.sections
         .iter()
         .filter(|s| {
             !matches!(
                 s.kind,
                 Some(SectionKind::Progress | SectionKind::Surprises | SectionKind::DecisionLog | SectionKind::Outcomes)
-            ) && s.heading.trim() != crate::author::REVISION_NOTES
+            ) && Some(s.line) != notes
         })
         .map(|s| text[s.body.clone()].trim().to_string())
-        .chain(crate::author::machine_block_range(text).map(|r| text[r].to_string()))
+        .chain(plan.machine_block.clone().map(|r| text[r].to_string()))
         .collect()
 }
 
@@ -493,8 +499,4 @@ braid then adds its own record of the checks below what you write."
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -28,6 +28,8 @@ pub struct Plan {
     pub sections: Vec<Section>,
     /// The first `toml plan` block, when it parsed.
     pub machine: Option<Machine>,
+    /// The byte range of the first `toml plan` block, fences included, whether or not its TOML parsed.
+    pub machine_block: Option<std::ops::Range<usize>>,
     /// The checkbox items of the first Progress section.
     pub progress: Vec<ProgressItem>,
     /// The `Decision:` entries of the first Decision Log section.
@@ -221,6 +223,13 @@ impl Plan {
     /// The first section of this kind.
     pub fn section(&self, kind: SectionKind) -> Option<&Section> {
         self.sections.iter().find(|section| section.kind == Some(kind))
+    }
+
+    /// The first section whose heading reads as `heading`, compared as section names are (case, `&` and
+    /// `and`, and spacing do not matter), for known and other sections alike.
+    pub fn section_named(&self, heading: &str) -> Option<&Section> {
+        let wanted = normalize_heading(heading);
+        self.sections.iter().find(|section| normalize_heading(&section.heading) == wanted)
     }
 
     /// The checks that decide whether `milestone` is done, in declared order: the ones its `Checks:` line

@@ -44,6 +44,8 @@ struct Fence {
     info: String,
     /// Byte range of the content, between the fences (to the end of the file when never closed).
     content: Range<usize>,
+    /// Byte range of the whole block, both fence lines included.
+    block: Range<usize>,
 }
 
 /// Parses `text`; see [`Plan::parse`].
@@ -103,6 +105,7 @@ pub(crate) fn parse(text: &str) -> Parsed {
 
     for fence in fences.iter().filter(|fence| is_machine_info(&fence.info)) {
         if parsed.machine_blocks.is_empty() {
+            parsed.plan.machine_block = Some(fence.block.clone());
             let content_line = fence.line + 1;
             let (machine, found) = machine::parse(&text[fence.content.clone()], fence.line, content_line);
             if let Some((machine, machine_lines)) = machine {
@@ -150,6 +153,7 @@ fn split_lines(text: &str) -> (Vec<Line<'_>>, Vec<Fence>) {
                 if closes_fence(content, fence_char, fence_len) {
                     let fence: &mut Fence = &mut fences[fence_index];
                     fence.content.end = start;
+                    fence.block.end = end;
                     open = None;
                 }
                 true
@@ -157,7 +161,7 @@ fn split_lines(text: &str) -> (Vec<Line<'_>>, Vec<Fence>) {
             None => match opens_fence(content) {
                 Some((fence_char, fence_len, info)) => {
                     open = Some((fence_char, fence_len, fences.len()));
-                    fences.push(Fence { line: number, info, content: end..text.len() });
+                    fences.push(Fence { line: number, info, content: end..text.len(), block: start..text.len() });
                     true
                 }
                 None => false,
