@@ -90,7 +90,15 @@ impl ModelClient for LocalClient {
                 Some(Item::ToolOutput { success, .. }) => !success,
                 _ => false,
             };
-            request.grammar = tool_call_grammar(&tools, must_act && self.sampling.insist_on_tools);
+            request.grammar = match &prompt.tool_choice {
+                // A forced tool narrows the grammar to that one tool from the first token; the system
+                // turn still lists every tool, so the prompt keeps sharing the session's KV cache.
+                ToolChoice::Tool(name) => {
+                    let forced: Vec<ToolSchema> = tools.iter().filter(|t| &t.name == name).cloned().collect();
+                    tool_call_grammar(&forced, true)
+                }
+                _ => tool_call_grammar(&tools, must_act && self.sampling.insist_on_tools),
+            };
         }
         request.max_tokens = prompt.max_output_tokens.unwrap_or(self.sampling.max_tokens);
         request.temperature = self.sampling.temperature;

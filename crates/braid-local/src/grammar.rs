@@ -11,7 +11,8 @@
 //!
 //! The JSON Schema subset covered is what tool schemas use: objects with properties (required ones
 //! first, in declaration order, then each optional one in order), strings (with `enum`), integers,
-//! numbers, booleans, null, arrays, `anyOf`/`oneOf` and type lists. Anything else, and objects
+//! numbers, booleans, null, arrays, `anyOf`/`oneOf` and type lists, with `maxLength` on strings and
+//! `minItems` (zero or at least one) and `maxItems` on arrays. Anything else, and objects
 //! without declared properties, accept any JSON value of the right kind.
 
 use std::collections::BTreeMap;
@@ -122,7 +123,13 @@ impl Builder {
 
     fn typed(&mut self, name: &str, kind: &str, schema: &Value) -> String {
         match kind {
-            "string" => "string".to_string(),
+            // `maxLength` bounds the string in the grammar itself: a small model caught repeating a
+            // phrase inside a field then has to close it, where it would otherwise fill the output
+            // budget and leave a call that never parses.
+            "string" => match schema.get("maxLength").and_then(Value::as_u64) {
+                Some(max) => self.add(&format!("string-max{max}"), format!("\"\\\"\" char{{0,{max}}} \"\\\"\"")),
+                None => "string".to_string(),
+            },
             "integer" => "integer".to_string(),
             "number" => "number".to_string(),
             "boolean" => "boolean".to_string(),
@@ -135,8 +142,14 @@ impl Builder {
                 // `minItems` of 1 or more makes the first element mandatory: a plan with no milestone or
                 // a command with no words is then impossible to emit, not just invalid. Larger minimums
                 // are left to the tool's own validation.
+                // `maxItems` bounds the list the same way, for the same reason.
                 let non_empty = schema.get("minItems").and_then(Value::as_u64).is_some_and(|n| n >= 1);
-                let list = format!("{item} (ws \",\" ws {item})*");
+                let more = match schema.get("maxItems").and_then(Value::as_u64) {
+                    Some(0) => return self.add(name, "\"[\" ws \"]\"".to_string()),
+                    Some(max) => format!("{{0,{}}}", max - 1),
+                    None => "*".to_string(),
+                };
+                let list = format!("{item} (ws \",\" ws {item}){more}");
                 let body = if non_empty { list } else { format!("({list})?") };
                 self.add(name, format!("\"[\" ws {body} ws \"]\""))
             }
@@ -264,6 +277,28 @@ mod tests {
         let gbnf = tool_call_grammar(&tools, true).unwrap().gbnf;
         assert!(gbnf.contains(r#"args0-steps ::= "[" ws string (ws "," ws string)* ws "]""#), "{gbnf}");
         assert!(gbnf.contains(r#"args0-notes ::= "[" ws (string (ws "," ws string)*)? ws "]""#), "{gbnf}");
+    }
+
+    #[test]
+    fn max_length_and_max_items_bound_strings_and_lists() {
+        let tools = vec![ToolSchema {
+            name: "write_plan".into(),
+            description: String::new(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "title": {"type": "string", "maxLength": 80},
+                    "steps": {"type": "array", "minItems": 1, "maxItems": 3, "items": {"type": "string", "maxLength": 80}},
+                    "none": {"type": "array", "maxItems": 0, "items": {"type": "string"}},
+                },
+                "required": ["title", "steps", "none"],
+            }),
+        }];
+        let gbnf = tool_call_grammar(&tools, true).unwrap().gbnf;
+        assert!(gbnf.contains(r#"string-max80 ::= "\"" char{0,80} "\"""#), "{gbnf}");
+        assert!(gbnf.contains(r#""\"title\"" ws ":" ws string-max80 ws"#), "{gbnf}");
+        assert!(gbnf.contains(r#"args0-steps ::= "[" ws string-max80 (ws "," ws string-max80){0,2} ws "]""#), "{gbnf}");
+        assert!(gbnf.contains(r#"args0-none ::= "[" ws "]""#), "{gbnf}");
     }
 
     #[test]

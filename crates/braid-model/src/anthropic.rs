@@ -103,8 +103,13 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
             .map(|t| json!({ "name": t.name, "description": t.description, "input_schema": t.parameters }))
             .collect();
         body["tools"] = json!(tools);
-        if prompt.tool_choice == ToolChoice::None {
-            body["tool_choice"] = json!({ "type": "none" });
+        match &prompt.tool_choice {
+            ToolChoice::Auto => {}
+            ToolChoice::None => body["tool_choice"] = json!({ "type": "none" }),
+            // The Messages API refuses a forced tool together with extended thinking, so a request that
+            // thinks leaves the choice to the model; the caller's reminder still says which tool to call.
+            ToolChoice::Tool(_) if prompt.reasoning_effort.is_some() => {}
+            ToolChoice::Tool(name) => body["tool_choice"] = json!({ "type": "tool", "name": name }),
         }
     }
     if let Some(effort) = prompt.reasoning_effort {

@@ -93,8 +93,10 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
             .collect();
         body["tools"] = json!(tools);
         // Only the non-default is sent: local servers differ in which `tool_choice` values they accept.
-        if prompt.tool_choice == ToolChoice::None {
-            body["tool_choice"] = json!("none");
+        match &prompt.tool_choice {
+            ToolChoice::Auto => {}
+            ToolChoice::None => body["tool_choice"] = json!("none"),
+            ToolChoice::Tool(name) => body["tool_choice"] = json!({ "type": "function", "function": { "name": name } }),
         }
     }
     if let Some(effort) = prompt.reasoning_effort {

@@ -64,10 +64,11 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
             })
             .collect();
         body["tools"] = json!(tools);
-        body["tool_choice"] = json!(match prompt.tool_choice {
-            ToolChoice::Auto => "auto",
-            ToolChoice::None => "none",
-        });
+        body["tool_choice"] = match &prompt.tool_choice {
+            ToolChoice::Auto => json!("auto"),
+            ToolChoice::None => json!("none"),
+            ToolChoice::Tool(name) => json!({ "type": "function", "name": name }),
+        };
         body["parallel_tool_calls"] = json!(false);
     }
     if let Some(effort) = prompt.reasoning_effort {
@@ -297,6 +298,22 @@ mod tests {
         assert_eq!(crate::anthropic::build_request(&prompt)["tool_choice"], serde_json::json!({"type": "none"}));
         prompt.tool_choice = ToolChoice::Auto;
         assert!(crate::chat::build_request(&prompt).get("tool_choice").is_none());
+        assert!(crate::anthropic::build_request(&prompt).get("tool_choice").is_none());
+    }
+
+    #[test]
+    fn a_forced_tool_is_named_in_each_providers_shape() {
+        let mut prompt = prompt_fixture();
+        prompt.reasoning_effort = None;
+        prompt.tool_choice = ToolChoice::Tool("shell".into());
+        assert_eq!(build_request(&prompt)["tool_choice"], json!({"type": "function", "name": "shell"}));
+        assert_eq!(
+            crate::chat::build_request(&prompt)["tool_choice"],
+            json!({"type": "function", "function": {"name": "shell"}})
+        );
+        assert_eq!(crate::anthropic::build_request(&prompt)["tool_choice"], json!({"type": "tool", "name": "shell"}));
+        // Anthropic refuses a forced tool with extended thinking on, so a thinking request leaves it out.
+        prompt.reasoning_effort = Some(braid_protocol::ReasoningEffort::High);
         assert!(crate::anthropic::build_request(&prompt).get("tool_choice").is_none());
     }
 

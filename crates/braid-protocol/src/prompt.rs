@@ -40,8 +40,10 @@ pub struct ToolSpec {
 /// Whether the model may call the tools it is offered in this request.
 ///
 /// Compaction requests offer the session's tools (some providers refuse a history with tool calls in it
-/// when no tools are defined) but must be answered with text, so they say `None`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// when no tools are defined) but must be answered with text, so they say `None`. A job that cannot
+/// finish without one particular call (a plan is only written through `write_plan`) says `Tool` when it
+/// reminds the model, which the providers and the embedded model's grammar all enforce.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ToolChoice {
     /// The model decides.
@@ -49,6 +51,8 @@ pub enum ToolChoice {
     Auto,
     /// The model must answer with text only.
     None,
+    /// The model must call the named tool, which the request offers.
+    Tool(String),
 }
 
 impl ToolChoice {

@@ -46,10 +46,11 @@ impl Session {
     /// told and the request goes ahead (the provider's refusal, if it comes, is handled by `request`).
     pub(super) async fn prompt_within_threshold(
         &mut self,
+        choice: ToolChoice,
         usage: &mut Usage,
         cancel: &CancellationToken,
     ) -> Result<Prompt, SessionError> {
-        let prompt = self.prompt(self.history.clone(), ToolChoice::Auto, None);
+        let prompt = self.prompt(self.history.clone(), choice.clone(), None);
         let Some(window) = self.window else { return Ok(prompt) };
         let limit = (window as f64 * self.options.auto_compact_threshold) as u64;
         let tokens = self.prompt_tokens(&prompt).await;
@@ -64,7 +65,7 @@ impl Session {
                 ),
             });
         }
-        Ok(self.prompt(self.history.clone(), ToolChoice::Auto, None))
+        Ok(self.prompt(self.history.clone(), choice, None))
     }
 
     /// Asks the model for a handoff summary of the conversation and replaces the history with the

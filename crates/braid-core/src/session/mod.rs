@@ -390,10 +390,31 @@ impl Session {
     /// Runs one user turn to completion: the model is asked again after every batch of tool calls until
     /// it answers without one. Emits `TurnCompleted` or `TurnFailed` at the end.
     pub async fn run_turn(&mut self, input: &str, cancel: &CancellationToken) -> Result<TurnOutcome, SessionError> {
+        self.run_turn_with(input, ToolChoice::Auto, cancel).await
+    }
+
+    /// Runs one user turn like `run_turn`, except that the first response must call `tool`. A job that
+    /// only ends through one tool (a plan is only written by `write_plan`) uses it to remind a model that
+    /// keeps researching or answers in prose; after that call the model decides as usual.
+    pub async fn run_turn_calling(
+        &mut self,
+        input: &str,
+        tool: &str,
+        cancel: &CancellationToken,
+    ) -> Result<TurnOutcome, SessionError> {
+        self.run_turn_with(input, ToolChoice::Tool(tool.to_string()), cancel).await
+    }
+
+    async fn run_turn_with(
+        &mut self,
+        input: &str,
+        first: ToolChoice,
+        cancel: &CancellationToken,
+    ) -> Result<TurnOutcome, SessionError> {
         self.emit(AgentEvent::TurnStarted);
         self.turn_estimated = false;
         let mut usage = Usage::default();
-        let result = self.turn_loop(input, &mut usage, cancel).await;
+        let result = self.turn_loop(input, first, &mut usage, cancel).await;
         match &result {
             Ok(outcome) => {
                 let context = self.context_usage();
@@ -412,13 +433,15 @@ impl Session {
     async fn turn_loop(
         &mut self,
         input: &str,
+        first: ToolChoice,
         usage: &mut Usage,
         cancel: &CancellationToken,
     ) -> Result<TurnOutcome, SessionError> {
         self.record_item(Item::user(input))?;
         let mut last_message = None;
+        let mut choice = first;
         for _ in 0..self.options.max_turns {
-            let items = self.request(usage, cancel).await?;
+            let items = self.request(std::mem::take(&mut choice), usage, cancel).await?;
             let mut calls = Vec::new();
             for item in items {
                 match &item {
@@ -472,8 +495,13 @@ impl Session {
     /// Sends the conversation and returns the response's items once it has completed. Compacts first
     /// when the request would pass the threshold, and once more (then retries) when the provider refuses
     /// it as too long anyway.
-    async fn request(&mut self, usage: &mut Usage, cancel: &CancellationToken) -> Result<Vec<Item>, SessionError> {
-        let mut prompt = self.prompt_within_threshold(usage, cancel).await?;
+    async fn request(
+        &mut self,
+        choice: ToolChoice,
+        usage: &mut Usage,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Item>, SessionError> {
+        let mut prompt = self.prompt_within_threshold(choice.clone(), usage, cancel).await?;
         let mut compacted_on_overflow = false;
         loop {
             match self.stream_response(&prompt, true, cancel).await {
@@ -489,7 +517,7 @@ impl Session {
                     let tokens_before = self.prompt_tokens(&prompt).await;
                     self.compact_with(braid_protocol::CompactionTrigger::Overflow, tokens_before, usage, cancel)
                         .await?;
-                    prompt = self.prompt(self.history.clone(), ToolChoice::Auto, None);
+                    prompt = self.prompt(self.history.clone(), choice.clone(), None);
                 }
                 Err(err) => return Err(err),
             }

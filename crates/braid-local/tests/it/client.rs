@@ -88,6 +88,38 @@ async fn tool_choice_none_answers_in_text_while_auto_still_forces_a_call() {
 }
 
 #[tokio::test]
+async fn a_forced_tool_is_called_even_where_the_model_may_answer_in_text() {
+    let Some((client, _engine)) = client(1024) else { return };
+    let mut forced = prompt("Read README.md.", ToolChoice::Tool("write_note".into()));
+    forced.tools.push(ToolSpec {
+        name: "write_note".into(),
+        description: "Saves a note.".into(),
+        parameters: json!({"type": "object", "properties": {"note": {"type": "string", "maxLength": 40}}, "required": ["note"]}),
+    });
+    // After a successful tool output the client would not insist on a call; the forced choice does,
+    // and only the named tool fits the grammar.
+    forced.input.push(Item::ToolCall {
+        call_id: "c1".into(),
+        name: "read_file".into(),
+        arguments: r#"{"path":"README.md"}"#.into(),
+    });
+    forced.input.push(Item::ToolOutput {
+        call_id: "c1".into(),
+        output: "# demo\nA tiny project.".into(),
+        success: true,
+    });
+    forced.max_output_tokens = Some(64);
+    let (items, _) = run(&client, forced).await.unwrap();
+    let note = items.iter().find_map(|item| match item {
+        Item::ToolCall { name, arguments, .. } if name == "write_note" => Some(arguments.clone()),
+        _ => None,
+    });
+    let note = note.unwrap_or_else(|| panic!("a write_note call expected: {items:?}"));
+    let args: serde_json::Value = serde_json::from_str(&note).unwrap();
+    assert!(args["note"].as_str().unwrap().chars().count() <= 40, "maxLength holds: {note}");
+}
+
+#[tokio::test]
 async fn a_prompt_longer_than_the_context_is_a_context_window_error() {
     let Some((client, engine)) = client(256) else { return };
     let long = prompt(&"Please read every file. ".repeat(120), ToolChoice::Auto);

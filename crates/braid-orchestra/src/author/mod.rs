@@ -104,19 +104,32 @@ impl PlanJob {
             Kind::Revise { .. } => REVISE_PLAN,
         };
         for turn in 0..=REMINDERS {
-            let outcome = session.run_turn(&prompt, cancel).await?;
+            // Reminders force the call: a model that spent its turn researching, or answered in prose,
+            // gets a request whose only valid answer is the tool, so it writes down what it found.
+            let result = if turn == 0 {
+                session.run_turn(&prompt, cancel).await
+            } else {
+                session.run_turn_calling(&prompt, tool, cancel).await
+            };
+            let summary = match result {
+                Ok(outcome) => outcome.last_message,
+                // Running out of steps while researching is not the end of the job: what the model read
+                // is still in the conversation, and the reminder asks it to write the plan from that.
+                Err(braid_core::SessionError::TurnLimit { .. }) if turn < REMINDERS => None,
+                Err(err) => return Err(err.into()),
+            };
             let report = self.written.lock().ok().and_then(|mut w| w.report.take());
             if let Some(report) = report {
                 return Ok(Authored {
                     path: self.target.path.clone(),
                     label: self.target.label.clone(),
                     report,
-                    summary: outcome.last_message,
+                    summary,
                 });
             }
             if turn < REMINDERS {
                 prompt = format!(
-                    "The plan is not written yet: nothing reaches {} until `{tool}` succeeds. Call `{tool}` now with the whole plan as JSON matching its schema; do not answer in prose.",
+                    "The plan is not written yet: nothing reaches {} until `{tool}` succeeds. Call `{tool}` now with the whole plan as JSON matching its schema, from what you have found so far.",
                     self.target.label
                 );
             }

@@ -135,10 +135,10 @@ pub fn new_plan_schema() -> serde_json::Value {
     serde_json::json!({
         "type": "object",
         "properties": {
-            "title": text("A short imperative title, e.g. \"Add retry with backoff to the HTTP client\"."),
-            "purpose": text("Purpose / Big Picture: what someone gains once this is done and how they can see it working."),
-            "context": text("Context and Orientation: the files, modules and terms a newcomer needs, by full path."),
-            "plan_of_work": text("Plan of Work: the approach in prose, before the milestones."),
+            "title": text("A short imperative title, e.g. \"Add retry with backoff to the HTTP client\".", 100),
+            "purpose": text("Purpose / Big Picture: what someone gains once this is done and how they can see it working.", 500),
+            "context": text("Context and Orientation: the files, modules and terms a newcomer needs, by full path.", 700),
+            "plan_of_work": text("Plan of Work: the approach in prose, before the milestones.", 700),
             "milestones": {
                 "type": "array",
                 "minItems": 1,
@@ -146,57 +146,69 @@ pub fn new_plan_schema() -> serde_json::Value {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "title": text("What this milestone achieves."),
-                        "scope": text("What it changes: files, functions, new modules."),
-                        "acceptance": text("Observable behaviour that shows it is done."),
-                        "checks": strings("Names of checks that decide it; empty means all."),
+                        "title": text("What this milestone achieves.", 100),
+                        "scope": text("What it changes: files, functions, new modules.", 400),
+                        "acceptance": text("Observable behaviour that shows it is done.", 400),
+                        "checks": strings("Names of checks that decide it; empty means all.", 6),
                     },
                     "required": ["title", "scope", "acceptance"],
                 },
             },
-            "concrete_steps": text("Concrete Steps: exact commands to run, where, and what they print."),
-            "validation": text("Validation and Acceptance: how to prove the whole goal is met."),
-            "idempotence": text("Idempotence and Recovery: how to repeat steps safely and back out."),
-            "artifacts": text("Artifacts and Notes: short excerpts, sample outputs."),
-            "interfaces": text("Interfaces and Dependencies: types, functions and libraries to add or use."),
+            "concrete_steps": text("Concrete Steps: exact commands to run, where, and what they print.", 600),
+            "validation": text("Validation and Acceptance: how to prove the whole goal is met.", 500),
+            "idempotence": text("Idempotence and Recovery: how to repeat steps safely and back out.", 400),
+            "artifacts": text("Artifacts and Notes: short excerpts, sample outputs.", 400),
+            "interfaces": text("Interfaces and Dependencies: types, functions and libraries to add or use.", 400),
             "decisions": {
                 "type": "array",
                 "description": "Design decisions already made while researching.",
                 "items": {
                     "type": "object",
-                    "properties": { "decision": text("The decision."), "rationale": text("Why.") },
+                    "properties": { "decision": text("The decision.", 300), "rationale": text("Why.", 400) },
                     "required": ["decision", "rationale"],
                 },
             },
-            "scope": non_empty(strings("Globs (relative to the repository root) of files likely to change, e.g. \"src/**\".")),
-            "forbidden": strings("Globs of files that must not change, e.g. \"Cargo.lock\"."),
+            "scope": non_empty(strings("Globs (relative to the repository root) of files likely to change, e.g. \"src/**\".", 12)),
+            "forbidden": strings("Globs of files that must not change, e.g. \"Cargo.lock\".", 12),
             "checks": non_empty(checks_schema("Shell commands, run from the repository root, that exit 0 when the work is right.")),
-            "approaches": strings("Optional alternative approaches, for parallel attempts."),
+            "approaches": strings("Optional alternative approaches, for parallel attempts.", 4),
         },
         "required": ["title", "purpose", "context", "milestones", "validation", "scope", "checks"],
     })
 }
 
-/// A string field's schema.
-pub(super) fn text_schema(description: &str) -> serde_json::Value {
-    serde_json::json!({ "type": "string", "description": description })
+/// A string field's schema, at most `max_length` characters. The bounds are generous for a plan written
+/// by hand and matter for the embedded model, whose grammar enforces them: a small model that starts
+/// repeating a phrase inside a field is made to close it instead of filling its whole output budget.
+pub(super) fn text_schema(description: &str, max_length: u32) -> serde_json::Value {
+    serde_json::json!({ "type": "string", "maxLength": max_length, "description": description })
 }
 
-/// A list-of-strings field's schema.
-pub(super) fn strings_schema(description: &str) -> serde_json::Value {
-    serde_json::json!({ "type": "array", "items": { "type": "string" }, "description": description })
+/// A list-of-strings field's schema, at most `max_items` short strings (globs, names, one-line
+/// approaches).
+pub(super) fn strings_schema(description: &str, max_items: u32) -> serde_json::Value {
+    serde_json::json!({
+        "type": "array",
+        "maxItems": max_items,
+        "items": { "type": "string", "maxLength": SHORT },
+        "description": description,
+    })
 }
+
+/// The bound on one short string: a glob, a check's name, a one-line approach.
+const SHORT: u32 = 300;
 
 /// The schema of a list of named checks (`NewCheck`), shared by `write_plan` and `revise_plan`.
 pub(super) fn checks_schema(description: &str) -> serde_json::Value {
     serde_json::json!({
         "type": "array",
+        "maxItems": 8,
         "description": description,
         "items": {
             "type": "object",
             "properties": {
-                "name": text_schema("A short name, e.g. \"test\"."),
-                "command": text_schema("The command."),
+                "name": text_schema("A short name, e.g. \"test\".", 40),
+                "command": text_schema("The command.", SHORT),
             },
             "required": ["name", "command"],
         },

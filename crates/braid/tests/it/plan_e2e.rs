@@ -115,7 +115,39 @@ fn a_model_that_never_calls_the_tool_gets_reminded_then_a_clear_error() {
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
     assert!(requests[1].user_texts().last().unwrap().contains("Call `write_plan` now"));
+    // The first request leaves the choice to the model; each reminder forces the plan tool.
+    assert_eq!(requests[0].body["tool_choice"], "auto");
+    for reminder in &requests[1..] {
+        assert_eq!(reminder.body["tool_choice"], json!({"type": "function", "name": "write_plan"}));
+    }
     assert!(!repo.path().join("plans").exists());
+}
+
+#[test]
+fn a_model_that_researches_until_the_turn_limit_is_made_to_write_the_plan() {
+    let repo = repo();
+    let look = |id: &str| Reply::Turn(Turn::new().tool_call(id, "shell", json!({"command": ["cat", "greet.sh"]})));
+    let server = ScriptedServer::start(Script::new([
+        look("call_1"),
+        look("call_2"),
+        // The turn limit (2) ends the research; the forced reminder gets the plan.
+        Reply::Turn(Turn::new().tool_call("call_plan", "write_plan", new_plan("sh check.sh"))),
+        Reply::Turn(Turn::new().text("Written.")),
+    ]));
+    let env = Env::new(&server, "responses");
+    env.braid(repo.path())
+        .args(["-c", "max_turns=2", "plan", "--out", "plans/greet.md", "greet by name"])
+        .assert()
+        .success();
+    server.assert_every_tool_call_answered_once();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    assert_eq!(requests[1].body["tool_choice"], "auto");
+    assert_eq!(requests[2].body["tool_choice"], json!({"type": "function", "name": "write_plan"}));
+    // Only the reminder's first response is forced; the model then answers freely.
+    assert_eq!(requests[3].body["tool_choice"], "auto");
+    let report = check_plan(&repo, &repo.read("plans/greet.md"));
+    assert!(report.passed(false), "{}", report.human("plan"));
 }
 
 #[test]
