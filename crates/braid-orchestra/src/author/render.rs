@@ -4,6 +4,8 @@
 //! timestamped item, the machine-readable block and the milestone fields always come out in the format
 //! `braid plan check` accepts, whatever model wrote the content.
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -64,11 +66,30 @@ pub struct NewDecision {
 
 impl NewPlan {
     /// Repairs what models commonly get wrong in a way whose intent is plain, and returns a note per
-    /// repair for the model: check names trimmed or made up when empty, a check declared twice (the same
-    /// command dropped, another command renamed), and a milestone naming a check by its command (mapped
-    /// to that check's name, or declared as a new check when no check has it).
-    pub fn normalize(&mut self) -> Vec<String> {
+    /// repair for the model: an absolute glob inside the repository at `root` (made relative), check
+    /// names trimmed or made up when empty, a check declared twice (the same command dropped, another
+    /// command renamed), and a milestone naming a check by its command (mapped to that check's name, or
+    /// declared as a new check when no check has it).
+    pub fn normalize(&mut self, root: &Path) -> Vec<String> {
         let mut notes = Vec::new();
+        // Small models copy the absolute working directory they were shown into globs. A path under the
+        // repository means that path; one outside it is left for the checker to refuse.
+        let canonical = root.canonicalize().ok();
+        for (field, globs) in [("scope", &mut self.scope), ("forbidden", &mut self.forbidden)] {
+            for glob in globs.iter_mut() {
+                let path = Path::new(glob.as_str());
+                let inside = path.strip_prefix(root).ok().or_else(|| path.strip_prefix(canonical.as_ref()?).ok());
+                if let Some(relative) = inside.filter(|_| path.is_absolute()) {
+                    let relative = match relative.to_str() {
+                        Some("") => "**".to_string(),
+                        Some(relative) => relative.to_string(),
+                        None => continue,
+                    };
+                    notes.push(format!("the {field} glob `{glob}` was absolute; it is `{relative}`"));
+                    *glob = relative;
+                }
+            }
+        }
         let mut checks: Vec<NewCheck> = Vec::new();
         for (i, check) in self.checks.iter().enumerate() {
             let command = check.command.trim().to_string();
@@ -476,7 +497,7 @@ None yet.
         .unwrap();
         plan.milestones[0].checks = vec!["`test`".into(), "make lint".into(), "python3 -m unittest".into()];
         plan.milestones[1].checks = vec!["cargo test --doc".into()];
-        let notes = plan.normalize();
+        let notes = plan.normalize(Path::new("/repo"));
         let checks: Vec<(&str, &str)> = plan.checks.iter().map(|c| (c.name.as_str(), c.command.as_str())).collect();
         assert_eq!(
             checks,
@@ -490,6 +511,18 @@ None yet.
         assert_eq!(plan.milestones[0].checks, ["test", "check-4", "milestone-1"]);
         assert_eq!(plan.milestones[1].checks, ["test-2"]);
         assert_eq!(notes.len(), 6, "{notes:?}");
+    }
+
+    #[test]
+    fn normalize_makes_absolute_globs_inside_the_repository_relative() {
+        let mut plan = plan();
+        plan.scope = vec!["/repo/src/lib.rs".into(), "/repo".into(), "/elsewhere/x".into(), "src/**".into()];
+        plan.forbidden = vec!["/repo/Cargo.lock".into()];
+        let notes = plan.normalize(Path::new("/repo"));
+        assert_eq!(plan.scope, ["src/lib.rs", "**", "/elsewhere/x", "src/**"]);
+        assert_eq!(plan.forbidden, ["Cargo.lock"]);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[0].contains("`/repo/src/lib.rs` was absolute; it is `src/lib.rs`"), "{notes:?}");
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl Tool for WritePlanTool {
                 "the plan has no milestones; split the work into at least one milestone".into(),
             );
         }
-        let notes = plan.normalize();
+        let notes = plan.normalize(&self.target.root);
         let text = render::render(&plan, chrono::Utc::now());
         let mut result = finish(&self.target, &self.written, text, "written");
         if !notes.is_empty() {
