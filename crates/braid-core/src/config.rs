@@ -191,6 +191,29 @@ pub struct ConfigToml {
     pub sandbox_workspace_write: SandboxWorkspaceWriteToml,
     #[serde(default)]
     pub sandbox: SandboxToml,
+    #[serde(default)]
+    pub run: RunToml,
+}
+
+/// The `[run]` table: how `braid run` prepares and runs attempts.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunToml {
+    /// A shell script run in each fresh worktree before its agent starts (copy `.env`, install
+    /// dependencies). It gets `BRAID_ATTEMPT`, `BRAID_PORT` and `BRAID_WORKTREE`.
+    pub setup: Option<String>,
+    /// How long the setup script may run, in seconds (default 600).
+    pub setup_timeout_secs: Option<u64>,
+    /// How build caches are seeded from your checkout: `auto` (copy-on-write where the file system
+    /// can, else a copy; the default), `copy`, `hardlink` or `off`.
+    pub warm: Option<String>,
+    /// The ignored directories seeded (default: `target`, `node_modules`, `.venv` and other common
+    /// caches that exist).
+    pub warm_paths: Option<Vec<String>>,
+    /// Attempts running at once (default: the number of cores).
+    pub concurrency: Option<usize>,
+    /// How long an external agent may run, in seconds (default 3600).
+    pub agent_timeout_secs: Option<u64>,
 }
 
 /// What the command line adds on top of the file.
@@ -363,7 +386,7 @@ impl Config {
             .collect();
         remove.sort();
         remove.dedup();
-        braid_sandbox::EnvPolicy { remove, inherit_secrets: self.toml.tools.inherit_secrets }
+        braid_sandbox::EnvPolicy { remove, inherit_secrets: self.toml.tools.inherit_secrets, set: Vec::new() }
     }
 
     /// The provider ids the user may choose: the built-in ones and those in the file.

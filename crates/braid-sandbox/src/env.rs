@@ -17,6 +17,8 @@ pub struct EnvPolicy {
     /// Pass credential-looking variables through after all (the user asked for it in config);
     /// `remove` still applies.
     pub inherit_secrets: bool,
+    /// Variables every command gets, such as a run attempt's `BRAID_ATTEMPT` and `BRAID_PORT`.
+    pub set: Vec<(String, String)>,
 }
 
 impl EnvPolicy {
@@ -47,7 +49,7 @@ mod tests {
 
     #[test]
     fn credential_names_are_withheld_and_others_kept() {
-        let policy = EnvPolicy { remove: vec!["LAB_AUTH".into()], inherit_secrets: false };
+        let policy = EnvPolicy { remove: vec!["LAB_AUTH".into()], inherit_secrets: false, set: Vec::new() };
         let names = [
             "OPENAI_API_KEY",
             "anthropic_api_key",
@@ -63,7 +65,7 @@ mod tests {
         ];
         // The first seven are credentials; the rest are not.
         assert_eq!(policy.withheld(names), names[..7]);
-        let lenient = EnvPolicy { remove: vec!["LAB_AUTH".into()], inherit_secrets: true };
+        let lenient = EnvPolicy { remove: vec!["LAB_AUTH".into()], inherit_secrets: true, set: Vec::new() };
         assert_eq!(lenient.withheld(names), ["LAB_AUTH"]);
     }
 }

@@ -268,11 +268,11 @@ impl Tool for ShellTool {
             argv: call.argv.clone(),
             cwd: call.cwd.clone(),
             // Pagers and colour codes only get in the way of a model reading the output.
-            env: vec![
-                ("PAGER".into(), "cat".into()),
-                ("GIT_PAGER".into(), "cat".into()),
-                ("NO_COLOR".into(), "1".into()),
-            ],
+            env: [("PAGER", "cat"), ("GIT_PAGER", "cat"), ("NO_COLOR", "1")]
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .chain(self.config.env_policy.set.iter().cloned())
+                .collect(),
             timeout: call.timeout,
             max_output_bytes: ctx.output_cap(self.config.max_output_bytes),
             env_policy: self.config.env_policy.clone(),

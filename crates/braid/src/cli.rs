@@ -57,6 +57,74 @@ pub enum Command {
     Init(InitArgs),
     /// Write an execution plan for a goal with the agent (`plans/<slug>.md`), or revise or check one.
     Plan(PlanArgs),
+    /// Attempt a task (or carry out a plan) N times in parallel, each attempt in its own git worktree and
+    /// branch `braid/<run>/<n>`, with braid's agent or external ones. Your checkout is never changed.
+    Run(RunArgs),
+    /// List the runs in this repository, newest first.
+    Runs(RunsArgs),
+    /// Show one run: its attempts, their states, branches, tokens and costs.
+    Show(ShowArgs),
+    /// Remove the worktrees of finished and interrupted runs, archiving every attempt's branch under
+    /// `refs/braid/archive/` (uncommitted work is committed first), so nothing is lost.
+    Gc(GcArgs),
+}
+
+/// `braid run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The task. `-` reads it from stdin. With --plan, extra instructions (optional).
+    pub task: Option<String>,
+    /// Carry out this execution plan instead of a free-form task; its `approaches` give one per attempt.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// How many attempts.
+    #[arg(short = 'n', long = "attempts", default_value_t = 1)]
+    pub attempts: u32,
+    /// Which agents make the attempts: `braid`, `codex`, `claude` or `cmd:<command template>`, or a mix
+    /// with counts such as `braid:2,codex:1` (the counts must add up to -n).
+    #[arg(long, default_value = "braid")]
+    pub agent: String,
+    /// One approach per attempt, in order (repeat the flag); attempts beyond the list get none.
+    #[arg(long = "approach", value_name = "TEXT")]
+    pub approaches: Vec<String>,
+    /// Start every attempt from this commit instead of HEAD.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// How many attempts run at once (default: the number of cores).
+    #[arg(short = 'j', long)]
+    pub concurrency: Option<usize>,
+    /// Finish the unfinished attempts of an interrupted run instead of starting a new one.
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["task", "plan", "approaches", "base"])]
+    pub resume: Option<String>,
+    /// Print the run's events as JSON Lines on stdout instead of progress on stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `braid runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `braid show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The run's id, or a unique prefix of it.
+    pub run: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `braid gc`.
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Say what would be done without doing it.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `braid init`.

@@ -197,6 +197,8 @@ pub(crate) struct Setup {
     /// Paths no tool and no command may change (a plan's `forbidden` globs, relative to the working
     /// directory).
     pub forbidden: Option<PathGlobs>,
+    /// Variables every command of the session gets (a run attempt's `BRAID_ATTEMPT`, `BRAID_PORT`).
+    pub extra_env: Vec<(String, String)>,
 }
 
 /// A session's parts, resolved from config.
@@ -210,25 +212,54 @@ pub(crate) struct Prepared {
 
 /// `prepare` for `setup`.
 pub(crate) fn prepare_with(config: &Config, home: &Path, cwd: PathBuf, setup: &Setup) -> anyhow::Result<Prepared> {
+    let model = model_client(config, home, 1)?;
+    session_parts(config, home, cwd, setup, &model)
+}
+
+/// The configured model, loaded once: attempts of a run share it, and the embedded model then serves
+/// `parallel` sequences at a time from one copy of the weights.
+pub(crate) struct ModelChoice {
+    pub provider_name: String,
+    pub model: String,
+    pub client: Arc<dyn braid_model::ModelClient>,
+    /// The embedded model, which gets shorter instructions and fewer tools.
+    pub local: bool,
+}
+
+/// Resolves the configured backend into a client able to serve `parallel` sessions at once.
+pub(crate) fn model_client(config: &Config, home: &Path, parallel: u32) -> anyhow::Result<ModelChoice> {
     let env = |key: &str| std::env::var(key).ok();
-    let (provider_name, model, client, local) = match config.backend(&env)? {
+    Ok(match config.backend(&env)? {
         Backend::Remote { provider, model } => {
-            let name = provider.name.clone();
-            (name, model, braid_model::client_for(provider)?, false)
+            let provider_name = provider.name.clone();
+            ModelChoice { provider_name, model, client: braid_model::client_for(provider)?, local: false }
         }
         Backend::Local { model, settings } => {
-            let (client, name) = crate::local::client(home, model.as_deref(), &settings)?;
-            (braid_core::config::LOCAL_PROVIDER.to_string(), name, client, true)
+            let (client, name) = crate::local::client(home, model.as_deref(), &settings, parallel)?;
+            ModelChoice { provider_name: braid_core::config::LOCAL_PROVIDER.to_string(), model: name, client, local: true }
         }
-    };
+    })
+}
+
+/// A session's options, tools and command policy for working in `cwd` with `model`.
+pub(crate) fn session_parts(
+    config: &Config,
+    home: &Path,
+    cwd: PathBuf,
+    setup: &Setup,
+    model: &ModelChoice,
+) -> anyhow::Result<Prepared> {
+    let local = model.local;
     // Small local models get no escalation arguments: every extra schema field is one more way for them
     // to go wrong, and under `on-request` they then simply run everything inside the sandbox.
     let offer_escalation = config.approval_policy == braid_protocol::ApprovalPolicy::OnRequest
         && config.sandbox != braid_sandbox::Policy::FullAccess
         && !local;
     let forbidden = setup.forbidden.clone().unwrap_or_else(PathGlobs::empty);
+    let mut env = config.command_env_policy();
+    env.set = setup.extra_env.clone();
     let commands = Commands {
-        env: config.command_env_policy(),
+        env,
         confinement: confinement(config, &cwd, &forbidden)?,
         // A command run outside the sandbox would not see the forbidden paths' read-only mounts.
         offer_escalation: offer_escalation && forbidden.is_empty(),
@@ -254,9 +285,9 @@ pub(crate) fn prepare_with(config: &Config, home: &Path, cwd: PathBuf, setup: &S
         forbidden: forbidden.clone(),
         approval_policy: config.approval_policy,
         approval_default: config.approval_default,
-        ..SessionOptions::new(model, provider_name, cwd)
+        ..SessionOptions::new(model.model.clone(), model.provider_name.clone(), cwd)
     };
-    Ok(Prepared { options, client, tools, commands })
+    Ok(Prepared { options, client: Arc::clone(&model.client), tools, commands })
 }
 
 /// The kernel confinement for commands under the configured sandbox mode: the working directory, the

@@ -48,14 +48,16 @@ pub fn engine_options(settings: &LocalToml, parallel: u32) -> EngineOptions {
     }
 }
 
-/// Loads `model` and returns a client for one session, with the model's name for the session.
+/// Loads `model` and returns a client serving `parallel` sessions at once (each gets its own sequence
+/// and context), with the model's name for the sessions.
 pub fn client(
     home: &Path,
     model: Option<&str>,
     settings: &LocalToml,
+    parallel: u32,
 ) -> anyhow::Result<(Arc<dyn ModelClient>, String)> {
     let model = find_model(home, model)?;
-    let engine = Engine::load(&model.path, engine_options(settings, 1))?;
+    let engine = Engine::load(&model.path, engine_options(settings, parallel))?;
     let mut sampling = LocalSampling::default();
     if let Some(temperature) = settings.temperature {
         sampling.temperature = temperature;

@@ -1,0 +1,316 @@
+//! One attempt of a run, from its worktree to its commit, with each state recorded before the side
+//! effect it stands for.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use braid_protocol::{AgentEvent, AttemptSummary, RunEvent, Usage};
+use braid_sandbox::exec::{ExecRequest, run as exec_run};
+
+use super::Context;
+use crate::agents::{AgentOutcome, AgentSpec, AgentTask, ExternalAgent};
+use crate::store::{AttemptState, AttemptUpdate};
+
+/// How much of the setup script's output is kept for the failure message.
+const SETUP_OUTPUT_BYTES: usize = 16 * 1024;
+
+/// Runs attempt `n` to a final state. Failures are recorded and reported, never returned: one attempt's
+/// trouble must not stop the others.
+pub(super) async fn run(context: &Context, n: u32, port: u16) {
+    let started = Instant::now();
+    let result = stages(context, n, port, started).await;
+    let (state, error) = match result {
+        Ok(state) => (state, None),
+        Err(message) if context.cancel.is_cancelled() => (AttemptState::Cancelled, Some(message)),
+        Err(message) => (AttemptState::Failed, Some(message)),
+    };
+    if state != AttemptState::Committed {
+        let _ = context.store.update_attempt(&context.run, n, &AttemptUpdate { error: error.clone(), ..Default::default() });
+        let _ = context.store.transition(&context.run, n, state, error.as_deref());
+        emit_state(context, n, state, error.as_deref());
+    }
+    let summary = summary(context, n, state, error, started.elapsed());
+    (context.sink)(RunEvent::AttemptFinished { n, summary });
+}
+
+/// The attempt's stages; returns the final state reached, or why it stopped.
+async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Result<AttemptState, String> {
+    let worktree = worktree(context, n).await?;
+    let workdir = worktree.path.clone();
+
+    let main_root = context.repo.root().to_path_buf();
+    let warm = context.spec.warm.clone();
+    let seed_dir = workdir.clone();
+    match tokio::task::spawn_blocking(move || crate::warm::seed(&main_root, &seed_dir, &warm)).await {
+        Ok(Ok(report)) if !report.entries.is_empty() => {
+            let seeded: Vec<String> = report.entries.iter().map(|e| e.path.display().to_string()).collect();
+            emit(context, n, AgentEvent::Warning { message: format!("seeded build caches: {}", seeded.join(", ")) });
+        }
+        Ok(Ok(_)) => {}
+        // A cache that could not be seeded only costs time; the attempt goes on cold.
+        Ok(Err(err)) => emit(context, n, AgentEvent::Warning { message: format!("build caches not seeded: {err}") }),
+        Err(err) => emit(context, n, AgentEvent::Warning { message: format!("build caches not seeded: {err}") }),
+    }
+
+    let env = attempt_env(n, port, &workdir);
+    if let Some(script) = &context.spec.setup {
+        transition(context, n, AttemptState::SettingUp, None)?;
+        setup(script, &workdir, &env, context.spec.setup_timeout).await?;
+    }
+    let _ = context.store.update_attempt(&context.run, n, &AttemptUpdate { port: Some(port), ..Default::default() });
+
+    transition(context, n, AttemptState::Running, None)?;
+    let agent = context.spec.agents.get(n as usize - 1).cloned().unwrap_or(AgentSpec::Braid);
+    let approach = context.spec.approaches.get(n as usize - 1).cloned().flatten();
+    let prompt = prompt(context, approach.as_deref())?;
+    let log_path = context.log_dir.join(format!("{n}.jsonl"));
+    let outcome = match agent {
+        AgentSpec::Braid => braid_agent(context, n, &prompt, &workdir, &env, &log_path).await,
+        external => {
+            let task = AgentTask {
+                prompt: prompt.clone(),
+                workdir: workdir.clone(),
+                env: env.clone(),
+                model: context.spec.agent_settings.model.clone(),
+                timeout: context.spec.agent_settings.timeout,
+                log_path: log_path.clone(),
+            };
+            let agent = ExternalAgent::new(external, context.spec.agent_settings.clone());
+            let mut forward = |event: AgentEvent| forward(context, n, event);
+            agent.run(&task, &mut forward, &context.cancel).await.map_err(|err| err.to_string())
+        }
+    };
+    // Whatever the agent left is committed, even when it failed: nothing it wrote may be lost.
+    transition(context, n, AttemptState::Committing, None)?;
+    let message = commit_message(context, n, &agent_name(context, n), approach.as_deref());
+    let repo = context.repo.clone();
+    let tree = worktree.clone();
+    let commit = tokio::task::spawn_blocking(move || repo.commit_all(&tree, &message))
+        .await
+        .map_err(|err| format!("committing the attempt's work: {err}"))?
+        .map_err(|err| err.to_string())?;
+    let mut update = AttemptUpdate { commit: commit.clone(), ..Default::default() };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            context.store.update_attempt(&context.run, n, &update).map_err(|e| e.to_string())?;
+            return Err(err);
+        }
+    };
+    update.turns = Some(outcome.turns);
+    update.usage = Some(outcome.usage);
+    update.cost_usd = outcome.cost_usd;
+    update.last_action = outcome.last_message.as_deref().map(crate::author::one_line);
+    context.store.update_attempt(&context.run, n, &update).map_err(|e| e.to_string())?;
+    if !outcome.success {
+        return Err(format!("the agent reported failure after {:.0?}", started.elapsed()));
+    }
+    transition(context, n, AttemptState::Committed, commit.as_deref().map(|c| format!("commit {c}")).as_deref())?;
+    Ok(AttemptState::Committed)
+}
+
+/// The attempt's worktree: created now, or the one an interrupted earlier try left, reused with the work
+/// in it.
+async fn worktree(context: &Context, n: u32) -> Result<braid_git::Worktree, String> {
+    let repo = context.repo.clone();
+    let (run, base) = (context.run.clone(), context.spec.base.clone());
+    if let Ok(existing) = repo.worktree(&run, n) {
+        if existing.path.is_dir() {
+            transition(context, n, AttemptState::Created, Some("reusing the worktree of the interrupted attempt"))?;
+            return Ok(existing);
+        }
+    }
+    transition(context, n, AttemptState::Creating, None)?;
+    let created = tokio::task::spawn_blocking(move || repo.create_worktree(&run, n, &base))
+        .await
+        .map_err(|err| format!("creating the worktree: {err}"))?
+        .map_err(|err| err.to_string())?;
+    let update = AttemptUpdate { worktree: Some(created.path.display().to_string()), ..Default::default() };
+    context.store.update_attempt(&context.run, n, &update).map_err(|e| e.to_string())?;
+    transition(context, n, AttemptState::Created, None)?;
+    Ok(created)
+}
+
+/// Runs the setup script in the worktree; fails with the script's output when it does.
+async fn setup(script: &str, workdir: &Path, env: &[(String, String)], timeout: Duration) -> Result<(), String> {
+    let request = ExecRequest {
+        argv: vec!["sh".into(), "-c".into(), script.to_string()],
+        cwd: workdir.to_path_buf(),
+        env: env.to_vec(),
+        env_policy: braid_sandbox::EnvPolicy::default(),
+        confinement: None,
+        timeout,
+        max_output_bytes: SETUP_OUTPUT_BYTES,
+    };
+    let output = exec_run(request).await.map_err(|err| format!("the setup script could not run: {err}"))?;
+    if output.timed_out {
+        return Err(format!("the setup script ran past {timeout:?} and was stopped:\n{}", output.output.trim_end()));
+    }
+    if output.exit_code != Some(0) {
+        let code = output.exit_code.map_or_else(|| "a signal".to_string(), |c| format!("code {c}"));
+        return Err(format!("the setup script exited with {code}:\n{}", output.output.trim_end()));
+    }
+    Ok(())
+}
+
+/// Runs braid's own agent for one turn in the worktree.
+async fn braid_agent(
+    context: &Context,
+    n: u32,
+    prompt: &str,
+    workdir: &Path,
+    env: &[(String, String)],
+    log_path: &Path,
+) -> Result<AgentOutcome, String> {
+    let Some(factory) = &context.factory else {
+        return Err("braid's own agent is not available in this run".to_string());
+    };
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<AgentEvent>();
+    let sink: braid_core::EventSink = Box::new(move |event| {
+        let _ = sender.send(event.clone());
+    });
+    let mut session = factory.session(workdir, env, sink).map_err(|err| err.to_string())?;
+    let mut log = crate::agents::TranscriptLog::create(log_path).map_err(|err| err.to_string())?;
+    let mut turns = 0u32;
+    let turn = session.run_turn(prompt, &context.cancel);
+    tokio::pin!(turn);
+    // Events are forwarded while the turn runs, so progress is live; the rest are drained after it.
+    let result = loop {
+        tokio::select! {
+            result = &mut turn => break result,
+            Some(event) = receiver.recv() => {
+                turns += u32::from(matches!(event, AgentEvent::ToolCallBegin { .. }));
+                log.write(&event);
+                forward(context, n, event);
+            }
+        }
+    };
+    drop(turn);
+    while let Ok(event) = receiver.try_recv() {
+        log.write(&event);
+        forward(context, n, event);
+    }
+    let outcome = result.map_err(|err| err.to_string())?;
+    Ok(AgentOutcome {
+        success: true,
+        exit_code: None,
+        turns: turns.max(1),
+        usage: outcome.usage,
+        cost_usd: None,
+        last_message: outcome.last_message,
+        session_id: Some(session.id().to_string()),
+    })
+}
+
+/// The prompt of an attempt: the task, or the plan to carry out, and the approach it is to take.
+fn prompt(context: &Context, approach: Option<&str>) -> Result<String, String> {
+    let mut prompt = match &context.spec.plan {
+        Some(plan) => {
+            let path = context.repo.root().join(plan);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|err| format!("cannot read the plan {}: {err}", path.display()))?;
+            let mut prompt = format!(
+                "Carry out this execution plan ({}), milestone by milestone. Keep its Progress section up to date \
+                 in the file as you go, record any change of course in its Decision Log, and run its checks before \
+                 you finish.\n\n<plan>\n{text}\n</plan>",
+                plan.display()
+            );
+            if !context.spec.task.trim().is_empty() {
+                prompt.push_str(&format!("\n\nAlso: {}", context.spec.task.trim()));
+            }
+            prompt
+        }
+        None => context.spec.task.trim().to_string(),
+    };
+    if let Some(approach) = approach {
+        prompt.push_str(&format!(
+            "\n\nTake this approach (other attempts try others): {approach}"
+        ));
+    }
+    Ok(prompt)
+}
+
+/// What every process of the attempt gets in its environment.
+fn attempt_env(n: u32, port: u16, workdir: &Path) -> Vec<(String, String)> {
+    vec![
+        ("BRAID_ATTEMPT".to_string(), n.to_string()),
+        ("BRAID_PORT".to_string(), port.to_string()),
+        ("BRAID_WORKTREE".to_string(), workdir.display().to_string()),
+    ]
+}
+
+fn commit_message(context: &Context, n: u32, agent: &str, approach: Option<&str>) -> String {
+    let task = if context.spec.task.trim().is_empty() {
+        context.spec.plan.as_ref().map(|p| format!("carry out {}", p.display())).unwrap_or_default()
+    } else {
+        crate::author::one_line(&context.spec.task)
+    };
+    let mut title: String = task.chars().take(60).collect();
+    if title.len() < task.len() {
+        title.push('…');
+    }
+    let mut message = format!("braid {} attempt {n}: {title}\n\nRun: {}\nAgent: {agent}\n", context.run, context.run);
+    if let Some(approach) = approach {
+        message.push_str(&format!("Approach: {}\n", crate::author::one_line(approach)));
+    }
+    message
+}
+
+fn agent_name(context: &Context, n: u32) -> String {
+    context.spec.agents.get(n as usize - 1).map(ToString::to_string).unwrap_or_default()
+}
+
+fn transition(context: &Context, n: u32, state: AttemptState, note: Option<&str>) -> Result<(), String> {
+    context.store.transition(&context.run, n, state, note).map_err(|err| err.to_string())?;
+    emit_state(context, n, state, note);
+    Ok(())
+}
+
+fn emit_state(context: &Context, n: u32, state: AttemptState, note: Option<&str>) {
+    (context.sink)(RunEvent::AttemptState { n, state: state.as_str().to_string(), note: note.map(str::to_string) });
+}
+
+fn emit(context: &Context, n: u32, event: AgentEvent) {
+    (context.sink)(RunEvent::Agent { n, event });
+}
+
+/// Counts the event in the store's summary and passes it on.
+fn forward(context: &Context, n: u32, event: AgentEvent) {
+    if let Some(kind) = event_kind(&event) {
+        let _ = context.store.bump_event(&context.run, n, kind);
+    }
+    emit(context, n, event);
+}
+
+/// The kinds the store counts; deltas are left out, being many per message.
+fn event_kind(event: &AgentEvent) -> Option<&'static str> {
+    Some(match event {
+        AgentEvent::ToolCallEnd { success: true, .. } => "tool_call",
+        AgentEvent::ToolCallEnd { success: false, .. } => "tool_call_failed",
+        AgentEvent::AgentMessage { .. } => "message",
+        AgentEvent::TurnFailed { .. } => "turn_failed",
+        AgentEvent::Warning { .. } => "warning",
+        AgentEvent::ContextCompacted { .. } => "compaction",
+        AgentEvent::StreamRetry { .. } => "retry",
+        _ => return None,
+    })
+}
+
+/// The attempt's summary from the store (the truth) and the diff of its branch.
+fn summary(context: &Context, n: u32, state: AttemptState, error: Option<String>, elapsed: Duration) -> AttemptSummary {
+    let row = context.store.run(&context.run).ok().flatten().and_then(|d| d.attempts.into_iter().find(|a| a.n == n));
+    let diff = context.repo.worktree(&context.run, n).ok().and_then(|wt| context.repo.diff(&wt).ok());
+    let usage = row.as_ref().map(|r| r.usage).unwrap_or(Usage::default());
+    AttemptSummary {
+        state: state.as_str().to_string(),
+        commit: row.as_ref().and_then(|r| r.commit.clone()),
+        files_changed: diff.as_ref().map_or(0, |d| d.files.len() as u32),
+        insertions: diff.as_ref().map_or(0, |d| d.insertions as u32),
+        deletions: diff.as_ref().map_or(0, |d| d.deletions as u32),
+        turns: row.as_ref().map_or(0, |r| r.turns),
+        usage,
+        cost_usd: row.as_ref().and_then(|r| r.cost_usd),
+        elapsed_ms: elapsed.as_millis() as u64,
+        error,
+    }
+}

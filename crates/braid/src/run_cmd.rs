@@ -1,0 +1,247 @@
+//! `braid run`, `braid runs`, `braid show` and `braid gc`: wiring the orchestrator to the configuration,
+//! the repository, the store and the terminal.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use braid_core::config::Config;
+use braid_core::{EventSink, Session};
+use braid_git::Repo;
+use braid_orchestra::agents::{AgentSettings, AgentSpec, expand_mix, parse_mix};
+use braid_orchestra::run::{RunSink, RunSpec, SessionFactory};
+use braid_orchestra::store::Store;
+use braid_orchestra::warm::{WarmMode, WarmOptions};
+use braid_protocol::RunEvent;
+
+use crate::cli::{GcArgs, GlobalArgs, RunArgs, RunsArgs, ShowArgs};
+use crate::exec::{ModelChoice, Setup, braid_home, interrupt_on_ctrl_c, load_config, session_parts, working_dir};
+use crate::run_view::{Progress, run_detail_text, runs_table};
+
+/// Runs `braid run`.
+pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let home = braid_home()?;
+    let config = load_config(&home, global)?;
+    let cwd = working_dir(global.cd.as_deref(), None)?;
+    let repo = Repo::discover(&cwd)?;
+    let store = open_store(&repo)?;
+    let run_config = &config.toml.run;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let concurrency = args.concurrency.or(run_config.concurrency).unwrap_or(cores).max(1);
+
+    let mut spec = RunSpec {
+        task: String::new(),
+        plan: None,
+        agents: Vec::new(),
+        approaches: Vec::new(),
+        base: String::new(),
+        concurrency,
+        setup: run_config.setup.clone(),
+        setup_timeout: Duration::from_secs(run_config.setup_timeout_secs.unwrap_or(600)),
+        warm: warm_options(&config)?,
+        agent_settings: AgentSettings {
+            model: global.model.clone(),
+            timeout: Duration::from_secs(run_config.agent_timeout_secs.unwrap_or(3600)),
+            ..AgentSettings::default()
+        },
+    };
+    let (sink, progress) = sink(args.json);
+    let cancel = interrupt_on_ctrl_c();
+
+    let outcome = if let Some(run) = &args.resume {
+        // The model is only loaded when braid's own agent has attempts to finish.
+        let detail = store.run(run)?.with_context(|| format!("no run {run} in this repository; `braid runs` lists them"))?;
+        let braid_attempts = detail.attempts.iter().filter(|a| !a.state.is_final() && a.agent == "braid").count();
+        let factory = factory(&config, &home, braid_attempts.min(concurrency) as u32)?;
+        braid_orchestra::run::resume(repo, store, run, spec, factory, sink, cancel).await?
+    } else {
+        let (task, plan) = task_and_plan(&args, repo.root())?;
+        spec.task = task;
+        let approaches = approaches(&args, plan.as_deref(), repo.root())?;
+        spec.plan = plan;
+        let mix = parse_mix(&args.agent)?;
+        spec.agents = expand_mix(&mix, args.attempts)?;
+        spec.approaches = approaches;
+        spec.base = repo.resolve_commit(args.base.as_deref().unwrap_or("HEAD"))?;
+        let braid_attempts = spec.agents.iter().filter(|a| matches!(a, AgentSpec::Braid)).count();
+        let factory = factory(&config, &home, braid_attempts.min(concurrency) as u32)?;
+        braid_orchestra::run::run(repo, store, spec, factory, sink, cancel).await?
+    };
+    if let Some(progress) = progress {
+        progress.lock().map_err(|_| anyhow::anyhow!("the progress display failed"))?.finish();
+    }
+    Ok(if outcome.committed > 0 && outcome.failed == 0 && outcome.cancelled == 0 {
+        ExitCode::SUCCESS
+    } else if outcome.cancelled > 0 {
+        ExitCode::from(130)
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Runs `braid runs`.
+pub fn runs(global: &GlobalArgs, args: RunsArgs) -> anyhow::Result<ExitCode> {
+    let (_, store) = repo_and_store(global)?;
+    let runs = store.runs()?;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        for run in &runs {
+            writeln!(stdout, "{}", serde_json::to_string(run)?)?;
+        }
+    } else if runs.is_empty() {
+        writeln!(stdout, "no runs yet; start one with `braid run \"<task>\" -n 3`")?;
+    } else {
+        write!(stdout, "{}", runs_table(&runs))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `braid show`.
+pub fn show(global: &GlobalArgs, args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let (_, store) = repo_and_store(global)?;
+    let detail = store
+        .run(&args.run)?
+        .with_context(|| format!("no run {} in this repository; `braid runs` lists them", args.run))?;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&detail)?)?;
+    } else {
+        write!(stdout, "{}", run_detail_text(&detail))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `braid gc`.
+pub fn gc(global: &GlobalArgs, args: GcArgs) -> anyhow::Result<ExitCode> {
+    let (repo, store) = repo_and_store(global)?;
+    let report = braid_orchestra::run::gc(&repo, &store, args.dry_run)?;
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{}", crate::run_view::gc_text(&report, args.dry_run))?;
+    Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn repo_and_store(global: &GlobalArgs) -> anyhow::Result<(Repo, Store)> {
+    let cwd = working_dir(global.cd.as_deref(), None)?;
+    let repo = Repo::discover(&cwd)?;
+    let store = open_store(&repo)?;
+    Ok((repo, store))
+}
+
+/// The repository's store, `.braid/braid.db`.
+fn open_store(repo: &Repo) -> anyhow::Result<Store> {
+    Ok(Store::open(&repo.root().join(".braid/braid.db"))?)
+}
+
+/// The task, and the plan relative to the repository root, from the arguments.
+fn task_and_plan(args: &RunArgs, root: &Path) -> anyhow::Result<(String, Option<PathBuf>)> {
+    let Some(plan) = &args.plan else {
+        return Ok((crate::exec::read_prompt(args.task.clone())?, None));
+    };
+    let task = args.task.clone().map(|t| crate::exec::read_prompt(Some(t))).transpose()?.unwrap_or_default();
+    let absolute = std::env::current_dir().context("cannot read the current directory")?.join(plan);
+    let absolute = absolute.canonicalize().with_context(|| format!("the plan {} does not exist", plan.display()))?;
+    let relative = absolute
+        .strip_prefix(root)
+        .map(Path::to_path_buf)
+        .map_err(|_| anyhow::anyhow!("the plan {} is outside the repository {}", absolute.display(), root.display()))?;
+    Ok((task, Some(relative)))
+}
+
+/// One approach per attempt: `--approach` flags, else the plan's `approaches`.
+fn approaches(args: &RunArgs, plan: Option<&Path>, root: &Path) -> anyhow::Result<Vec<Option<String>>> {
+    let listed: Vec<String> = if !args.approaches.is_empty() {
+        args.approaches.clone()
+    } else if let Some(plan) = plan {
+        let path = root.join(plan);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let (parsed, report) = braid_orchestra::plan::check(
+            &text,
+            &braid_orchestra::plan::CheckOptions { root: root.to_path_buf(), path_var: std::env::var_os("PATH") },
+        );
+        if !report.passed(false) {
+            bail!(
+                "the plan {} does not pass `braid plan check`; fix it first:\n{}",
+                plan.display(),
+                report.human(&plan.display().to_string())
+            );
+        }
+        parsed.machine.map(|m| m.approaches).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if listed.len() > args.attempts as usize {
+        bail!(
+            "{} approaches were given for {} attempts; pass -n {} or fewer approaches",
+            listed.len(),
+            args.attempts,
+            listed.len()
+        );
+    }
+    Ok((0..args.attempts as usize).map(|i| listed.get(i).cloned()).collect())
+}
+
+fn warm_options(config: &Config) -> anyhow::Result<WarmOptions> {
+    let run = &config.toml.run;
+    let mut options = WarmOptions::default();
+    if let Some(mode) = &run.warm {
+        options.mode = mode.parse::<WarmMode>().map_err(|err| anyhow::anyhow!("`[run] warm`: {err}"))?;
+    }
+    if let Some(paths) = &run.warm_paths {
+        options.paths = paths.clone();
+    }
+    Ok(options)
+}
+
+/// braid's own agent for the run's attempts, sharing one model client; `None` when no attempt uses it.
+fn factory(config: &Config, home: &Path, parallel: u32) -> anyhow::Result<Option<Arc<dyn SessionFactory>>> {
+    if parallel == 0 {
+        return Ok(None);
+    }
+    let model = crate::exec::model_client(config, home, parallel)?;
+    Ok(Some(Arc::new(Factory { config: config.clone(), home: home.to_path_buf(), model })))
+}
+
+struct Factory {
+    config: Config,
+    home: PathBuf,
+    model: ModelChoice,
+}
+
+impl SessionFactory for Factory {
+    fn session(
+        &self,
+        workdir: &Path,
+        env: &[(String, String)],
+        sink: EventSink,
+    ) -> Result<Session, Box<dyn std::error::Error + Send + Sync>> {
+        let setup = Setup { extra_env: env.to_vec(), ..Setup::default() };
+        let prepared = session_parts(&self.config, &self.home, workdir.to_path_buf(), &setup, &self.model)
+            .map_err(|err| -> Box<dyn std::error::Error + Send + Sync> { err.into() })?;
+        Ok(Session::start(prepared.options, prepared.client, prepared.tools, sink)?)
+    }
+}
+
+/// The run's event printer: JSON Lines on stdout with `--json`, else the live progress on stderr.
+fn sink(json: bool) -> (RunSink, Option<Arc<Mutex<Progress>>>) {
+    if json {
+        let sink: RunSink = Arc::new(|event: RunEvent| {
+            if let Ok(text) = serde_json::to_string(&event) {
+                let mut stdout = std::io::stdout().lock();
+                let _ = writeln!(stdout, "{text}");
+                let _ = stdout.flush();
+            }
+        });
+        return (sink, None);
+    }
+    let progress = Arc::new(Mutex::new(Progress::new(std::io::stderr().is_terminal())));
+    let shared = Arc::clone(&progress);
+    let sink: RunSink = Arc::new(move |event: RunEvent| {
+        if let Ok(mut progress) = shared.lock() {
+            progress.on(&event);
+        }
+    });
+    (sink, Some(progress))
+}
