@@ -63,7 +63,7 @@ pub enum StoreError {
     #[error("no run `{id}` in {}", path.display())]
     NoSuchRun { path: PathBuf, id: String },
     /// More than one run id starts with the prefix given.
-    #[error("run id `{prefix}` is ambiguous: it starts {}; give more characters", candidates.join(", "))]
+    #[error("run id `{prefix}` is ambiguous: it begins {}; give more characters", candidates.join(", "))]
     AmbiguousRun { prefix: String, candidates: Vec<String> },
     /// `create_run` with an id already used.
     #[error("run {id} already exists in {}", path.display())]

@@ -172,8 +172,12 @@ impl Store {
         Ok(attempt_state != AttemptState::Removed && effective_state(run_state, owner.as_ref()) == RunState::Running)
     }
 
-    /// The full id of the one run whose id is `prefix` or starts with it; `None` when there is none.
+    /// The full id of the one run whose id is `prefix` or starts with it; `None` when there is none (an
+    /// empty prefix names no run, even in a store with a single one).
     fn resolve(&self, conn: &Connection, prefix: &str) -> Result<Option<String>, StoreError> {
+        if prefix.is_empty() {
+            return Ok(None);
+        }
         let mut matches = self.query(
             conn,
             "SELECT id FROM runs WHERE substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT ?2",

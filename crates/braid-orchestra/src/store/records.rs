@@ -24,7 +24,7 @@ pub struct NewRun {
     pub agents: String,
     /// How many attempts the run makes.
     pub attempts: u32,
-    /// How many attempts run at once (at least 1).
+    /// How many attempts run at once; 0 is recorded as 1.
     pub concurrency: u32,
     /// The braid process running it (`ProcessStamp::current()`); `None` where it cannot be known, and
     /// such a run is never reported as interrupted on its own.

@@ -462,10 +462,11 @@ fn run_ids_resolve_by_unique_prefix() {
     check("20261122-153012-aab", Ok(Some("20261122-153012-aabbb")));
     check(
         "20261122-153012-aa",
-        Err("run id `20261122-153012-aa` is ambiguous: it starts 20261122-153012-aaaaa, \
+        Err("run id `20261122-153012-aa` is ambiguous: it begins 20261122-153012-aaaaa, \
              20261122-153012-aabbb; give more characters"),
     );
     check("2025", Ok(None));
+    check("", Ok(None));
     // LIKE-style wildcards are plain characters here.
     check("2026%", Ok(None));
     check("________", Ok(None));
@@ -480,4 +481,33 @@ fn generated_run_ids_are_accepted_and_distinct() {
         store.create_run(&new_run(&new_run_id(now), None)).unwrap();
     }
     assert_eq!(store.runs().unwrap().len(), 50);
+}
+
+#[test]
+fn several_processes_creating_the_store_at_once_migrate_it_once() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let openers: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || Store::open(&path).map(|_| ()).map_err(|e| e.to_string()))
+        })
+        .collect();
+    for opener in openers {
+        assert_eq!(opener.join().unwrap(), Ok(()));
+    }
+    let version: u32 = raw(&path).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_hand_edited_value_is_reported_with_the_file() {
+    let dir = TempDir::new().unwrap();
+    let store = store_with_run(&dir, "edited", 1);
+    raw(store.path()).execute("UPDATE runs SET created_at = 'yesterday'", []).unwrap();
+    let err = store.runs().unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains(&store.path().display().to_string()), "{message}");
+    assert!(message.contains("stored time `yesterday` is not RFC 3339"), "{message}");
 }
