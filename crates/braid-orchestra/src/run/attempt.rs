@@ -98,7 +98,7 @@ async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Resul
         }
     };
     update.turns = Some(outcome.turns);
-    update.usage = Some(outcome.usage);
+    update.tokens = Some((&outcome.usage).into());
     update.cost_usd = outcome.cost_usd;
     update.last_action = outcome.last_message.as_deref().map(crate::author::one_line);
     context.store.update_attempt(&context.run, n, &update).map_err(|e| e.to_string())?;
@@ -125,8 +125,6 @@ async fn worktree(context: &Context, n: u32) -> Result<braid_git::Worktree, Stri
         .await
         .map_err(|err| format!("creating the worktree: {err}"))?
         .map_err(|err| err.to_string())?;
-    let update = AttemptUpdate { worktree: Some(created.path.display().to_string()), ..Default::default() };
-    context.store.update_attempt(&context.run, n, &update).map_err(|e| e.to_string())?;
     transition(context, n, AttemptState::Created, None)?;
     Ok(created)
 }
@@ -170,7 +168,7 @@ async fn braid_agent(
         let _ = sender.send(event.clone());
     });
     let mut session = factory.session(workdir, env, sink).map_err(|err| err.to_string())?;
-    let mut log = crate::agents::TranscriptLog::create(log_path).map_err(|err| err.to_string())?;
+    let mut log = EventLog::create(log_path)?;
     let mut turns = 0u32;
     let turn = session.run_turn(prompt, &context.cancel);
     tokio::pin!(turn);
@@ -300,7 +298,12 @@ fn event_kind(event: &AgentEvent) -> Option<&'static str> {
 fn summary(context: &Context, n: u32, state: AttemptState, error: Option<String>, elapsed: Duration) -> AttemptSummary {
     let row = context.store.run(&context.run).ok().flatten().and_then(|d| d.attempts.into_iter().find(|a| a.n == n));
     let diff = context.repo.worktree(&context.run, n).ok().and_then(|wt| context.repo.diff(&wt).ok());
-    let usage = row.as_ref().map(|r| r.usage).unwrap_or(Usage::default());
+    let usage = row.as_ref().map_or(Usage::default(), |r| Usage {
+        input_tokens: r.tokens.input,
+        cached_input_tokens: r.tokens.cached,
+        output_tokens: r.tokens.output,
+        reasoning_output_tokens: 0,
+    });
     AttemptSummary {
         state: state.as_str().to_string(),
         commit: row.as_ref().and_then(|r| r.commit.clone()),
@@ -312,5 +315,36 @@ fn summary(context: &Context, n: u32, state: AttemptState, error: Option<String>
         cost_usd: row.as_ref().and_then(|r| r.cost_usd),
         elapsed_ms: elapsed.as_millis() as u64,
         error,
+    }
+}
+
+/// The log of braid's own agent in an attempt: its events as JSON Lines, like the transcripts external
+/// agents leave. A write that fails is dropped: the log is evidence, not something to stop the agent for.
+struct EventLog {
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl EventLog {
+    fn create(path: &Path) -> Result<EventLog, String> {
+        let file = std::fs::File::create(path).map_err(|err| format!("cannot create the log {}: {err}", path.display()))?;
+        Ok(EventLog { file: std::io::BufWriter::new(file) })
+    }
+
+    fn write(&mut self, event: &AgentEvent) {
+        use std::io::Write as _;
+        // Deltas repeat what the complete message holds; the log keeps the complete one.
+        if matches!(event, AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. }) {
+            return;
+        }
+        if let Ok(line) = serde_json::to_string(event) {
+            let _ = writeln!(self.file, "{line}");
+        }
+    }
+}
+
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        let _ = self.file.flush();
     }
 }

@@ -21,7 +21,7 @@ use braid_protocol::{AttemptInfo, RunEvent};
 pub use gc::{GcReport, gc};
 
 use crate::agents::{AgentSpec, AgentSettings};
-use crate::store::{AttemptState, NewAttempt, NewRun, RunState, Store, StoreError};
+use crate::store::{AttemptState, NewAttempt, NewRun, ProcessStamp, RunState, Store, StoreError};
 use crate::warm::WarmOptions;
 
 /// Where a run's events go: the terminal progress, JSON Lines, a test.
@@ -130,12 +130,14 @@ pub async fn run(
     let run = crate::store::new_run_id(chrono::Utc::now());
     store.create_run(&NewRun {
         id: run.clone(),
+        created_at: chrono::Utc::now(),
         task: spec.task.clone(),
-        plan_path: spec.plan.as_ref().map(|p| p.display().to_string()),
+        plan_path: spec.plan.clone(),
         base_commit: spec.base.clone(),
         agents: spec.agents.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
         attempts: spec.agents.len() as u32,
         concurrency: spec.concurrency as u32,
+        owner: ProcessStamp::current(),
     })?;
     let mut attempts = Vec::new();
     for (index, agent) in spec.agents.iter().enumerate() {
@@ -143,7 +145,14 @@ pub async fn run(
         let approach = spec.approaches.get(index).cloned().flatten();
         store.add_attempt(
             &run,
-            &NewAttempt { n, agent: agent.to_string(), approach: approach.clone(), branch: branch_name(&run, n) },
+            &NewAttempt {
+                n,
+                agent: agent.to_string(),
+                approach: approach.clone(),
+                branch: branch_name(&run, n),
+                worktree: worktree_path(repo.root(), &run, n),
+                port: None,
+            },
         )?;
         attempts.push(AttemptInfo { n, agent: agent.to_string(), approach, branch: branch_name(&run, n) });
     }
@@ -167,16 +176,17 @@ pub async fn resume(
 ) -> Result<RunOutcome, RunError> {
     let detail = store.run(run)?.ok_or_else(|| RunError::UnknownRun(run.to_string()))?;
     let run = detail.run.id.clone();
-    if let Some(pid) = detail.run.live_pid() {
+    if detail.run.state == RunState::Running {
+        let pid = detail.run.owner.as_ref().map_or(0, |o| o.pid);
         return Err(RunError::StillRunning { run, pid });
     }
-    let pending: Vec<_> = detail.attempts.iter().filter(|a| !a.state.is_final()).collect();
+    let pending: Vec<_> = detail.attempts.iter().filter(|a| a.state.is_unfinished()).collect();
     if pending.is_empty() {
         return Err(RunError::NothingToResume { run });
     }
     // The attempts keep what they were started with; only how they run (settings, setup) is today's.
     spec.task = detail.run.task.clone();
-    spec.plan = detail.run.plan_path.as_ref().map(PathBuf::from);
+    spec.plan = detail.run.plan_path.clone();
     spec.base = detail.run.base_commit.clone();
     spec.agents = Vec::new();
     spec.approaches = Vec::new();
@@ -187,7 +197,7 @@ pub async fn resume(
     if factory.is_none() && pending.iter().any(|a| a.agent == AgentSpec::Braid.to_string()) {
         return Err(RunError::NoSessionFactory);
     }
-    store.reopen_run(&run)?;
+    store.resume_run(&run, ProcessStamp::current().as_ref())?;
     let mut numbers = Vec::new();
     for attempt in &pending {
         if attempt.state != AttemptState::Pending {
@@ -245,6 +255,11 @@ async fn drive(context: Context, numbers: Vec<u32>) -> Result<RunOutcome, RunErr
         cancelled: outcome.cancelled,
     });
     Ok(outcome)
+}
+
+/// Where attempt `n`'s worktree lives: `.braid/worktrees/<run>/<n>` under the repository root.
+pub fn worktree_path(root: &Path, run: &str, n: u32) -> PathBuf {
+    root.join(".braid/worktrees").join(run).join(n.to_string())
 }
 
 /// The branch of attempt `n`: `braid/<run>/<n>`.

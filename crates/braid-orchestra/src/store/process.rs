@@ -9,7 +9,7 @@
 use std::path::Path;
 
 /// Which process owns a run: enough to recognise that very process later on this machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProcessStamp {
     pub pid: u32,
     /// The machine's host name, from `/proc/sys/kernel/hostname`. A run owned by another machine (a

@@ -10,7 +10,7 @@ use super::process::ProcessStamp;
 use super::state::{AttemptState, RunState};
 
 /// A run about to start, as `Store::create_run` records it (in state `running`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct NewRun {
     /// From `new_run_id`.
     pub id: String,
@@ -32,7 +32,7 @@ pub struct NewRun {
 }
 
 /// An attempt of a run, as `Store::add_attempt` records it (in state `pending`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct NewAttempt {
     /// 1-based number within the run.
     pub n: u32,
@@ -48,7 +48,7 @@ pub struct NewAttempt {
 }
 
 /// Token counts of an attempt, summed over its turns.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Tokens {
     pub input: u64,
     /// The part of `input` served from the provider's prompt cache.
@@ -74,7 +74,7 @@ impl From<&braid_protocol::Usage> for Tokens {
 /// A partial update of an attempt's progress: each `Some` field replaces the stored value, each `None`
 /// leaves it as it is. Totals (turns, tokens, cost) are absolute values, not increments, so a repeated
 /// update is harmless.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct AttemptUpdate {
     pub turns: Option<u32>,
     pub tokens: Option<Tokens>,
@@ -88,7 +88,7 @@ pub struct AttemptUpdate {
 }
 
 /// A run as stored, with its state as this machine sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RunRecord {
     pub id: String,
     pub created_at: DateTime<Utc>,
@@ -108,7 +108,7 @@ pub struct RunRecord {
 }
 
 /// One line of `braid runs`: a run with its attempts counted by state and its token and cost totals.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RunSummary {
     pub run: RunRecord,
     /// How many attempts are in each state; states no attempt is in are absent.
@@ -119,7 +119,7 @@ pub struct RunSummary {
 }
 
 /// One attempt as stored.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AttemptRecord {
     pub run_id: String,
     pub n: u32,
@@ -142,7 +142,7 @@ pub struct AttemptRecord {
 }
 
 /// One recorded change of an attempt's state.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TransitionRecord {
     pub n: u32,
     pub from: AttemptState,
@@ -152,7 +152,7 @@ pub struct TransitionRecord {
 }
 
 /// How many events of one kind an attempt produced (tool calls, messages, errors…).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EventCount {
     pub n: u32,
     pub kind: String,
@@ -161,7 +161,7 @@ pub struct EventCount {
 
 /// Everything `braid show <run>` needs: the run, its attempts (by number), every transition (in the
 /// order they happened) and the event counts (by attempt, then kind).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RunDetail {
     pub run: RunRecord,
     pub attempts: Vec<AttemptRecord>,

@@ -215,3 +215,16 @@ mod tests {
         }
     }
 }
+
+// The store's names are the JSON forms too, so `braid show --json` and the database agree.
+impl serde::Serialize for AttemptState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for RunState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
