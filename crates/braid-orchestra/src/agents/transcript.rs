@@ -210,3 +210,85 @@ pub(crate) fn str_at<'a>(value: &'a Value, key: &str) -> &'a str {
 pub(crate) fn u64_at(value: &Value, key: &str) -> u64 {
     value.get(key).and_then(Value::as_u64).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `transcript` as `format` and returns a short name per event and the tally.
+    fn read(format: Format, transcript: &str) -> (Vec<String>, Tally) {
+        let mut reader = Reader::new(format, "test");
+        let mut names = Vec::new();
+        let mut sink = |event: AgentEvent| {
+            names.push(match event {
+                AgentEvent::SessionStarted { .. } => "session".to_string(),
+                AgentEvent::TurnStarted => "turn".into(),
+                AgentEvent::AgentMessageDelta { .. } => "delta".into(),
+                AgentEvent::AgentMessage { .. } => "message".into(),
+                AgentEvent::Reasoning { .. } => "reasoning".into(),
+                AgentEvent::ToolCallBegin { name, .. } => format!("begin:{name}"),
+                AgentEvent::ToolCallEnd { name, success, .. } => format!("end:{name}:{success}"),
+                AgentEvent::Warning { .. } => "warning".into(),
+                AgentEvent::TurnCompleted { .. } => "completed".into(),
+                AgentEvent::TurnFailed { .. } => "failed".into(),
+                other => format!("{other:?}"),
+            })
+        };
+        for line in transcript.lines() {
+            reader.line(line, &mut sink);
+        }
+        reader.finish(&mut sink);
+        (names, reader.tally)
+    }
+
+    #[test]
+    fn a_real_codex_transcript_reads_completely() {
+        // Captured from codex-cli 0.169 against a scripted Responses server: it runs one command and
+        // answers; the first item is Codex warning about an unknown model name.
+        let (names, tally) = read(Format::Codex, include_str!("fixtures/codex-0.169.jsonl"));
+        assert_eq!(names, ["session", "warning", "turn", "begin:shell", "end:shell:true", "message", "completed"]);
+        assert_eq!(tally.usage, Usage { input_tokens: 200, cached_input_tokens: 40, output_tokens: 14, reasoning_output_tokens: 0 });
+        assert_eq!(tally.last_message.as_deref(), Some("Wrote hello.txt."));
+        assert_eq!((tally.turns, tally.reported_success, tally.unknown_lines, tally.malformed_lines), (1, Some(true), 0, 0));
+    }
+
+    #[test]
+    fn a_real_claude_transcript_reads_completely() {
+        // Captured from Claude Code 2.1.197 against a scripted Anthropic server, same task.
+        let (names, tally) = read(Format::Claude, include_str!("fixtures/claude-2.1.197.jsonl"));
+        assert_eq!(names, ["session", "turn", "begin:Bash", "end:Bash:true", "message", "completed"]);
+        assert_eq!(tally.usage, Usage { input_tokens: 250, cached_input_tokens: 40, output_tokens: 14, reasoning_output_tokens: 0 });
+        assert_eq!(tally.cost_usd, Some(0.0014325000000000002));
+        assert_eq!(tally.session_id.as_deref(), Some("ba6e5d8f-4f60-4407-be3f-2e17cf613ec4"));
+        assert_eq!((tally.turns, tally.reported_success, tally.unknown_lines, tally.malformed_lines), (2, Some(true), 0, 0));
+    }
+
+    #[test]
+    fn plain_output_that_is_really_a_known_format_is_read_as_it() {
+        let (names, tally) = read(Format::Plain, include_str!("fixtures/codex-0.169.jsonl"));
+        assert_eq!(names.last().map(String::as_str), Some("completed"));
+        assert_eq!(tally.usage.output_tokens, 14);
+        let (names, tally) = read(Format::Plain, "working\n{\"type\":\"other\"}\ndone\n");
+        assert_eq!(names, ["delta", "delta", "delta", "message"]);
+        assert_eq!(tally.last_message.as_deref(), Some("working\n{\"type\":\"other\"}\ndone"));
+    }
+
+    #[test]
+    fn codex_items_without_a_start_still_pair_and_unknown_items_warn_once() {
+        let transcript = [
+            r#"{"type":"item.completed","item":{"id":"a","type":"command_execution","command":"false","aggregated_output":"boom","exit_code":1,"status":"failed"}}"#,
+            r#"{"type":"item.completed","item":{"id":"b","type":"mcp_tool_call","server":"docs","tool":"search","arguments":{"q":"x"},"result":"found","status":"completed"}}"#,
+            r#"{"type":"item.completed","item":{"id":"c","type":"todo_list","items":[{"text":"one","completed":true},{"text":"two","completed":false}]}}"#,
+            r#"{"type":"item.completed","item":{"id":"d","type":"hologram"}}"#,
+            r#"{"type":"item.completed","item":{"id":"e","type":"hologram"}}"#,
+            r#"[1,2]"#,
+        ]
+        .join("\n");
+        let (names, tally) = read(Format::Codex, &transcript);
+        assert_eq!(
+            names,
+            ["begin:shell", "end:shell:false", "begin:docs__search", "end:docs__search:true", "begin:update_plan", "end:update_plan:true", "warning", "warning"]
+        );
+        assert_eq!((tally.unknown_lines, tally.malformed_lines), (2, 1));
+    }
+}

@@ -167,7 +167,8 @@ impl Agent {
                 ));
             }
             _ => {
-                emit(&format!("$ ls\n{}", listing.trim_end()));
+                emit("$ ls");
+                listing.lines().for_each(emit);
                 emit(&done);
             }
         }
