@@ -121,10 +121,12 @@ fn preview(name: &str, input: &Value) -> ToolEffect {
         },
         // Write may also replace an existing file; the transcript does not say which, so it is shown as
         // an addition.
-        "Write" => ToolEffect::FileChange { changes: vec![FileChange { path: path(), kind: FileChangeKind::Add, move_to: None }] },
-        "Edit" | "MultiEdit" => {
-            ToolEffect::FileChange { changes: vec![FileChange { path: path(), kind: FileChangeKind::Update, move_to: None }] }
-        }
+        "Write" => ToolEffect::FileChange {
+            changes: vec![FileChange { path: path(), kind: FileChangeKind::Add, move_to: None }],
+        },
+        "Edit" | "MultiEdit" => ToolEffect::FileChange {
+            changes: vec![FileChange { path: path(), kind: FileChangeKind::Update, move_to: None }],
+        },
         _ => ToolEffect::None,
     }
 }

@@ -124,6 +124,13 @@ impl Default for AgentSettings {
     }
 }
 
+/// How one agent run is started: its argv, what it reads on stdin, and how its stdout is read.
+struct Invocation {
+    argv: Vec<String>,
+    stdin: Option<Vec<u8>>,
+    format: Format,
+}
+
 /// An external agent, ready to run tasks.
 #[derive(Debug, Clone)]
 pub struct ExternalAgent {
@@ -141,7 +148,7 @@ impl ExternalAgent {
     /// The argv and stdin for `task`. Codex and Claude Code read the prompt from stdin: an argument is
     /// limited to 128 KiB on Linux (a plan can be longer) and a prompt starting with `-` would be read
     /// as an option. Fails for `braid` and for a `cmd:` template that does not expand.
-    fn command(&self, task: &AgentTask) -> Result<(Vec<String>, Option<Vec<u8>>, Format), AgentError> {
+    fn command(&self, task: &AgentTask) -> Result<Invocation, AgentError> {
         let s = &self.settings;
         let stdin = Some(task.prompt.clone().into_bytes());
         match &self.spec {
@@ -158,7 +165,7 @@ impl ExternalAgent {
                     None => argv.push("--dangerously-bypass-approvals-and-sandbox".into()),
                 }
                 argv.push("-".into());
-                Ok((argv, stdin, Format::Codex))
+                Ok(Invocation { argv, stdin, format: Format::Codex })
             }
             AgentSpec::Claude => {
                 let mut argv: Vec<String> = vec![s.claude_program.clone(), "-p".into()];
@@ -169,12 +176,16 @@ impl ExternalAgent {
                 if let Some(mode) = &s.claude_permission_mode {
                     argv.extend(["--permission-mode".into(), mode.clone()]);
                 }
-                Ok((argv, stdin, Format::Claude))
+                Ok(Invocation { argv, stdin, format: Format::Claude })
             }
             AgentSpec::Cmd { template } => {
-                let values =
-                    TemplateValues { prompt: &task.prompt, workdir: &task.workdir, attempt: task.attempt, port: task.port };
-                Ok((expand_template(template, &values)?, None, Format::Plain))
+                let values = TemplateValues {
+                    prompt: &task.prompt,
+                    workdir: &task.workdir,
+                    attempt: task.attempt,
+                    port: task.port,
+                };
+                Ok(Invocation { argv: expand_template(template, &values)?, stdin: None, format: Format::Plain })
             }
         }
     }
@@ -192,7 +203,7 @@ impl ExternalAgent {
         sink: &mut dyn FnMut(AgentEvent),
         cancel: &CancellationToken,
     ) -> Result<AgentOutcome, AgentError> {
-        let (argv, stdin, format) = self.command(task)?;
+        let Invocation { argv, stdin, format } = self.command(task)?;
         let program = argv.first().cloned().unwrap_or_default();
         let log_err = |path: &Path| {
             let path = path.to_path_buf();
@@ -201,9 +212,8 @@ impl ExternalAgent {
         if let Some(parent) = task.log_path.parent() {
             tokio::fs::create_dir_all(parent).await.map_err(log_err(parent))?;
         }
-        let mut log = tokio::io::BufWriter::new(
-            tokio::fs::File::create(&task.log_path).await.map_err(log_err(&task.log_path))?,
-        );
+        let mut log =
+            tokio::io::BufWriter::new(tokio::fs::File::create(&task.log_path).await.map_err(log_err(&task.log_path))?);
         let mut stderr_log = task.log_path.clone().into_os_string();
         stderr_log.push(".stderr");
 
@@ -274,10 +284,9 @@ impl AgentSpec {
     /// The name events and warnings use for this agent: its kind, or a `cmd:` agent's program.
     fn agent_name(&self, program: &str) -> String {
         match self {
-            AgentSpec::Cmd { .. } => Path::new(program).file_name().map_or_else(
-                || program.to_string(),
-                |name| name.to_string_lossy().into_owned(),
-            ),
+            AgentSpec::Cmd { .. } => Path::new(program)
+                .file_name()
+                .map_or_else(|| program.to_string(), |name| name.to_string_lossy().into_owned()),
             other => other.to_string(),
         }
     }

@@ -42,7 +42,9 @@ pub enum AgentSpecError {
     BadCount { entry: String },
     #[error("the agent mix is empty: name at least one agent, e.g. `braid` or `braid:2,codex:1`")]
     EmptyMix,
-    #[error("the agent mix `{mix}` gives counts for {counted} attempts, but {attempts} were asked for (-n): make them agree")]
+    #[error(
+        "the agent mix `{mix}` gives counts for {counted} attempts, but {attempts} were asked for (-n): make them agree"
+    )]
     CountMismatch { mix: String, counted: u32, attempts: u32 },
     #[error("the agent mix `{mix}` mixes entries with and without counts: give every entry a count or none")]
     PartialCounts { mix: String },
@@ -210,10 +212,10 @@ fn substitute(template: &str, word: &str, values: Option<&TemplateValues<'_>>) -
             rest = &tail[2..];
             continue;
         }
-        if tail.starts_with('}') {
+        if let Some(after) = tail.strip_prefix('}') {
             // A lone closing brace is ordinary text (JSON in an argument, say).
             out.push('}');
-            rest = &tail[1..];
+            rest = after;
             continue;
         }
         let Some(end) = tail.find('}') else {
@@ -267,7 +269,11 @@ mod tests {
         check_mix("braid,codex", 3, Ok(&["braid", "codex", "braid"]));
         check_mix("claude", 2, Ok(&["claude", "claude"]));
         check_mix("codex:2, claude:2", 4, Ok(&["codex", "codex", "claude", "claude"]));
-        check_mix("cmd:my-agent --task {prompt}:2,braid:1", 3, Ok(&["cmd:my-agent --task {prompt}", "cmd:my-agent --task {prompt}", "braid"]));
+        check_mix(
+            "cmd:my-agent --task {prompt}:2,braid:1",
+            3,
+            Ok(&["cmd:my-agent --task {prompt}", "cmd:my-agent --task {prompt}", "braid"]),
+        );
         check_mix("cmd:'a,b' {prompt}", 1, Ok(&["cmd:'a,b' {prompt}"]));
         check_mix("braid:2,codex:1", 4, Err("counts for 3 attempts, but 4 were asked for"));
         check_mix("braid:2,codex", 3, Err("with and without counts"));
@@ -291,13 +297,12 @@ mod tests {
     fn a_hostile_prompt_stays_one_argument_and_is_never_interpreted() {
         let prompt = "it's \"quoted\" $(rm -rf /) `id` ; echo $HOME\nnext line {workdir}";
         let values = TemplateValues { prompt, workdir: Path::new("/tmp/w t"), attempt: 3, port: Some(4100) };
-        let argv =
-            expand_template("agent --task {prompt} --dir '{workdir}' -n {attempt} --url=http://x:{port}/ '{{lit}}'", &values)
-                .unwrap();
-        assert_eq!(
-            argv,
-            ["agent", "--task", prompt, "--dir", "/tmp/w t", "-n", "3", "--url=http://x:4100/", "{lit}"]
-        );
+        let argv = expand_template(
+            "agent --task {prompt} --dir '{workdir}' -n {attempt} --url=http://x:{port}/ '{{lit}}'",
+            &values,
+        )
+        .unwrap();
+        assert_eq!(argv, ["agent", "--task", prompt, "--dir", "/tmp/w t", "-n", "3", "--url=http://x:4100/", "{lit}"]);
         let values = TemplateValues { port: None, ..values };
         assert!(matches!(expand_template("a {port}", &values), Err(AgentSpecError::NoPort { .. })));
         assert!(matches!(expand_template("a {nope}", &values), Err(AgentSpecError::UnknownPlaceholder { .. })));

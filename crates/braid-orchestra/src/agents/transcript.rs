@@ -45,7 +45,14 @@ impl Tally {
     }
 
     /// Emits `ToolCallBegin` and remembers the call for its end.
-    pub fn begin(&mut self, call_id: &str, name: &str, arguments: String, effect: ToolEffect, sink: &mut dyn FnMut(AgentEvent)) {
+    pub fn begin(
+        &mut self,
+        call_id: &str,
+        name: &str,
+        arguments: String,
+        effect: ToolEffect,
+        sink: &mut dyn FnMut(AgentEvent),
+    ) {
         self.open_calls.insert(call_id.to_string(), (name.to_string(), effect.clone(), Instant::now()));
         sink(AgentEvent::ToolCallBegin { call_id: call_id.to_string(), name: name.to_string(), arguments, effect });
     }
@@ -96,9 +103,13 @@ impl Tally {
     pub fn turn_completed(&mut self, turn_usage: Usage) -> AgentEvent {
         self.usage.add(&turn_usage);
         AgentEvent::TurnCompleted {
-            context: ContextUsage { tokens: turn_usage.input_tokens + turn_usage.output_tokens, window: None, estimated: false },
+            context: ContextUsage {
+                tokens: turn_usage.input_tokens + turn_usage.output_tokens,
+                window: None,
+                estimated: false,
+            },
             usage: turn_usage,
-            total_usage: self.usage.clone(),
+            total_usage: self.usage,
             last_message: self.last_message.clone(),
         }
     }
@@ -247,9 +258,15 @@ mod tests {
         // answers; the first item is Codex warning about an unknown model name.
         let (names, tally) = read(Format::Codex, include_str!("fixtures/codex-0.169.jsonl"));
         assert_eq!(names, ["session", "warning", "turn", "begin:shell", "end:shell:true", "message", "completed"]);
-        assert_eq!(tally.usage, Usage { input_tokens: 200, cached_input_tokens: 40, output_tokens: 14, reasoning_output_tokens: 0 });
+        assert_eq!(
+            tally.usage,
+            Usage { input_tokens: 200, cached_input_tokens: 40, output_tokens: 14, reasoning_output_tokens: 0 }
+        );
         assert_eq!(tally.last_message.as_deref(), Some("Wrote hello.txt."));
-        assert_eq!((tally.turns, tally.reported_success, tally.unknown_lines, tally.malformed_lines), (1, Some(true), 0, 0));
+        assert_eq!(
+            (tally.turns, tally.reported_success, tally.unknown_lines, tally.malformed_lines),
+            (1, Some(true), 0, 0)
+        );
     }
 
     #[test]
@@ -257,10 +274,16 @@ mod tests {
         // Captured from Claude Code 2.1.197 against a scripted Anthropic server, same task.
         let (names, tally) = read(Format::Claude, include_str!("fixtures/claude-2.1.197.jsonl"));
         assert_eq!(names, ["session", "turn", "begin:Bash", "end:Bash:true", "message", "completed"]);
-        assert_eq!(tally.usage, Usage { input_tokens: 250, cached_input_tokens: 40, output_tokens: 14, reasoning_output_tokens: 0 });
+        assert_eq!(
+            tally.usage,
+            Usage { input_tokens: 250, cached_input_tokens: 40, output_tokens: 14, reasoning_output_tokens: 0 }
+        );
         assert_eq!(tally.cost_usd, Some(0.0014325000000000002));
         assert_eq!(tally.session_id.as_deref(), Some("ba6e5d8f-4f60-4407-be3f-2e17cf613ec4"));
-        assert_eq!((tally.turns, tally.reported_success, tally.unknown_lines, tally.malformed_lines), (2, Some(true), 0, 0));
+        assert_eq!(
+            (tally.turns, tally.reported_success, tally.unknown_lines, tally.malformed_lines),
+            (2, Some(true), 0, 0)
+        );
     }
 
     #[test]
@@ -287,7 +310,16 @@ mod tests {
         let (names, tally) = read(Format::Codex, &transcript);
         assert_eq!(
             names,
-            ["begin:shell", "end:shell:false", "begin:docs__search", "end:docs__search:true", "begin:update_plan", "end:update_plan:true", "warning", "warning"]
+            [
+                "begin:shell",
+                "end:shell:false",
+                "begin:docs__search",
+                "end:docs__search:true",
+                "begin:update_plan",
+                "end:update_plan:true",
+                "warning",
+                "warning"
+            ]
         );
         assert_eq!((tally.unknown_lines, tally.malformed_lines), (2, 1));
     }

@@ -114,12 +114,26 @@ async fn read_record(path: &Path) -> Value {
 async fn codex_transcript_is_normalised() {
     let fx = Fixture::new();
     let record_path = fx.logs.path().join("record.json");
-    let (result, events) =
-        fx.run(AgentSpec::Codex, &[("FAKE_AGENT_WRITE", "hello.txt=hi"), ("FAKE_AGENT_RECORD", record_path.to_str().unwrap())]).await;
+    let (result, events) = fx
+        .run(
+            AgentSpec::Codex,
+            &[("FAKE_AGENT_WRITE", "hello.txt=hi"), ("FAKE_AGENT_RECORD", record_path.to_str().unwrap())],
+        )
+        .await;
     let outcome = result.unwrap();
     assert_eq!(
         names(&events),
-        ["session", "turn", "reasoning", "begin:shell", "end:shell:true", "begin:apply_patch", "end:apply_patch:true", "message", "completed"]
+        [
+            "session",
+            "turn",
+            "reasoning",
+            "begin:shell",
+            "end:shell:true",
+            "begin:apply_patch",
+            "end:apply_patch:true",
+            "message",
+            "completed"
+        ]
     );
     assert!(outcome.success, "{outcome:?}");
     assert_eq!(outcome.exit_code, Some(0));
@@ -156,7 +170,17 @@ async fn codex_transcript_is_normalised() {
     let workdir = fx.work.path().to_str().unwrap();
     assert_eq!(
         argv[1..],
-        ["exec", "--json", "--skip-git-repo-check", "-C", workdir, "--model", "fake-model", "--dangerously-bypass-approvals-and-sandbox", "-"]
+        [
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "-C",
+            workdir,
+            "--model",
+            "fake-model",
+            "--dangerously-bypass-approvals-and-sandbox",
+            "-"
+        ]
     );
     assert_eq!(record["stdin"], "Add a greeting file.");
 
@@ -172,33 +196,59 @@ async fn claude_transcript_is_normalised_with_cost() {
     let fx = Fixture::new();
     let record_path = fx.logs.path().join("record.json");
     let (result, events) = fx
-        .run(AgentSpec::Claude, &[("FAKE_AGENT_WRITE", "greeting.md=# hi"), ("FAKE_AGENT_RECORD", record_path.to_str().unwrap())])
+        .run(
+            AgentSpec::Claude,
+            &[("FAKE_AGENT_WRITE", "greeting.md=# hi"), ("FAKE_AGENT_RECORD", record_path.to_str().unwrap())],
+        )
         .await;
     let outcome = result.unwrap();
     assert_eq!(
         names(&events),
-        ["session", "turn", "reasoning", "begin:Bash", "end:Bash:true", "begin:Write", "end:Write:true", "message", "completed"]
+        [
+            "session",
+            "turn",
+            "reasoning",
+            "begin:Bash",
+            "end:Bash:true",
+            "begin:Write",
+            "end:Write:true",
+            "message",
+            "completed"
+        ]
     );
     assert!(outcome.success);
     assert_eq!(outcome.turns, 3);
     // Cache reads and writes count as input, as braid's own Anthropic client counts them.
-    assert_eq!(outcome.usage, Usage { input_tokens: 1080, cached_input_tokens: 900, output_tokens: 60, reasoning_output_tokens: 0 });
+    assert_eq!(
+        outcome.usage,
+        Usage { input_tokens: 1080, cached_input_tokens: 900, output_tokens: 60, reasoning_output_tokens: 0 }
+    );
     assert_eq!(outcome.cost_usd, Some(0.0123));
     assert_eq!(outcome.session_id.as_deref(), Some("8c2f0d5e-3b7a-4f0e-9d61-2f4b7c1a9e10"));
     assert_eq!(outcome.last_message.as_deref(), Some("Wrote greeting.md as asked."));
     assert!(fx.work.path().join("greeting.md").exists());
-    let bash_end = events.iter().find_map(|e| match e {
-        AgentEvent::ToolCallEnd { name, effect: ToolEffect::Command { command, aggregated_output, .. }, .. } if name == "Bash" => {
-            Some((command.clone(), aggregated_output.clone()))
-        }
-        _ => None,
-    });
+    let bash_end =
+        events.iter().find_map(|e| match e {
+            AgentEvent::ToolCallEnd {
+                name, effect: ToolEffect::Command { command, aggregated_output, .. }, ..
+            } if name == "Bash" => Some((command.clone(), aggregated_output.clone())),
+            _ => None,
+        });
     assert_eq!(bash_end, Some(("ls".to_string(), String::new())));
     let record = read_record(&record_path).await;
     let argv: Vec<&str> = record["argv"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
     assert_eq!(
         argv[1..],
-        ["-p", "--output-format", "stream-json", "--verbose", "--model", "fake-model", "--permission-mode", "bypassPermissions"]
+        [
+            "-p",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--model",
+            "fake-model",
+            "--permission-mode",
+            "bypassPermissions"
+        ]
     );
     assert_eq!(record["stdin"], "Add a greeting file.");
     assert_eq!(fx.log().lines().count(), 8);
@@ -230,10 +280,18 @@ async fn failures_are_outcomes_with_the_agents_reason() {
     assert_eq!(outcome.exit_code, Some(3));
 
     // A plain agent that fails is explained by the end of its stderr.
-    let (result, _) = fx.run(AgentSpec::Cmd { template: format!("{} cmd", fx.bin.path().join("fake-agent").display()) }, &[("FAKE_AGENT_MODE", "fail")]).await;
+    let (result, _) = fx
+        .run(
+            AgentSpec::Cmd { template: format!("{} cmd", fx.bin.path().join("fake-agent").display()) },
+            &[("FAKE_AGENT_MODE", "fail")],
+        )
+        .await;
     let outcome = result.unwrap();
     assert!(!outcome.success);
-    assert_eq!(outcome.failure.as_deref(), Some("the agent exited with code 1: fake-agent: fake outage, nothing was done"));
+    assert_eq!(
+        outcome.failure.as_deref(),
+        Some("the agent exited with code 1: fake-agent: fake outage, nothing was done")
+    );
     let stderr = std::fs::read_to_string(fx.logs.path().join("attempt-1/agent.jsonl.stderr")).unwrap();
     assert_eq!(stderr, "fake-agent: fake outage, nothing was done\n");
 }
@@ -309,15 +367,25 @@ async fn a_missing_program_says_how_to_install_it() {
     let cases = [
         (AgentSpec::Codex, "braid-test-no-such-codex", "npm install -g @openai/codex"),
         (AgentSpec::Claude, "braid-test-no-such-claude", "npm install -g @anthropic-ai/claude-code"),
-        (AgentSpec::Cmd { template: "braid-test-no-such-agent {prompt}".into() }, "braid-test-no-such-agent", "install"),
+        (
+            AgentSpec::Cmd { template: "braid-test-no-such-agent {prompt}".into() },
+            "braid-test-no-such-agent",
+            "install",
+        ),
     ];
     for (spec, program, hint) in cases {
-        let err = ExternalAgent::new(spec, settings.clone()).run(&fx.task(&[]), &mut |_| {}, &CancellationToken::new()).await.unwrap_err();
+        let err = ExternalAgent::new(spec, settings.clone())
+            .run(&fx.task(&[]), &mut |_| {}, &CancellationToken::new())
+            .await
+            .unwrap_err();
         let text = err.to_string();
         assert!(matches!(&err, AgentError::NotInstalled { program: p, .. } if p == program), "{err:?}");
         assert!(text.contains(program) && text.contains(hint), "{text}");
     }
-    let err = ExternalAgent::new(AgentSpec::Braid, settings).run(&fx.task(&[]), &mut |_| {}, &CancellationToken::new()).await.unwrap_err();
+    let err = ExternalAgent::new(AgentSpec::Braid, settings)
+        .run(&fx.task(&[]), &mut |_| {}, &CancellationToken::new())
+        .await
+        .unwrap_err();
     assert!(matches!(err, AgentError::NotExternal));
 }
 
@@ -327,8 +395,14 @@ async fn a_cmd_template_passes_a_hostile_prompt_as_one_argument() {
     let record_path = fx.logs.path().join("record.json");
     let marker = fx.work.path().join("pwned");
     std::fs::write(fx.work.path().join("README"), "").unwrap();
-    let prompt = format!("it's \"done\" $(touch {m}) `touch {m}`; touch {m} && echo $HOME\nline two {{workdir}}", m = marker.display());
-    let template = format!("'{}' cmd --task {{prompt}} --dir {{workdir}} --attempt {{attempt}} --port={{port}}", fx.bin.path().join("fake-agent").display());
+    let prompt = format!(
+        "it's \"done\" $(touch {m}) `touch {m}`; touch {m} && echo $HOME\nline two {{workdir}}",
+        m = marker.display()
+    );
+    let template = format!(
+        "'{}' cmd --task {{prompt}} --dir {{workdir}} --attempt {{attempt}} --port={{port}}",
+        fx.bin.path().join("fake-agent").display()
+    );
     let agent = ExternalAgent::new(format!("cmd:{template}").parse().unwrap(), fx.settings());
     let mut task = fx.task(&[("FAKE_AGENT_RECORD", record_path.to_str().unwrap())]);
     task.prompt = prompt.clone();
@@ -342,5 +416,8 @@ async fn a_cmd_template_passes_a_hostile_prompt_as_one_argument() {
     assert_eq!(argv[1..], ["--task", prompt.as_str(), "--dir", workdir, "--attempt", "1", "--port=4321"]);
     // Plain output becomes message deltas and one final message.
     assert_eq!(names(&events), ["delta", "delta", "delta", "delta", "message"]);
-    assert_eq!(outcome.last_message.as_deref(), Some("fake-agent: starting\n$ ls\nREADME\nWrote fake-agent.txt as asked."));
+    assert_eq!(
+        outcome.last_message.as_deref(),
+        Some("fake-agent: starting\n$ ls\nREADME\nWrote fake-agent.txt as asked.")
+    );
 }

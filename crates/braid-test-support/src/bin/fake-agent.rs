@@ -17,7 +17,13 @@
 //!
 //! It has no dependencies beyond std, so that other crates' tests can compile it with plain `rustc`
 //! (see `braid_test_support::fake_agent_path`).
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -61,11 +67,12 @@ fn main() {
     let code = match mode.as_str() {
         "hang" => {
             agent.start(&role);
-            let child = std::process::Command::new("sleep").arg("1000").spawn().expect("fake-agent: cannot start sleep");
+            let mut child =
+                std::process::Command::new("sleep").arg("1000").spawn().expect("fake-agent: cannot start sleep");
             record(&format!(",\"child_pid\":{}", child.id()));
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(1000));
-            }
+            // Waiting for the sleep is the hang: the test kills both long before it ends.
+            let _ = child.wait();
+            0
         }
         "fail" => {
             record("");
@@ -135,8 +142,13 @@ impl Agent {
                     r#"{{"type":"item.completed","item":{{"id":"item_2","type":"file_change","changes":[{{"path":{},"kind":"add"}}],"status":"completed"}}}}"#,
                     json_str(&target)
                 ));
-                emit(&format!(r#"{{"type":"item.completed","item":{{"id":"item_3","type":"agent_message","text":{}}}}}"#, json_str(&done)));
-                emit(r#"{"type":"turn.completed","usage":{"input_tokens":1200,"cached_input_tokens":200,"cache_write_input_tokens":0,"output_tokens":80,"reasoning_output_tokens":16}}"#);
+                emit(&format!(
+                    r#"{{"type":"item.completed","item":{{"id":"item_3","type":"agent_message","text":{}}}}}"#,
+                    json_str(&done)
+                ));
+                emit(
+                    r#"{"type":"turn.completed","usage":{"input_tokens":1200,"cached_input_tokens":200,"cache_write_input_tokens":0,"output_tokens":80,"reasoning_output_tokens":16}}"#,
+                );
             }
             "claude" => {
                 let usage = r#"{"input_tokens":10,"output_tokens":20,"cache_read_input_tokens":300,"cache_creation_input_tokens":50}"#;
@@ -151,7 +163,10 @@ impl Agent {
                         json_str(text)
                     ))
                 };
-                assistant(format!(r#"{{"type":"thinking","thinking":{},"signature":"c2ln"}}"#, json_str(&format!("The task: {}", prompt.trim()))));
+                assistant(format!(
+                    r#"{{"type":"thinking","thinking":{},"signature":"c2ln"}}"#,
+                    json_str(&format!("The task: {}", prompt.trim()))
+                ));
                 assistant(r#"{"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"ls","description":"List files"}}"#.to_string());
                 tool_result("toolu_01", &listing);
                 assistant(format!(
@@ -194,7 +209,9 @@ impl Agent {
     /// The sorted names in the working directory, one per line.
     fn listing(&self) -> String {
         let mut names: Vec<String> = std::fs::read_dir(&self.cwd)
-            .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|entries| {
+                entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+            })
             .unwrap_or_default();
         names.sort();
         names.iter().map(|n| format!("{n}\n")).collect()

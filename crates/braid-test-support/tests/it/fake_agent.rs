@@ -9,6 +9,9 @@ use serde_json::Value;
 
 /// Runs the fake agent at `binary` as `role` in a fresh directory with `env`, feeding `stdin`; returns
 /// its stdout lines, its exit code and the directory.
+// braid-test-support may spawn processes (see its crate docs); this runs the fake agent bare, to check
+// the binary itself rather than a backend reading it.
+#[allow(clippy::disallowed_methods)]
 fn run(binary: &Path, role: &str, env: &[(&str, &str)]) -> (Vec<String>, i32, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(binary)
