@@ -275,6 +275,14 @@ impl StreamingChild {
         Ok(ExitInfo { code: status.code(), signal: status.signal() })
     }
 
+    /// How the process ended, if it has (without waiting). Callers reading stdout use it to notice that
+    /// the process exited while something it left running still holds stdout open. Fails when
+    /// checking fails.
+    pub fn try_wait(&mut self) -> Result<Option<ExitInfo>, ExecError> {
+        let status = self.child.try_wait().map_err(|source| ExecError::Io { command: self.command.clone(), source })?;
+        Ok(status.map(|status| ExitInfo { code: status.code(), signal: status.signal() }))
+    }
+
     /// Kills the process and everything it started (SIGKILL to its process group). The caller still
     /// calls `wait` to learn the exit status.
     pub fn kill(&mut self) {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use braid_core::session::CancellationToken;
-use braid_protocol::{AgentEvent, Usage};
+use braid_protocol::{AgentEvent, ToolEffect, Usage};
 use braid_sandbox::EnvPolicy;
 use braid_sandbox::exec::ExecError;
 use braid_sandbox::stream::{self, StreamRequest, StreamingChild};
@@ -24,6 +24,12 @@ use tokio::io::AsyncWriteExt as _;
 
 pub use spec::{AgentSpec, AgentSpecError, TemplateValues, expand_mix, expand_template, parse_mix};
 use transcript::{Format, Reader};
+
+/// How often the run checks whether the agent has exited while its stdout is still open.
+const EXIT_POLL: Duration = Duration::from_millis(200);
+
+/// How long output is still read after the agent exited, for what was in the pipe when it did.
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
 
 /// One task for an external agent.
 #[derive(Debug, Clone)]
@@ -231,8 +237,17 @@ impl ExternalAgent {
         })?;
 
         let mut reader = Reader::new(format, &self.spec.agent_name(&program));
+        // Codex does not repeat the model or directory in its events; the task knows them.
+        let workdir = task.workdir.to_string_lossy().into_owned();
+        let mut sink = |mut event: AgentEvent| {
+            fill_in(&mut event, task.model.as_deref(), &workdir);
+            sink(event);
+        };
         let deadline = tokio::time::sleep(task.timeout);
         tokio::pin!(deadline);
+        let mut poll = tokio::time::interval(EXIT_POLL);
+        let mut exited = None;
+        let mut drain_until = None;
         loop {
             tokio::select! {
                 () = cancel.cancelled() => return Err(stop(&mut child, AgentError::Cancelled).await),
@@ -243,20 +258,40 @@ impl ExternalAgent {
                     Some(Ok(line)) => {
                         log.write_all(line.as_bytes()).await.map_err(log_err(&task.log_path))?;
                         log.write_all(b"\n").await.map_err(log_err(&task.log_path))?;
-                        reader.line(&line, sink);
+                        reader.line(&line, &mut sink);
                     }
                     Some(Err(err)) => return Err(AgentError::Spawn(err)),
                     None => break,
                 },
+                // An agent that exits but leaves something running that holds its stdout (a dev server
+                // started in the background) would keep the loop above waiting for end of output until
+                // the timeout; so the exit is noticed here, and output is read only briefly after it.
+                _ = poll.tick() => match drain_until {
+                    None => {
+                        exited = child.try_wait().map_err(AgentError::Spawn)?;
+                        if exited.is_some() {
+                            drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
+                        }
+                    }
+                    Some(until) if tokio::time::Instant::now() >= until => break,
+                    Some(_) => {}
+                },
             }
         }
         log.flush().await.map_err(log_err(&task.log_path))?;
-        let exit = tokio::select! {
-            () = cancel.cancelled() => return Err(stop(&mut child, AgentError::Cancelled).await),
-            () = &mut deadline => return Err(stop(&mut child, AgentError::Timeout { secs: task.timeout.as_secs() }).await),
-            exit = child.wait() => exit.map_err(AgentError::Spawn)?,
+        let exit = match exited {
+            Some(exit) => exit,
+            None => tokio::select! {
+                () = cancel.cancelled() => return Err(stop(&mut child, AgentError::Cancelled).await),
+                () = &mut deadline => {
+                    return Err(stop(&mut child, AgentError::Timeout { secs: task.timeout.as_secs() }).await);
+                }
+                exit = child.wait() => exit.map_err(AgentError::Spawn)?,
+            },
         };
-        reader.finish(sink);
+        // Whatever the agent left running dies with it: the attempt is over.
+        child.kill();
+        reader.finish(&mut sink);
 
         let tally = reader.tally;
         let success = exit.success() && tally.reported_success != Some(false);
@@ -289,6 +324,28 @@ impl AgentSpec {
                 .map_or_else(|| program.to_string(), |name| name.to_string_lossy().into_owned()),
             other => other.to_string(),
         }
+    }
+}
+
+/// Fills in what an agent's events leave out and the task knows: the model and working directory of
+/// the session, and the directory commands ran in.
+fn fill_in(event: &mut AgentEvent, model: Option<&str>, workdir: &str) {
+    match event {
+        AgentEvent::SessionStarted { model: event_model, cwd, .. } => {
+            if event_model.is_empty() {
+                *event_model = model.unwrap_or_default().to_string();
+            }
+            if cwd.is_empty() {
+                *cwd = workdir.to_string();
+            }
+        }
+        AgentEvent::ToolCallBegin { effect: ToolEffect::Command { cwd, .. }, .. }
+        | AgentEvent::ToolCallEnd { effect: ToolEffect::Command { cwd, .. }, .. }
+            if cwd.is_empty() =>
+        {
+            *cwd = workdir.to_string();
+        }
+        _ => {}
     }
 }
 

@@ -147,6 +147,14 @@ async fn codex_transcript_is_normalised() {
     assert_eq!(outcome.session_id.as_deref(), Some("0199a213-81c0-7800-8aa1-bbab2a035a53"));
     assert_eq!((outcome.malformed_lines, outcome.unknown_lines), (0, 0));
     assert_eq!(std::fs::read_to_string(fx.work.path().join("hello.txt")).unwrap(), "hi");
+    // Codex's events do not name the model or directory; the task fills them in.
+    let workdir = fx.work.path().to_str().unwrap();
+    assert!(
+        matches!(&events[0], AgentEvent::SessionStarted { model, cwd, provider, .. }
+        if model == "fake-model" && cwd == workdir && provider == "codex"),
+        "{:?}",
+        events[0]
+    );
 
     // The command's end carries its output and status; the file change names the file.
     let shell_end = events.iter().find_map(|e| match e {
@@ -420,4 +428,18 @@ async fn a_cmd_template_passes_a_hostile_prompt_as_one_argument() {
         outcome.last_message.as_deref(),
         Some("fake-agent: starting\n$ ls\nREADME\nWrote fake-agent.txt as asked.")
     );
+}
+
+#[tokio::test]
+async fn an_agent_that_leaves_a_process_holding_stdout_still_finishes() {
+    // The background sleep inherits stdout, so end of output never comes; the run must end with the
+    // agent anyway, and take the sleep with it.
+    let fx = Fixture::new();
+    let agent = ExternalAgent::new("cmd:sh -c 'sleep 1000 & echo $!'".parse().unwrap(), fx.settings());
+    let started = Instant::now();
+    let outcome = agent.run(&fx.task(&[]), &mut |_| {}, &CancellationToken::new()).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(outcome.success);
+    let sleep_pid: u64 = outcome.last_message.unwrap().trim().parse().unwrap();
+    assert_dies(sleep_pid).await;
 }
