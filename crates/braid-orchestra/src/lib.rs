@@ -5,6 +5,7 @@
 //! This crate never renders UI or touches the terminal: it reports through events and returns data that
 //! the front ends print.
 
+pub mod agents;
 pub mod author;
 pub mod execute;
 pub mod fsutil;

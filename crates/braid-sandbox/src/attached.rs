@@ -6,9 +6,10 @@ use std::path::Path;
 use std::process::{Command, ExitStatus};
 use std::sync::Arc;
 
+use crate::child::{prepare_child, spawn_error};
 use crate::confine::Confinement;
 use crate::env::EnvPolicy;
-use crate::exec::{ExecError, prepare_child, spawn_error};
+use crate::exec::ExecError;
 
 /// Runs `argv` in `cwd` under `confinement` (unconfined with `None`) with the terminal attached, and
 /// waits for it. Fails when the command cannot be started (not found, not executable, no such

@@ -10,7 +10,7 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
-use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -21,13 +21,11 @@ use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
 use crate::capture::HeadTail;
+use crate::child::{GroupGuard, prepare_child, spawn_error};
 
 /// How long to keep reading output after the command itself has exited. Anything still holding the pipe
 /// open after this is a background process the command left behind; waiting for it could take forever.
 const DRAIN_GRACE: Duration = Duration::from_millis(300);
-
-/// close_range(2)'s flag that marks the range close-on-exec instead of closing it.
-const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
 
 /// A command to run.
 #[derive(Debug, Clone)]
@@ -173,80 +171,4 @@ fn spawn(req: &ExecRequest, output: OwnedFd) -> io::Result<Child> {
     // The Command owns the parent's copies of the pipe's write end; it is dropped when this function
     // returns, so that the reader sees end-of-file once the child's side closes.
     command.spawn()
-}
-
-/// The error for a command that could not be started: not found and not executable get their own
-/// messages, anything else names the command.
-pub(crate) fn spawn_error(program: &str, command: &str, err: io::Error) -> ExecError {
-    match err.kind() {
-        io::ErrorKind::NotFound => ExecError::NotFound { program: program.to_string() },
-        io::ErrorKind::PermissionDenied => ExecError::NotExecutable { program: program.to_string() },
-        _ => ExecError::Io { command: command.to_string(), source: err },
-    }
-}
-
-/// Sets up `command` the way braid runs every command: without the variables `env_policy` withholds,
-/// with no descriptor beyond stdio surviving exec, in a new session when `new_session`, and under
-/// `confinement` (unconfined with `None`). `exec::run` and `attached::run_attached` both use it, so a
-/// command started either way gets the same treatment.
-pub(crate) fn prepare_child(
-    command: &mut std::process::Command,
-    env_policy: &crate::EnvPolicy,
-    confinement: Option<std::sync::Arc<crate::Confinement>>,
-    new_session: bool,
-) {
-    let inherited = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
-    for name in env_policy.withheld(inherited) {
-        command.env_remove(name);
-    }
-    // The confinement enters the working directory again after its mounts, so the path is made here,
-    // where allocating is allowed, and absolute, since the child is already inside it. A directory that is
-    // not a valid C string cannot be entered anyway.
-    let cwd = command.get_current_dir().and_then(|dir| {
-        let dir = if dir.is_absolute() { dir.to_path_buf() } else { std::env::current_dir().ok()?.join(dir) };
-        std::ffi::CString::new(dir.into_os_string().into_encoded_bytes()).ok()
-    });
-    // SAFETY: the closure runs in the forked child before exec and only makes system calls (setsid,
-    // close_range and the confinement's calls on data prepared in the parent); nothing allocates.
-    unsafe {
-        command.pre_exec(move || {
-            if new_session && libc::setsid() == -1 {
-                return Err(io::Error::last_os_error());
-            }
-            // No descriptor braid holds (beyond the three standard ones) may survive into the command: an
-            // open file outside the sandbox would be a way around it. Marking them close-on-exec rather
-            // than closing them keeps the one std uses to report a failed exec.
-            if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) != 0 && confinement.is_some() {
-                return Err(io::Error::last_os_error());
-            }
-            // Confinement comes last, so that nothing braid itself does in the child is restricted.
-            if let Some(confinement) = &confinement {
-                confinement.apply_in_child(cwd.as_deref())?;
-            }
-            Ok(())
-        });
-    }
-}
-
-/// Kills the child's process group when dropped: at the end of a run, or when the caller drops the
-/// future (a cancelled turn), so that no process the command started outlives the call.
-struct GroupGuard(u32);
-
-impl GroupGuard {
-    fn kill(&self) {
-        let Ok(pgid) = libc::pid_t::try_from(self.0) else {
-            return;
-        };
-        // SAFETY: killpg only sends a signal; an already-empty group yields ESRCH, which is fine to
-        // ignore. The group id is the child's pid, which Linux does not reuse while the group exists.
-        unsafe {
-            libc::killpg(pgid, libc::SIGKILL);
-        }
-    }
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }

@@ -8,6 +8,7 @@
 
 pub mod attached;
 mod capture;
+mod child;
 pub mod confine;
 pub mod env;
 pub mod exec;
@@ -17,6 +18,7 @@ mod namespace;
 pub mod paths;
 pub mod program;
 pub mod safe_command;
+pub mod stream;
 
 pub use confine::{ConfineError, Confinement, Policy, SandboxSpec, looks_denied};
 pub use env::EnvPolicy;

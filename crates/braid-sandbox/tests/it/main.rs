@@ -4,3 +4,4 @@
 mod escape;
 mod exec;
 mod forbidden;
+mod stream;

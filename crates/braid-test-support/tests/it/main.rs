@@ -5,6 +5,7 @@
 mod anthropic;
 mod chat;
 mod failures;
+mod fake_agent;
 mod invariant;
 mod responses;
 mod support;
