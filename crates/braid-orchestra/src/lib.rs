@@ -11,4 +11,5 @@ pub mod execute;
 pub mod fsutil;
 pub mod init;
 pub mod plan;
+pub mod run;
 pub mod store;

@@ -124,7 +124,7 @@ impl Default for AgentSettings {
             claude_program: "claude".into(),
             codex_sandbox: None,
             claude_permission_mode: Some("bypassPermissions".into()),
-            env_policy: EnvPolicy { remove: Vec::new(), inherit_secrets: true },
+            env_policy: EnvPolicy { remove: Vec::new(), inherit_secrets: true, set: Vec::new() },
             max_line_bytes: 4 * 1024 * 1024,
         }
     }

@@ -71,9 +71,11 @@ async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Resul
                 prompt: prompt.clone(),
                 workdir: workdir.clone(),
                 env: env.clone(),
-                model: context.spec.agent_settings.model.clone(),
-                timeout: context.spec.agent_settings.timeout,
+                model: context.spec.agent_model.clone(),
+                timeout: context.spec.agent_timeout,
                 log_path: log_path.clone(),
+                attempt: n,
+                port: Some(port).filter(|p| *p != 0),
             };
             let agent = ExternalAgent::new(external, context.spec.agent_settings.clone());
             let mut forward = |event: AgentEvent| forward(context, n, event);
@@ -103,7 +105,8 @@ async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Resul
     update.last_action = outcome.last_message.as_deref().map(crate::author::one_line);
     context.store.update_attempt(&context.run, n, &update).map_err(|e| e.to_string())?;
     if !outcome.success {
-        return Err(format!("the agent reported failure after {:.0?}", started.elapsed()));
+        let why = outcome.failure.unwrap_or_else(|| "the agent reported a failure".to_string());
+        return Err(format!("{why} (after {:.0?})", started.elapsed()));
     }
     transition(context, n, AttemptState::Committed, commit.as_deref().map(|c| format!("commit {c}")).as_deref())?;
     Ok(AttemptState::Committed)
@@ -197,6 +200,9 @@ async fn braid_agent(
         cost_usd: None,
         last_message: outcome.last_message,
         session_id: Some(session.id().to_string()),
+        failure: None,
+        malformed_lines: 0,
+        unknown_lines: 0,
     })
 }
 

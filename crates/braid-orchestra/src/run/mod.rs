@@ -63,6 +63,10 @@ pub struct RunSpec {
     pub warm: WarmOptions,
     /// Settings of the external agents.
     pub agent_settings: AgentSettings,
+    /// The model external agents are asked to use; `None` leaves it to their own configuration.
+    pub agent_model: Option<String>,
+    /// How long an external agent may run.
+    pub agent_timeout: std::time::Duration,
 }
 
 /// Everything an attempt needs, shared by the run's tasks.

@@ -1,0 +1,9 @@
+//! Integration tests for braid-git against the real git CLI in temporary repositories.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod archive;
+mod create;
+mod diff;
+mod discover;
+mod support;
+mod untouched;
