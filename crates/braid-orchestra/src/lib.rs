@@ -10,3 +10,4 @@ pub mod execute;
 pub mod fsutil;
 pub mod init;
 pub mod plan;
+pub mod warm;

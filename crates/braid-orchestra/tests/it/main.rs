@@ -4,3 +4,4 @@
 
 mod execute;
 mod plan_check;
+mod warm;
