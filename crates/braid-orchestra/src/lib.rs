@@ -13,3 +13,4 @@ pub mod init;
 pub mod plan;
 pub mod run;
 pub mod store;
+pub mod warm;

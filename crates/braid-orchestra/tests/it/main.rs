@@ -7,3 +7,4 @@ mod agents;
 mod execute;
 mod plan_check;
 mod store;
+mod warm;
