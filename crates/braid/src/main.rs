@@ -9,6 +9,8 @@ mod local;
 mod model_cmd;
 mod plan_cmd;
 mod plan_exec;
+mod run_cmd;
+mod run_view;
 mod sandbox_cmd;
 
 use std::process::ExitCode;
@@ -42,6 +44,10 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Sandbox(args) => sandbox_cmd::run(&cli.global, args),
         cli::Command::Init(args) => init_cmd::run(&cli.global, args),
         cli::Command::Plan(args) => plan_cmd::run(&cli.global, args).await,
+        cli::Command::Run(args) => run_cmd::run(&cli.global, args).await,
+        cli::Command::Runs(args) => run_cmd::runs(&cli.global, args),
+        cli::Command::Show(args) => run_cmd::show(&cli.global, args),
+        cli::Command::Gc(args) => run_cmd::gc(&cli.global, args),
     }
 }
 

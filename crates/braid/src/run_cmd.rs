@@ -11,7 +11,7 @@ use anyhow::{Context as _, bail};
 use braid_core::config::Config;
 use braid_core::{EventSink, Session};
 use braid_git::Repo;
-use braid_orchestra::agents::{AgentSettings, AgentSpec, expand_mix, parse_mix};
+use braid_orchestra::agents::{AgentSettings, AgentSpec, expand_mix};
 use braid_orchestra::run::{RunSink, RunSpec, SessionFactory};
 use braid_orchestra::store::Store;
 use braid_orchestra::warm::{WarmMode, WarmOptions};
@@ -42,11 +42,9 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         setup: run_config.setup.clone(),
         setup_timeout: Duration::from_secs(run_config.setup_timeout_secs.unwrap_or(600)),
         warm: warm_options(&config)?,
-        agent_settings: AgentSettings {
-            model: global.model.clone(),
-            timeout: Duration::from_secs(run_config.agent_timeout_secs.unwrap_or(3600)),
-            ..AgentSettings::default()
-        },
+        agent_settings: AgentSettings::default(),
+        agent_model: global.model.clone(),
+        agent_timeout: Duration::from_secs(run_config.agent_timeout_secs.unwrap_or(3600)),
     };
     let (sink, progress) = sink(args.json);
     let cancel = interrupt_on_ctrl_c();
@@ -54,7 +52,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let outcome = if let Some(run) = &args.resume {
         // The model is only loaded when braid's own agent has attempts to finish.
         let detail = store.run(run)?.with_context(|| format!("no run {run} in this repository; `braid runs` lists them"))?;
-        let braid_attempts = detail.attempts.iter().filter(|a| !a.state.is_final() && a.agent == "braid").count();
+        let braid_attempts = detail.attempts.iter().filter(|a| a.state.is_unfinished() && a.agent == "braid").count();
         let factory = factory(&config, &home, braid_attempts.min(concurrency) as u32)?;
         braid_orchestra::run::resume(repo, store, run, spec, factory, sink, cancel).await?
     } else {
@@ -62,8 +60,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         spec.task = task;
         let approaches = approaches(&args, plan.as_deref(), repo.root())?;
         spec.plan = plan;
-        let mix = parse_mix(&args.agent)?;
-        spec.agents = expand_mix(&mix, args.attempts)?;
+        spec.agents = expand_mix(&args.agent, args.attempts)?;
         spec.approaches = approaches;
         spec.base = repo.resolve_commit(args.base.as_deref().unwrap_or("HEAD"))?;
         let braid_attempts = spec.agents.iter().filter(|a| matches!(a, AgentSpec::Braid)).count();
@@ -159,7 +156,7 @@ fn approaches(args: &RunArgs, plan: Option<&Path>, root: &Path) -> anyhow::Resul
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let (parsed, report) = braid_orchestra::plan::check(
             &text,
-            &braid_orchestra::plan::CheckOptions { root: root.to_path_buf(), path_var: std::env::var_os("PATH") },
+            &braid_orchestra::plan::CheckOptions { root, path_var: std::env::var_os("PATH") },
         );
         if !report.passed(false) {
             bail!(

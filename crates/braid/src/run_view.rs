@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use braid_orchestra::run::GcReport;
-use braid_orchestra::store::{RunDetail, RunSummary};
+use braid_orchestra::store::{AttemptState, RunDetail, RunSummary};
 use braid_protocol::{AgentEvent, AttemptSummary, RunEvent};
 
 /// The longest "last action" shown on a progress line.
@@ -202,16 +202,19 @@ fn finished_line(summary: &AttemptSummary) -> String {
 /// The `braid runs` table.
 pub fn runs_table(runs: &[RunSummary]) -> String {
     let mut out = String::from("RUN                     STATE        ATTEMPTS  COMMITTED  FAILED  TOKENS    TASK\n");
-    for run in runs {
+    for summary in runs {
+        let run = &summary.run;
+        let count = |state: AttemptState| summary.attempts_by_state.get(&state).copied().unwrap_or(0);
+        let tokens = summary.tokens.input + summary.tokens.output;
         let _ = writeln!(
             out,
             "{:<23} {:<12} {:>8}  {:>9}  {:>6}  {:>8}  {}",
             run.id,
             run.state.as_str(),
             run.attempts,
-            run.committed,
-            run.failed,
-            run.tokens,
+            count(AttemptState::Committed),
+            count(AttemptState::Failed),
+            tokens,
             clip(&one_line(&run.task), 50)
         );
     }
@@ -224,9 +227,9 @@ pub fn run_detail_text(detail: &RunDetail) -> String {
     let mut out = format!("run {} · {}\n", run.id, run.state.as_str());
     let _ = writeln!(out, "task: {}", one_line(&run.task));
     if let Some(plan) = &run.plan_path {
-        let _ = writeln!(out, "plan: {plan}");
+        let _ = writeln!(out, "plan: {}", plan.display());
     }
-    let _ = writeln!(out, "base: {} · started {}", short(&run.base_commit), run.created_at);
+    let _ = writeln!(out, "base: {} · started {}", short(&run.base_commit), run.created_at.format("%Y-%m-%d %H:%M:%SZ"));
     for attempt in &detail.attempts {
         let _ = writeln!(out, "\n#{} {} · {} · {}", attempt.n, attempt.agent, attempt.state.as_str(), attempt.branch);
         if let Some(approach) = &attempt.approach {
@@ -239,9 +242,9 @@ pub fn run_detail_text(detail: &RunDetail) -> String {
             out,
             "  turns {} · tokens {} in ({} cached) / {} out{}",
             attempt.turns,
-            attempt.usage.input_tokens,
-            attempt.usage.cached_input_tokens,
-            attempt.usage.output_tokens,
+            attempt.tokens.input,
+            attempt.tokens.cached,
+            attempt.tokens.output,
             attempt.cost_usd.map(|c| format!(" · ${c:.4}")).unwrap_or_default()
         );
         if let Some(error) = &attempt.error {

@@ -45,8 +45,9 @@ pub const INTERRUPTED_CALL_OUTPUT: &str = "braid stopped (it was killed or crash
     running, so its result is unknown: it may have run partly, fully or not at all. It was not run again. \
     Check the state it would have changed before deciding whether to repeat it.";
 
-/// Receives every event of a session, in order.
-pub type EventSink = Box<dyn FnMut(&AgentEvent) + Send>;
+/// Receives every event of a session, in order. `Sync` so that a session can run on any thread of a
+/// multi-threaded runtime: a run drives several sessions as spawned tasks.
+pub type EventSink = Box<dyn FnMut(&AgentEvent) + Send + Sync>;
 
 /// Everything a session needs to know besides the model client and the tools.
 #[derive(Debug, Clone)]

@@ -206,7 +206,7 @@ impl ExternalAgent {
     pub async fn run(
         &self,
         task: &AgentTask,
-        sink: &mut dyn FnMut(AgentEvent),
+        sink: &mut (dyn FnMut(AgentEvent) + Send),
         cancel: &CancellationToken,
     ) -> Result<AgentOutcome, AgentError> {
         let Invocation { argv, stdin, format } = self.command(task)?;

@@ -43,7 +43,7 @@ async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Resul
     let seed_dir = workdir.clone();
     match tokio::task::spawn_blocking(move || crate::warm::seed(&main_root, &seed_dir, &warm)).await {
         Ok(Ok(report)) if !report.entries.is_empty() => {
-            let seeded: Vec<String> = report.entries.iter().map(|e| e.path.display().to_string()).collect();
+            let seeded: Vec<String> = report.entries.iter().map(|e| e.path.clone()).collect();
             emit(context, n, AgentEvent::Warning { message: format!("seeded build caches: {}", seeded.join(", ")) });
         }
         Ok(Ok(_)) => {}
@@ -173,6 +173,7 @@ async fn braid_agent(
     let mut session = factory.session(workdir, env, sink).map_err(|err| err.to_string())?;
     let mut log = EventLog::create(log_path)?;
     let mut turns = 0u32;
+    let session_id = session.id().to_string();
     let turn = session.run_turn(prompt, &context.cancel);
     tokio::pin!(turn);
     // Events are forwarded while the turn runs, so progress is live; the rest are drained after it.
@@ -199,7 +200,7 @@ async fn braid_agent(
         usage: outcome.usage,
         cost_usd: None,
         last_message: outcome.last_message,
-        session_id: Some(session.id().to_string()),
+        session_id: Some(session_id),
         failure: None,
         malformed_lines: 0,
         unknown_lines: 0,

@@ -100,7 +100,7 @@ fn archive(repo: &Repo, store: &Store, run: &str, n: u32, report: &mut GcReport)
     let commit = repo.archive(run, n).map_err(|err| err.to_string())?;
     report.actions.push(format!(
         "archived braid/{run}/{n} as {} ({})",
-        braid_git::archive_ref(run, n),
+        braid_git::names::archive_ref(run, n),
         short(&commit)
     ));
     record(store, run, n, AttemptState::Archived);
