@@ -49,12 +49,8 @@ pub enum WarmMode {
 
 impl WarmMode {
     /// Every mode with its configuration name, in the order the error message lists them.
-    const NAMES: [(WarmMode, &'static str); 4] = [
-        (WarmMode::Auto, "auto"),
-        (WarmMode::Copy, "copy"),
-        (WarmMode::Hardlink, "hardlink"),
-        (WarmMode::Off, "off"),
-    ];
+    const NAMES: [(WarmMode, &'static str); 4] =
+        [(WarmMode::Auto, "auto"), (WarmMode::Copy, "copy"), (WarmMode::Hardlink, "hardlink"), (WarmMode::Off, "off")];
 
     /// Returns the mode's name as `[run] warm` spells it.
     pub fn as_str(self) -> &'static str {

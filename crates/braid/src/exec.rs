@@ -236,7 +236,12 @@ pub(crate) fn model_client(config: &Config, home: &Path, parallel: u32) -> anyho
         }
         Backend::Local { model, settings } => {
             let (client, name) = crate::local::client(home, model.as_deref(), &settings, parallel)?;
-            ModelChoice { provider_name: braid_core::config::LOCAL_PROVIDER.to_string(), model: name, client, local: true }
+            ModelChoice {
+                provider_name: braid_core::config::LOCAL_PROVIDER.to_string(),
+                model: name,
+                client,
+                local: true,
+            }
         }
     })
 }

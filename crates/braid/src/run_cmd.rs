@@ -51,7 +51,8 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
 
     let outcome = if let Some(run) = &args.resume {
         // The model is only loaded when braid's own agent has attempts to finish.
-        let detail = store.run(run)?.with_context(|| format!("no run {run} in this repository; `braid runs` lists them"))?;
+        let detail =
+            store.run(run)?.with_context(|| format!("no run {run} in this repository; `braid runs` lists them"))?;
         let braid_attempts = detail.attempts.iter().filter(|a| a.state.is_unfinished() && a.agent == "braid").count();
         let factory = factory(&config, &home, braid_attempts.min(concurrency) as u32)?;
         braid_orchestra::run::resume(repo, store, run, spec, factory, sink, cancel).await?

@@ -49,8 +49,11 @@ impl Progress {
                 let verb = if *resumed { "resuming" } else { "run" };
                 self.line(&format!("{verb} {run} · {} attempts from {}", attempts.len(), short(base)));
                 for attempt in attempts {
-                    let approach =
-                        attempt.approach.as_deref().map(|a| format!(" · approach: {}", clip(a, 50))).unwrap_or_default();
+                    let approach = attempt
+                        .approach
+                        .as_deref()
+                        .map(|a| format!(" · approach: {}", clip(a, 50)))
+                        .unwrap_or_default();
                     self.line(&format!("  #{} {} on {}{approach}", attempt.n, attempt.agent, attempt.branch));
                     self.rows.push(Row {
                         n: attempt.n,
@@ -229,7 +232,8 @@ pub fn run_detail_text(detail: &RunDetail) -> String {
     if let Some(plan) = &run.plan_path {
         let _ = writeln!(out, "plan: {}", plan.display());
     }
-    let _ = writeln!(out, "base: {} · started {}", short(&run.base_commit), run.created_at.format("%Y-%m-%d %H:%M:%SZ"));
+    let _ =
+        writeln!(out, "base: {} · started {}", short(&run.base_commit), run.created_at.format("%Y-%m-%d %H:%M:%SZ"));
     for attempt in &detail.attempts {
         let _ = writeln!(out, "\n#{} {} · {} · {}", attempt.n, attempt.agent, attempt.state.as_str(), attempt.branch);
         if let Some(approach) = &attempt.approach {
@@ -250,12 +254,8 @@ pub fn run_detail_text(detail: &RunDetail) -> String {
         if let Some(error) = &attempt.error {
             let _ = writeln!(out, "  error:    {}", clip(&one_line(error), 200));
         }
-        let history: Vec<String> = detail
-            .transitions
-            .iter()
-            .filter(|t| t.n == attempt.n)
-            .map(|t| t.to.as_str().to_string())
-            .collect();
+        let history: Vec<String> =
+            detail.transitions.iter().filter(|t| t.n == attempt.n).map(|t| t.to.as_str().to_string()).collect();
         if !history.is_empty() {
             let _ = writeln!(out, "  states:   {}", history.join(" → "));
         }

@@ -25,7 +25,11 @@ pub(super) async fn run(context: &Context, n: u32, port: u16) {
         Err(message) => (AttemptState::Failed, Some(message)),
     };
     if state != AttemptState::Committed {
-        let _ = context.store.update_attempt(&context.run, n, &AttemptUpdate { error: error.clone(), ..Default::default() });
+        let _ = context.store.update_attempt(
+            &context.run,
+            n,
+            &AttemptUpdate { error: error.clone(), ..Default::default() },
+        );
         let _ = context.store.transition(&context.run, n, state, error.as_deref());
         emit_state(context, n, state, error.as_deref());
     }
@@ -228,9 +232,7 @@ fn prompt(context: &Context, approach: Option<&str>) -> Result<String, String> {
         None => context.spec.task.trim().to_string(),
     };
     if let Some(approach) = approach {
-        prompt.push_str(&format!(
-            "\n\nTake this approach (other attempts try others): {approach}"
-        ));
+        prompt.push_str(&format!("\n\nTake this approach (other attempts try others): {approach}"));
     }
     Ok(prompt)
 }
@@ -333,7 +335,8 @@ struct EventLog {
 
 impl EventLog {
     fn create(path: &Path) -> Result<EventLog, String> {
-        let file = std::fs::File::create(path).map_err(|err| format!("cannot create the log {}: {err}", path.display()))?;
+        let file =
+            std::fs::File::create(path).map_err(|err| format!("cannot create the log {}: {err}", path.display()))?;
         Ok(EventLog { file: std::io::BufWriter::new(file) })
     }
 

@@ -20,7 +20,7 @@ use braid_protocol::{AttemptInfo, RunEvent};
 
 pub use gc::{GcReport, gc};
 
-use crate::agents::{AgentSpec, AgentSettings};
+use crate::agents::{AgentSettings, AgentSpec};
 use crate::store::{AttemptState, NewAttempt, NewRun, ProcessStamp, RunState, Store, StoreError};
 use crate::warm::WarmOptions;
 
@@ -94,9 +94,7 @@ pub enum RunError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("no run {0} in this repository; `braid runs` lists them")]
     UnknownRun(String),
-    #[error(
-        "run {run} is still going (process {pid}); wait for it, or stop it first, before resuming it"
-    )]
+    #[error("run {run} is still going (process {pid}); wait for it, or stop it first, before resuming it")]
     StillRunning { run: String, pid: u32 },
     #[error("run {run} has nothing left to do: every attempt is committed, failed or cancelled")]
     NothingToResume { run: String },

@@ -207,7 +207,10 @@ fn auto_mode_clones_or_falls_back_to_a_copy() {
     // and the refusal is remembered for the next path.
     let methods: Vec<_> = report.entries.iter().map(|e| e.method).collect();
     assert!(methods == [SeedMethod::Copy; 2] || methods == [SeedMethod::Reflink; 2], "{methods:?}");
-    assert_eq!(std::fs::read_to_string(worktree.path().join("node_modules/left-pad/index.js")).unwrap(), "module.exports = 1;\n");
+    assert_eq!(
+        std::fs::read_to_string(worktree.path().join("node_modules/left-pad/index.js")).unwrap(),
+        "module.exports = 1;\n"
+    );
     assert_ne!(
         std::fs::metadata(main.path().join("target/debug/app")).unwrap().ino(),
         std::fs::metadata(worktree.path().join("target/debug/app")).unwrap().ino()

@@ -12,4 +12,5 @@ mod long_session;
 mod model_cli;
 mod plan_check;
 mod plan_e2e;
+mod run;
 mod sandbox;
