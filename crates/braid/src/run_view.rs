@@ -74,7 +74,8 @@ impl Progress {
                         row.started = Instant::now();
                     }
                 }
-                if !self.live {
+                // A final state is printed with the attempt's summary right after.
+                if !self.live && !matches!(state.as_str(), "committed" | "failed" | "cancelled") {
                     let note = note.as_deref().map(|n| format!(" ({})", clip(n, 80))).unwrap_or_default();
                     self.line(&format!("#{n} {state}{note}"));
                 }
