@@ -11,9 +11,14 @@
 //! own crates is time: `git worktree add` writes every source file now, so each source is newer than the
 //! copied dep-info and cargo recompiles the workspace members (helped by their copied incremental caches).
 //! Dependencies from a registry or a git source live outside the checkout, their sources keep their old
-//! mtimes, and cargo reuses them as they are; those are usually most of a cold build.
+//! mtimes, and cargo reuses them as they are; those are usually most of a cold build. To reuse the
+//! workspace's own crates as well, `align_source_times` gives the worktree's sources the mtimes of the
+//! main checkout's identical files (measured: the first build then compiles nothing).
 
+mod times;
 mod tree;
+
+pub use times::align_source_times;
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
@@ -49,12 +54,8 @@ pub enum WarmMode {
 
 impl WarmMode {
     /// Every mode with its configuration name, in the order the error message lists them.
-    const NAMES: [(WarmMode, &'static str); 4] = [
-        (WarmMode::Auto, "auto"),
-        (WarmMode::Copy, "copy"),
-        (WarmMode::Hardlink, "hardlink"),
-        (WarmMode::Off, "off"),
-    ];
+    const NAMES: [(WarmMode, &'static str); 4] =
+        [(WarmMode::Auto, "auto"), (WarmMode::Copy, "copy"), (WarmMode::Hardlink, "hardlink"), (WarmMode::Off, "off")];
 
     /// Returns the mode's name as `[run] warm` spells it.
     pub fn as_str(self) -> &'static str {

@@ -44,8 +44,10 @@ pub(super) fn seed_one(source: &Path, dest: &Path, mode: WarmMode, cloning: &mut
     let parent = dest.parent().unwrap_or(Path::new("."));
     let name = dest.file_name().unwrap_or(dest.as_os_str());
     // The staging directory sits beside the destination so that the final rename stays on one file system.
-    let staging =
-        tempfile::Builder::new().prefix(".braid-warm-").tempdir_in(parent).map_err(|err| (parent.to_path_buf(), err))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".braid-warm-")
+        .tempdir_in(parent)
+        .map_err(|err| (parent.to_path_buf(), err))?;
     let staged = staging.path().join(name);
     let mut counts = Counts {
         method: match mode {
@@ -123,12 +125,8 @@ fn copy_file(
         }
     }
     let mut input = File::open(src).map_err(|err| (src.to_path_buf(), err))?;
-    let mut output = File::options()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(dst)
-        .map_err(|err| (dst.to_path_buf(), err))?;
+    let mut output =
+        File::options().write(true).create_new(true).mode(0o600).open(dst).map_err(|err| (dst.to_path_buf(), err))?;
     let mut cloned = false;
     if mode == WarmMode::Auto && !cloning.refused {
         match clone_file(&input, &output) {
@@ -180,8 +178,7 @@ fn set_link_times(link: &Path, meta: &Metadata) -> io::Result<()> {
     let stamps = [spec(meta.atime(), meta.atime_nsec()), spec(meta.mtime(), meta.mtime_nsec())];
     // SAFETY: `path` is a NUL-terminated string and `stamps` an array of two timespecs, both alive for the
     // call, as utimensat requires.
-    let status =
-        unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), stamps.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
+    let status = unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), stamps.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
     if status == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
 }
 
@@ -260,7 +257,10 @@ fn fix_venv_scripts(source: &Path, staged: &Path, dest: &Path) -> Result<(), Fai
             continue;
         }
         let fixed = replace_all(&bytes, old, new);
-        let temp = path.with_extension("braid-warm-tmp");
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(entry.file_name());
+        temp_name.push(".braid-warm-tmp");
+        let temp = bin.join(temp_name);
         let mut output = File::options().write(true).create_new(true).mode(0o600).open(&temp).map_err(at)?;
         io::Write::write_all(&mut output, &fixed).map_err(at)?;
         output.set_times(times(&meta)).map_err(at)?;
@@ -296,7 +296,10 @@ mod tests {
     #[test]
     fn replaces_every_occurrence() {
         fn check(input: &str, expected: &str) {
-            assert_eq!(String::from_utf8(replace_all(input.as_bytes(), b"/main/.venv", b"/wt/1/.venv")).unwrap(), expected);
+            assert_eq!(
+                String::from_utf8(replace_all(input.as_bytes(), b"/main/.venv", b"/wt/1/.venv")).unwrap(),
+                expected
+            );
         }
         check("#!/main/.venv/bin/python\n", "#!/wt/1/.venv/bin/python\n");
         check("VIRTUAL_ENV='/main/.venv' # /main/.venv", "VIRTUAL_ENV='/wt/1/.venv' # /wt/1/.venv");
