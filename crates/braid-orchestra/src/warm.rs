@@ -181,6 +181,8 @@ pub enum WarmError {
     Ignore { file: PathBuf, message: String },
     #[error("cannot seed `{path}` (nothing of it was left in the worktree): {}: {source}", at.display())]
     Io { path: String, at: PathBuf, source: std::io::Error },
+    #[error("cannot align the modification time of {} with the main checkout's: {source}", at.display())]
+    Times { at: PathBuf, source: std::io::Error },
 }
 
 /// Seeds the worktree at `worktree` with the configured cache paths of the checkout at `main_root`.

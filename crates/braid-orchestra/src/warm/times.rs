@@ -29,7 +29,7 @@ fn walk(main_root: &Path, worktree: &Path, rel: &Path, skip: &[String], aligned:
     let dir = worktree.join(rel);
     let fail = |at: &Path| {
         let at = at.to_path_buf();
-        move |source| WarmError::Io { path: "source times".into(), at, source }
+        move |source| WarmError::Times { at, source }
     };
     for entry in std::fs::read_dir(&dir).map_err(fail(&dir))? {
         let entry = entry.map_err(fail(&dir))?;
