@@ -257,7 +257,10 @@ fn fix_venv_scripts(source: &Path, staged: &Path, dest: &Path) -> Result<(), Fai
             continue;
         }
         let fixed = replace_all(&bytes, old, new);
-        let temp = path.with_extension("braid-warm-tmp");
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(entry.file_name());
+        temp_name.push(".braid-warm-tmp");
+        let temp = bin.join(temp_name);
         let mut output = File::options().write(true).create_new(true).mode(0o600).open(&temp).map_err(at)?;
         io::Write::write_all(&mut output, &fixed).map_err(at)?;
         output.set_times(times(&meta)).map_err(at)?;

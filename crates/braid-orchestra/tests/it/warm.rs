@@ -6,7 +6,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use braid_orchestra::warm::{SeedMethod, SkipReason, WarmError, WarmMode, WarmOptions, WarmReport, seed};
+use braid_orchestra::warm::{
+    SeedMethod, SkipReason, WarmError, WarmMode, WarmOptions, WarmReport, align_source_times, seed,
+};
 use braid_test_support::TempRepo;
 
 fn write(root: &Path, rel: &str, contents: &str) {
@@ -340,4 +342,34 @@ fn a_real_git_worktree_gets_the_main_checkouts_target() {
     assert!(skipped(&report).contains(&("build", SkipReason::NotIgnored)), "{report:?}");
     let status = main.git(&["-C", worktree.to_str().unwrap(), "status", "--porcelain", "--ignored"]);
     assert_eq!(status, "!! node_modules/\n!! target/\n");
+}
+
+#[test]
+fn aligned_source_times_follow_identical_files_only() {
+    let main = main_checkout();
+    main.write("src/same.rs", "same\n");
+    main.write("src/changed.rs", "main's version\n");
+    main.commit_all("more sources");
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000);
+    for rel in ["src/lib.rs", "src/same.rs", "src/changed.rs", "target/debug/app"] {
+        File::open(main.path().join(rel)).unwrap().set_times(FileTimes::new().set_modified(old)).unwrap();
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let worktree = parent.path().join("attempt");
+    main.git(&["worktree", "add", "-q", "--detach", worktree.to_str().unwrap()]);
+    std::fs::write(worktree.join("src/changed.rs"), "the attempt's version\n").unwrap();
+    write(&worktree, "target/debug/app", "binary");
+    std::fs::set_permissions(worktree.join("src/same.rs"), std::fs::Permissions::from_mode(0o444)).unwrap();
+
+    let aligned = align_source_times(main.path(), &worktree, &["target".to_string()]).unwrap();
+    let modified = |rel: &str| std::fs::metadata(worktree.join(rel)).unwrap().modified().unwrap();
+    assert_eq!(modified("src/lib.rs"), old);
+    assert_eq!(modified("src/same.rs"), old);
+    assert_ne!(modified("src/changed.rs"), old, "a file that differs from the main checkout's kept its time");
+    assert_ne!(modified("target/debug/app"), old, "a skipped cache was touched");
+    // README.md, .gitignore, build/gen.sh, build/out.o (committed by the `add -A` above) and the two equal
+    // sources: all identical to the main checkout's.
+    assert_eq!(aligned, 6, "{:?}", listing(&worktree));
+    let status = main.git(&["-C", worktree.to_str().unwrap(), "status", "--porcelain"]);
+    assert_eq!(status, " M src/changed.rs\n");
 }
