@@ -45,7 +45,18 @@ async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Resul
     let main_root = context.repo.root().to_path_buf();
     let warm = context.spec.warm.clone();
     let seed_dir = workdir.clone();
-    match tokio::task::spawn_blocking(move || crate::warm::seed(&main_root, &seed_dir, &warm)).await {
+    // After seeding, the worktree's sources get the main checkout's times where their bytes are the same:
+    // `git worktree add` writes them fresh, which would make a build tool rebuild what the seeded cache
+    // already holds (see `warm::align_source_times`).
+    let warm_up = move || {
+        let report = crate::warm::seed(&main_root, &seed_dir, &warm)?;
+        if !report.entries.is_empty() {
+            let seeded: Vec<String> = report.entries.iter().map(|e| e.path.clone()).collect();
+            crate::warm::align_source_times(&main_root, &seed_dir, &seeded)?;
+        }
+        Ok::<_, crate::warm::WarmError>(report)
+    };
+    match tokio::task::spawn_blocking(warm_up).await {
         Ok(Ok(report)) if !report.entries.is_empty() => {
             let seeded: Vec<String> = report.entries.iter().map(|e| e.path.clone()).collect();
             emit(context, n, AgentEvent::Warning { message: format!("seeded build caches: {}", seeded.join(", ")) });
@@ -121,13 +132,21 @@ async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Resul
 async fn worktree(context: &Context, n: u32) -> Result<braid_git::Worktree, String> {
     let repo = context.repo.clone();
     let (run, base) = (context.run.clone(), context.spec.base.clone());
-    if let Ok(existing) = repo.worktree(&run, n) {
-        if existing.path.is_dir() {
-            transition(context, n, AttemptState::Created, Some("reusing the worktree of the interrupted attempt"))?;
-            return Ok(existing);
-        }
-    }
     transition(context, n, AttemptState::Creating, None)?;
+    if let Ok(existing) = repo.worktree(&run, n) {
+        transition(context, n, AttemptState::Created, Some("reusing the worktree of the interrupted attempt"))?;
+        return Ok(existing);
+    }
+    // An interrupted attempt that `braid gc` collected continues from its archived work.
+    let archived = repo.archived().map_err(|err| err.to_string())?.iter().any(|a| a.run == run && a.n == n);
+    if archived {
+        let restored = tokio::task::spawn_blocking(move || repo.restore_worktree(&run, n, &base))
+            .await
+            .map_err(|err| format!("restoring the worktree: {err}"))?
+            .map_err(|err| err.to_string())?;
+        transition(context, n, AttemptState::Created, Some("restored from the archive braid gc made"))?;
+        return Ok(restored);
+    }
     let created = tokio::task::spawn_blocking(move || repo.create_worktree(&run, n, &base))
         .await
         .map_err(|err| format!("creating the worktree: {err}"))?
