@@ -210,7 +210,6 @@ async fn braid_agent(
             }
         }
     };
-    drop(turn);
     while let Ok(event) = receiver.try_recv() {
         log.write(&event);
         forward(context, n, event);

@@ -191,6 +191,19 @@ impl FromStr for RunState {
     }
 }
 
+// The store's names are the JSON forms too, so `braid show --json` and the database agree.
+impl serde::Serialize for AttemptState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for RunState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,18 +226,5 @@ mod tests {
         for state in AttemptState::ALL {
             assert!(!(state.is_unfinished() && state.is_final()), "{state}");
         }
-    }
-}
-
-// The store's names are the JSON forms too, so `braid show --json` and the database agree.
-impl serde::Serialize for AttemptState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for RunState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
     }
 }
