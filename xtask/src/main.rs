@@ -100,14 +100,18 @@ fn test() -> anyhow::Result<()> {
 
 /// The benchmarks are too slow for CI, so CI runs each harness on a tiny case instead, with braid only
 /// and the debug build the tests just made: the task runner on one task with the scripted server
-/// playing the reference solution, and an eight-request overhead session. That keeps the runners from
-/// rotting between real benchmark runs.
+/// playing the reference solution, an eight-request overhead session, one round of the worktree fan-out
+/// and one of the warm start. That keeps the runners from rotting between real benchmark runs.
 fn bench_smoke(root: &Path) -> anyhow::Result<()> {
     let bench = ["run", "--quiet", "-p", "braid-bench", "--"];
     let tasks = ["tasks", "--scripted", "--only", "py-01-median-even", "--agents", "braid", "--no-peers", "--no-docs"];
     cargo(root, &[&bench[..], &tasks[..]].concat())?;
     let overhead = ["overhead", "--requests", "8", "--rounds", "1", "--no-peers", "--no-docs"];
-    cargo(root, &[&bench[..], &overhead[..]].concat())
+    cargo(root, &[&bench[..], &overhead[..]].concat())?;
+    // The worktree fan-out and warm-start benchmarks in their one-round smoke mode, in the test profile
+    // (a `harness = false` bench is a plain program, which `cargo test --bench` runs with these args).
+    cargo(root, &["test", "--quiet", "-p", "braid-git", "--bench", "fanout", "--", "--smoke"])?;
+    cargo(root, &["test", "--quiet", "-p", "braid-orchestra", "--bench", "warm_start", "--", "--smoke"])
 }
 
 /// `cargo xtask bench <name> [ARGS]`: builds braid and braid-bench in release mode (the figures are
