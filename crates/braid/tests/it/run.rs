@@ -211,6 +211,37 @@ fn a_failing_agent_fails_its_attempt_but_its_partial_work_is_committed() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(stderr.contains("0 committed, 1 failed"), "{stderr}");
     let detail = only_run(&store(&repo));
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&detail.run.id, "[RUN]");
+    settings.add_filter(r"\b[0-9a-f]{40}\b", "[SHA]");
+    settings.add_filter(r"\b[0-9a-f]{10}\b", "[SHORT]");
+    settings.add_filter(r"\d+\.\ds\b", "[TIME]");
+    settings.add_filter(r"after \d+(\.\d+)?m?s\b", "after [TIME]");
+    settings.add_filter(r"started \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ", "started [DATE]");
+    settings.bind(|| {
+        insta::assert_snapshot!(stderr, @r#"
+run [RUN] · 1 attempts from [SHORT]
+  #1 cmd:sh -c 'printf "half done" > half.txt; echo giving up >&2; exit 3' on braid/[RUN]/1
+#1 creating
+#1 created
+#1 running
+#1 committing
+#1 failed · 1 files +1 -0 · 0 turns · 0 tokens · [TIME] · commit [SHORT] · the agent exited with code 3: giving up (after [TIME])
+run [RUN]: 0 committed, 1 failed, 0 cancelled · `braid show [RUN]` for details
+"#);
+        let out = env.braid(repo.path()).args(["show", &detail.run.id]).assert().success();
+        insta::assert_snapshot!(String::from_utf8_lossy(&out.get_output().stdout), @r#"
+run [RUN] · finished
+task: make a change
+base: [SHORT] · started [DATE]
+
+#1 cmd:sh -c 'printf "half done" > half.txt; echo giving up >&2; exit 3' · failed · braid/[RUN]/1
+  commit:   [SHA]
+  turns 0 · tokens 0 in (0 cached) / 0 out
+  error:    the agent exited with code 3: giving up (after [TIME])
+  states:   creating → created → running → committing → failed
+"#);
+    });
     let attempt = &detail.attempts[0];
     assert_eq!(attempt.state, AttemptState::Failed);
     let error = attempt.error.clone().unwrap_or_default();
