@@ -61,7 +61,12 @@ impl Repo {
     pub fn discover(path: impl AsRef<Path>) -> Result<Repo, GitError> {
         let path = path.as_ref();
         let meta = std::fs::metadata(path).map_err(|err| GitError::io(path, err))?;
-        let dir = if meta.is_dir() { path } else { path.parent().unwrap_or(path) };
+        // A file stands for its directory; a bare relative file name's parent is the empty path.
+        let dir = match path.parent() {
+            _ if meta.is_dir() => path,
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
         let probe = Git::new(dir, ["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"]);
         let output = probe.output()?;
         if !output.success {
@@ -259,29 +264,29 @@ impl Repo {
             // Prune only drops registrations whose directory is gone, which git's own gc would drop too.
             Git::new(&self.root, ["worktree", "prune"]).run()?;
         } else {
-            if !force && self.is_dirty(path)? {
-                return Err(GitError::Dirty { path: path.to_path_buf() });
-            }
-            let _lock = self.lock()?;
+            // Removals of different worktrees touch different entries of `.git/worktrees`, so they share
+            // the lock and run in parallel; only creates and prunes need it alone.
+            let _lock = self.lock_shared()?;
             let mut remove = Git::new(&self.root, ["worktree", "remove"]);
             if force {
                 // Twice: also removes a worktree that is locked (e.g. by a crashed `git worktree add`).
                 remove = remove.arg("--force").arg("--force");
             }
-            remove.arg(path).run()?;
+            let remove = remove.arg(path);
+            let output = remove.output()?;
+            if !output.success {
+                // Git checks for changes itself (one status scan instead of two); its refusal is ours.
+                if !force && output.stderr.contains("contains modified or untracked files") {
+                    return Err(GitError::Dirty { path: path.to_path_buf() });
+                }
+                return Err(remove.failed(&output));
+            }
         }
         // The run's directory goes once its last attempt is gone; a non-empty one simply stays.
         if let Some(parent) = path.parent().filter(|p| *p != self.worktrees_dir()) {
             let _ = std::fs::remove_dir(parent);
         }
         Ok(())
-    }
-
-    /// Returns whether the worktree at `path` has changes `git status` shows (ignored files do not count).
-    pub(crate) fn is_dirty(&self, path: &Path) -> Result<bool, GitError> {
-        let status =
-            Git::new(path, ["status", "--porcelain", "--untracked-files=all", "--ignore-submodules=none"]).run()?;
-        Ok(!status.stdout.is_empty())
     }
 
     /// Returns the commit a full ref name points at, or `None` when the ref does not exist.
@@ -296,7 +301,7 @@ impl Repo {
         }
     }
 
-    /// Takes the repository's worktree lock, waiting for other threads and processes that hold it.
+    /// Takes the repository's worktree lock exclusively, waiting for other threads and processes that hold it.
     pub(crate) fn lock(&self) -> Result<WorktreeLock, GitError> {
         let path = self.common_dir.join(LOCK_FILE);
         let file = OpenOptions::new()
@@ -306,6 +311,20 @@ impl Repo {
             .open(&path)
             .map_err(|err| GitError::io(&path, err))?;
         file.lock().map_err(|err| GitError::io(&path, err))?;
+        Ok(WorktreeLock { _file: file })
+    }
+
+    /// Takes the repository's worktree lock shared with other holders of a shared lock, excluding
+    /// holders of the exclusive one ([`Repo::lock`]).
+    fn lock_shared(&self) -> Result<WorktreeLock, GitError> {
+        let path = self.common_dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|err| GitError::io(&path, err))?;
+        file.lock_shared().map_err(|err| GitError::io(&path, err))?;
         Ok(WorktreeLock { _file: file })
     }
 

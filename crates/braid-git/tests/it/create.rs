@@ -124,6 +124,20 @@ fn eight_concurrent_creates_all_succeed_and_keep_git_consistent() {
     // Git's own consistency check of the registrations finds nothing to prune.
     assert_eq!(git(temp.path(), &["worktree", "prune", "--dry-run", "-v"]), "");
     assert_eq!(std::fs::read_to_string(temp.path().join(".git/info/exclude")).unwrap().matches("/.braid/").count(), 1);
+
+    // Removals run in parallel too.
+    let handles: Vec<_> = (1..=8)
+        .map(|n| {
+            let repo = Arc::clone(&repo);
+            std::thread::spawn(move || repo.remove_worktree(repo.worktree_path("par", n), false))
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap().unwrap();
+    }
+    assert!(repo.braid_worktrees().unwrap().is_empty());
+    assert_eq!(git(temp.path(), &["worktree", "prune", "--dry-run", "-v"]), "");
+    assert!(!temp.path().join(".braid/worktrees/par").exists());
 }
 
 #[test]
