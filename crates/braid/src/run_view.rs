@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
+use braid_orchestra::author::one_line;
 use braid_orchestra::run::GcReport;
 use braid_orchestra::store::{AttemptState, RunDetail, RunSummary};
 use braid_protocol::{AgentEvent, AttemptSummary, RunEvent};
@@ -267,7 +268,6 @@ pub fn run_detail_text(detail: &RunDetail) -> String {
 /// What `braid gc` did (or, with `dry_run`, would do).
 pub fn gc_text(report: &GcReport, dry_run: bool) -> String {
     let mut out = String::new();
-    let verb = |done: &str, would: &str| if dry_run { would.to_string() } else { done.to_string() };
     for line in &report.actions {
         let _ = writeln!(out, "{}{line}", if dry_run { "would: " } else { "" });
     }
@@ -278,13 +278,9 @@ pub fn gc_text(report: &GcReport, dry_run: bool) -> String {
         let _ = writeln!(out, "problem: {problem}");
     }
     if report.actions.is_empty() && report.problems.is_empty() {
-        out.push_str(&verb("nothing to collect\n", "nothing to collect\n"));
+        out.push_str("nothing to collect\n");
     }
     out
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn clip(text: &str, max: usize) -> String {

@@ -15,7 +15,7 @@ use braid_core::Session;
 use braid_core::session::CancellationToken;
 use braid_tools::Tool;
 
-pub(crate) use render::one_line;
+pub use render::one_line;
 pub use render::{NewCheck, NewDecision, NewMilestone, NewPlan, render};
 pub use revise::{REVISION_NOTES, Revision, SectionEdit, apply as apply_revision};
 pub use tools::PlanTarget;
