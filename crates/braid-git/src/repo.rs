@@ -137,11 +137,43 @@ impl Repo {
     pub fn create_worktree(&self, run: &str, n: u32, base: &str) -> Result<Worktree, GitError> {
         validate_run(run)?;
         let base = self.resolve_commit(base)?;
+        self.add_attempt_worktree(run, n, base, None)
+    }
+
+    /// Brings back attempt `n` of run `run` after `braid gc` archived it: a worktree at the usual place on
+    /// branch `braid/<run>/<n>` at the archived commit, with `base` recorded as its base (so its diff still
+    /// shows all of the attempt's work), and the archive ref dropped since the branch holds the commit
+    /// again. This is how `braid run --resume` continues an interrupted attempt that gc collected.
+    ///
+    /// Fails with [`GitError::NoSuchBranch`] when there is no archive of the attempt,
+    /// [`GitError::Exists`] when its branch or directory exists, and as `create_worktree` does otherwise.
+    pub fn restore_worktree(&self, run: &str, n: u32, base: &str) -> Result<Worktree, GitError> {
+        validate_run(run)?;
+        let base = self.resolve_commit(base)?;
+        self.add_attempt_worktree(run, n, base, Some(crate::names::archive_ref(run, n)))
+    }
+
+    /// Registers and checks out attempt `n`'s worktree on a new branch recording `base`: at `base`, or,
+    /// with `archive`, at the commit that archive ref holds (which is then dropped, the branch holding
+    /// the commit again). Leaves no branch, registration or directory behind when it fails.
+    fn add_attempt_worktree(
+        &self,
+        run: &str,
+        n: u32,
+        base: String,
+        archive: Option<String>,
+    ) -> Result<Worktree, GitError> {
         let path = self.worktree_path(run, n);
         let branch = branch_name(run, n);
         {
             let _lock = self.lock()?;
             self.ensure_excluded()?;
+            let start = match &archive {
+                None => base.clone(),
+                Some(archive) => self
+                    .ref_commit(archive)?
+                    .ok_or_else(|| GitError::NoSuchBranch { branch: archive.clone(), repo: self.root.clone() })?,
+            };
             if self.ref_commit(&format!("refs/heads/{branch}"))?.is_some() {
                 return Err(GitError::Exists { what: format!("branch {branch}"), path: self.root.clone() });
             }
@@ -155,65 +187,20 @@ impl Repo {
             // repository's size.
             let add = Git::new(&self.root, ["worktree", "add", "--quiet", "--no-checkout", "-b", &branch])
                 .arg(&path)
-                .arg(&base)
+                .arg(&start)
                 .run();
             let recorded = add.and_then(|_| self.write_base(&path, &base));
             if let Err(err) = recorded {
                 self.undo_create(&path, &branch);
                 return Err(err);
+            }
+            if let Some(archive) = &archive {
+                // The branch holds the commit now; a crash before this line leaves both at the same
+                // commit, which `archive` accepts.
+                Git::new(&self.root, ["update-ref", "-d", archive, &start]).run()?;
             }
         }
         // What `git worktree add` itself runs after registering: fill the index and the files from HEAD.
-        if let Err(err) = Git::new(&path, ["reset", "--hard", "--quiet", "--no-recurse-submodules"]).run() {
-            if let Ok(_lock) = self.lock() {
-                self.undo_create(&path, &branch);
-            }
-            return Err(err);
-        }
-        Ok(Worktree { run: run.to_string(), n, path, branch, base })
-    }
-
-    /// Brings back attempt `n` of run `run` after `braid gc` archived it: a worktree at the usual place on
-    /// branch `braid/<run>/<n>` at the archived commit, with `base` recorded as its base (so its diff still
-    /// shows all of the attempt's work), and the archive ref dropped since the branch holds the commit
-    /// again. This is how `braid run --resume` continues an interrupted attempt that gc collected.
-    ///
-    /// Fails with [`GitError::NoSuchBranch`] when there is no archive of the attempt,
-    /// [`GitError::Exists`] when its branch or directory exists, and as `create_worktree` does otherwise.
-    pub fn restore_worktree(&self, run: &str, n: u32, base: &str) -> Result<Worktree, GitError> {
-        validate_run(run)?;
-        let base = self.resolve_commit(base)?;
-        let path = self.worktree_path(run, n);
-        let branch = branch_name(run, n);
-        let archive = crate::names::archive_ref(run, n);
-        {
-            let _lock = self.lock()?;
-            self.ensure_excluded()?;
-            let Some(archived) = self.ref_commit(&archive)? else {
-                return Err(GitError::NoSuchBranch { branch: archive, repo: self.root.clone() });
-            };
-            if self.ref_commit(&format!("refs/heads/{branch}"))?.is_some() {
-                return Err(GitError::Exists { what: format!("branch {branch}"), path: self.root.clone() });
-            }
-            if path.symlink_metadata().is_ok() {
-                return Err(GitError::Exists { what: "attempt worktree directory".to_string(), path });
-            }
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|err| GitError::io(parent, err))?;
-            }
-            let add = Git::new(&self.root, ["worktree", "add", "--quiet", "--no-checkout", "-b", &branch])
-                .arg(&path)
-                .arg(&archived)
-                .run();
-            let recorded = add.and_then(|_| self.write_base(&path, &base));
-            if let Err(err) = recorded {
-                self.undo_create(&path, &branch);
-                return Err(err);
-            }
-            // The branch holds the commit now; a crash before this line leaves both at the same commit,
-            // which `archive` accepts.
-            Git::new(&self.root, ["update-ref", "-d", &archive, &archived]).run()?;
-        }
         if let Err(err) = Git::new(&path, ["reset", "--hard", "--quiet", "--no-recurse-submodules"]).run() {
             if let Ok(_lock) = self.lock() {
                 self.undo_create(&path, &branch);
