@@ -290,20 +290,17 @@ impl Repo {
 
     /// Takes the repository's worktree lock exclusively, waiting for other threads and processes that hold it.
     pub(crate) fn lock(&self) -> Result<WorktreeLock, GitError> {
-        let path = self.common_dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|err| GitError::io(&path, err))?;
-        file.lock().map_err(|err| GitError::io(&path, err))?;
-        Ok(WorktreeLock { _file: file })
+        self.take_lock(std::fs::File::lock)
     }
 
     /// Takes the repository's worktree lock shared with other holders of a shared lock, excluding
     /// holders of the exclusive one ([`Repo::lock`]).
     fn lock_shared(&self) -> Result<WorktreeLock, GitError> {
+        self.take_lock(std::fs::File::lock_shared)
+    }
+
+    /// Opens the lock file (creating it) and takes the lock with `take`.
+    fn take_lock(&self, take: fn(&std::fs::File) -> std::io::Result<()>) -> Result<WorktreeLock, GitError> {
         let path = self.common_dir.join(LOCK_FILE);
         let file = OpenOptions::new()
             .create(true)
@@ -311,7 +308,7 @@ impl Repo {
             .write(true)
             .open(&path)
             .map_err(|err| GitError::io(&path, err))?;
-        file.lock_shared().map_err(|err| GitError::io(&path, err))?;
+        take(&file).map_err(|err| GitError::io(&path, err))?;
         Ok(WorktreeLock { _file: file })
     }
 
