@@ -16,6 +16,7 @@ use std::sync::Arc;
 use braid_core::Session;
 use braid_core::session::CancellationToken;
 use braid_git::Repo;
+use braid_git::names::branch_name;
 use braid_protocol::{AttemptInfo, RunEvent};
 
 pub use gc::{GcReport, gc};
@@ -152,7 +153,7 @@ pub async fn run(
                 agent: agent.to_string(),
                 approach: approach.clone(),
                 branch: branch_name(&run, n),
-                worktree: worktree_path(repo.root(), &run, n),
+                worktree: repo.worktree_path(&run, n),
                 port: None,
             },
         )?;
@@ -257,14 +258,4 @@ async fn drive(context: Context, numbers: Vec<u32>) -> Result<RunOutcome, RunErr
         cancelled: outcome.cancelled,
     });
     Ok(outcome)
-}
-
-/// Where attempt `n`'s worktree lives: `.braid/worktrees/<run>/<n>` under the repository root.
-pub fn worktree_path(root: &Path, run: &str, n: u32) -> PathBuf {
-    root.join(".braid/worktrees").join(run).join(n.to_string())
-}
-
-/// The branch of attempt `n`: `braid/<run>/<n>`.
-pub fn branch_name(run: &str, n: u32) -> String {
-    format!("braid/{run}/{n}")
 }
