@@ -7,6 +7,8 @@
 
 pub mod agents;
 pub mod author;
+pub mod checks;
+pub mod compare;
 pub mod execute;
 pub mod fsutil;
 pub mod init;

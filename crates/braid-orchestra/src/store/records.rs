@@ -48,7 +48,7 @@ pub struct NewAttempt {
 }
 
 /// Token counts of an attempt, summed over its turns.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tokens {
     pub input: u64,
     /// The part of `input` served from the provider's prompt cache.
