@@ -15,6 +15,9 @@ pub enum RunEvent {
     AttemptState { n: u32, state: String, note: Option<String> },
     /// An event of the agent working in attempt `n`.
     Agent { n: u32, event: AgentEvent },
+    /// A step of attempt `n` beyond its agent's own events, in one line for people: a plan milestone
+    /// started or accepted, a check passed or failed.
+    Progress { n: u32, text: String },
     /// Attempt `n` is over: committed (with or without a change), failed or cancelled.
     AttemptFinished { n: u32, summary: AttemptSummary },
     /// Every attempt is over.

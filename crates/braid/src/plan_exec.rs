@@ -7,16 +7,15 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use braid_core::Session;
-use braid_orchestra::execute::{CheckRunner, ExecuteError, PlanEvent, PlanExecution, PlanSink, progress_line};
+use braid_orchestra::execute::{
+    CheckRunner, DEFAULT_FIX_ROUNDS, ExecuteError, PlanEvent, PlanExecution, PlanSink, progress_line,
+};
 
 use crate::cli::{GlobalArgs, OutputArgs};
 use crate::exec::{
     Setup, ask_at_terminal, braid_home, interrupt_on_ctrl_c, load_config, make_sink, prepare_with, print_final,
     working_dir, write_last_message,
 };
-
-/// Extra turns a milestone gets after the gate refuses it.
-const FIX_ROUNDS: u32 = 3;
 
 /// Runs the plan at `plan` (relative to `-C` or the current directory). Exit code 0 when every milestone
 /// was accepted, 1 when the gate stopped the run, 130 on Ctrl-C.
@@ -37,7 +36,7 @@ pub async fn run(
         root: root.clone(),
         path_var: std::env::var_os("PATH"),
         checks: CheckRunner::default(),
-        fix_rounds: FIX_ROUNDS,
+        fix_rounds: DEFAULT_FIX_ROUNDS,
         instructions,
     };
     let forbidden = execution.forbidden()?;

@@ -12,7 +12,8 @@ use braid_core::config::Config;
 use braid_core::{EventSink, Session};
 use braid_git::Repo;
 use braid_orchestra::agents::{AgentSettings, AgentSpec, expand_mix};
-use braid_orchestra::run::{RunSink, RunSpec, SessionFactory};
+use braid_orchestra::execute::CheckRunner;
+use braid_orchestra::run::{AttemptSession, RunSink, RunSpec, SessionFactory, SessionRequest};
 use braid_orchestra::store::Store;
 use braid_orchestra::warm::{WarmMode, WarmOptions};
 use braid_protocol::RunEvent;
@@ -211,14 +212,19 @@ struct Factory {
 impl SessionFactory for Factory {
     fn session(
         &self,
-        workdir: &Path,
-        env: &[(String, String)],
+        request: &SessionRequest<'_>,
         sink: EventSink,
-    ) -> Result<Session, Box<dyn std::error::Error + Send + Sync>> {
-        let setup = Setup { extra_env: env.to_vec(), ..Setup::default() };
-        let prepared = session_parts(&self.config, &self.home, workdir.to_path_buf(), &setup, &self.model)
+    ) -> Result<AttemptSession, Box<dyn std::error::Error + Send + Sync>> {
+        let setup =
+            Setup { extra_env: request.env.to_vec(), forbidden: Some(request.forbidden.clone()), ..Setup::default() };
+        let prepared = session_parts(&self.config, &self.home, request.workdir.to_path_buf(), &setup, &self.model)
             .map_err(|err| -> Box<dyn std::error::Error + Send + Sync> { err.into() })?;
-        Ok(Session::start(prepared.options, prepared.client, prepared.tools, sink)?)
+        let checks = CheckRunner {
+            env_policy: prepared.commands.env.clone(),
+            confinement: prepared.commands.confinement.clone(),
+        };
+        let session = Session::start(prepared.options, prepared.client, prepared.tools, sink)?;
+        Ok(AttemptSession { session, checks })
     }
 }
 

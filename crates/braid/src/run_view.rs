@@ -94,6 +94,14 @@ impl Progress {
                     _ => return,
                 }
             }
+            RunEvent::Progress { n, text } => {
+                if let Some(row) = self.row(*n) {
+                    row.action = clip(&one_line(text), ACTION_CHARS);
+                }
+                if !self.live {
+                    self.line(&format!("#{n} {}", clip(&one_line(text), 100)));
+                }
+            }
             RunEvent::AttemptFinished { n, summary } => {
                 if let Some(row) = self.row(*n) {
                     row.state = summary.state.clone();

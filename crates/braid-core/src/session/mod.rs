@@ -373,6 +373,11 @@ impl Session {
         &self.id
     }
 
+    /// The tokens used by every turn so far.
+    pub fn total_usage(&self) -> Usage {
+        self.total_usage
+    }
+
     /// The conversation so far.
     pub fn history(&self) -> &[Item] {
         &self.history

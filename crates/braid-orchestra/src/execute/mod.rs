@@ -26,6 +26,9 @@ use crate::author::one_line;
 use crate::fsutil::write_atomic;
 use crate::plan::{Check, CheckOptions, Milestone, Plan, SectionKind, check, format_timestamp};
 
+/// Extra turns a milestone gets after the gate first refuses it, unless the caller says otherwise.
+pub const DEFAULT_FIX_ROUNDS: u32 = 3;
+
 /// How a plan is executed.
 #[derive(Debug, Clone)]
 pub struct PlanExecution {

@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 
 use braid_protocol::{AgentEvent, AttemptSummary, RunEvent, Usage};
 use braid_sandbox::exec::{ExecRequest, run as exec_run};
+use braid_sandbox::globs::PathGlobs;
 
-use super::Context;
+use super::{AttemptSession, Context, SessionRequest};
 use crate::agents::{AgentOutcome, AgentSpec, AgentTask, ExternalAgent};
+use crate::execute::{CheckRunner, DEFAULT_FIX_ROUNDS, PlanEvent, PlanExecution, PlanSink};
 use crate::store::{AttemptState, AttemptUpdate};
 
 /// How much of the setup script's output is kept for the failure message.
@@ -39,8 +41,11 @@ pub(super) async fn run(context: &Context, n: u32, port: u16) {
 
 /// The attempt's stages; returns the final state reached, or why it stopped.
 async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Result<AttemptState, String> {
-    let worktree = worktree(context, n).await?;
+    let (worktree, fresh) = worktree(context, n).await?;
     let workdir = worktree.path.clone();
+    if fresh {
+        bring_plan(context, &workdir)?;
+    }
 
     let main_root = context.repo.root().to_path_buf();
     let warm = context.spec.warm.clone();
@@ -77,13 +82,12 @@ async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Resul
     transition(context, n, AttemptState::Running, None)?;
     let agent = context.spec.agents.get(n as usize - 1).cloned().unwrap_or(AgentSpec::Braid);
     let approach = context.spec.approaches.get(n as usize - 1).cloned().flatten();
-    let prompt = prompt(context, approach.as_deref())?;
     let log_path = context.log_dir.join(format!("{n}.jsonl"));
     let outcome = match agent {
-        AgentSpec::Braid => braid_agent(context, n, &prompt, &workdir, &env, &log_path).await,
+        AgentSpec::Braid => braid_agent(context, n, approach.as_deref(), &workdir, &env, &log_path).await,
         external => {
             let task = AgentTask {
-                prompt: prompt.clone(),
+                prompt: prompt(context, approach.as_deref()),
                 workdir: workdir.clone(),
                 env: env.clone(),
                 model: context.spec.agent_model.clone(),
@@ -110,10 +114,13 @@ async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Resul
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(err) => {
+            update.claimed_success = Some(false);
             context.store.update_attempt(&context.run, n, &update).map_err(|e| e.to_string())?;
             return Err(err);
         }
     };
+    update.claimed_success = Some(outcome.success);
+    update.final_message = outcome.last_message.clone();
     update.turns = Some(outcome.turns);
     update.tokens = Some((&outcome.usage).into());
     update.cost_usd = outcome.cost_usd;
@@ -127,15 +134,30 @@ async fn stages(context: &Context, n: u32, port: u16, started: Instant) -> Resul
     Ok(AttemptState::Committed)
 }
 
-/// The attempt's worktree: created now, or the one an interrupted earlier try left, reused with the work
-/// in it.
-async fn worktree(context: &Context, n: u32) -> Result<braid_git::Worktree, String> {
+/// Copies the run's plan from the user's checkout into a fresh worktree when the base commit does not
+/// hold it as it is now: a plan is usually written and run before it is committed, and the agent reads
+/// and updates it in the worktree. An attempt that already has work (a resumed one) keeps its own copy,
+/// with the progress it recorded.
+fn bring_plan(context: &Context, workdir: &Path) -> Result<(), String> {
+    let Some(plan) = &context.spec.plan else { return Ok(()) };
+    let source = context.repo.root().join(plan);
+    let text = std::fs::read(&source).map_err(|err| format!("cannot read the plan {}: {err}", source.display()))?;
+    let target = workdir.join(plan);
+    if std::fs::read(&target).is_ok_and(|existing| existing == text) {
+        return Ok(());
+    }
+    crate::fsutil::write_atomic(&target, &text).map_err(|err| err.to_string())
+}
+
+/// The attempt's worktree, and whether it is fresh: created now, or (not fresh) the one an interrupted
+/// earlier try left, reused with the work in it, or restored from the archive.
+async fn worktree(context: &Context, n: u32) -> Result<(braid_git::Worktree, bool), String> {
     let repo = context.repo.clone();
     let (run, base) = (context.run.clone(), context.spec.base.clone());
     transition(context, n, AttemptState::Creating, None)?;
     if let Ok(existing) = repo.worktree(&run, n) {
         transition(context, n, AttemptState::Created, Some("reusing the worktree of the interrupted attempt"))?;
-        return Ok(existing);
+        return Ok((existing, false));
     }
     // An interrupted attempt that `braid gc` collected continues from its archived work.
     let archived = repo.archived().map_err(|err| err.to_string())?.iter().any(|a| a.run == run && a.n == n);
@@ -145,14 +167,14 @@ async fn worktree(context: &Context, n: u32) -> Result<braid_git::Worktree, Stri
             .map_err(|err| format!("restoring the worktree: {err}"))?
             .map_err(|err| err.to_string())?;
         transition(context, n, AttemptState::Created, Some("restored from the archive braid gc made"))?;
-        return Ok(restored);
+        return Ok((restored, false));
     }
     let created = tokio::task::spawn_blocking(move || repo.create_worktree(&run, n, &base))
         .await
         .map_err(|err| format!("creating the worktree: {err}"))?
         .map_err(|err| err.to_string())?;
     transition(context, n, AttemptState::Created, None)?;
-    Ok(created)
+    Ok((created, true))
 }
 
 /// Runs the setup script in the worktree; fails with the script's output when it does.
@@ -177,11 +199,19 @@ async fn setup(script: &str, workdir: &Path, env: &[(String, String)], timeout: 
     Ok(())
 }
 
-/// Runs braid's own agent for one turn in the worktree.
+/// What braid's own agent leaves in an attempt's log: its events, and with a plan the gate's.
+enum Logged {
+    Agent(AgentEvent),
+    Plan(PlanEvent),
+}
+
+/// Runs braid's own agent in the worktree: one turn for a task, or with a plan the milestone-gated
+/// execution `braid exec --plan` does, so every attempt's milestones pass the plan's checks before the
+/// next begins.
 async fn braid_agent(
     context: &Context,
     n: u32,
-    prompt: &str,
+    approach: Option<&str>,
     workdir: &Path,
     env: &[(String, String)],
     log_path: &Path,
@@ -189,57 +219,113 @@ async fn braid_agent(
     let Some(factory) = &context.factory else {
         return Err("braid's own agent is not available in this run".to_string());
     };
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<AgentEvent>();
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Logged>();
+    let agent_sender = sender.clone();
     let sink: braid_core::EventSink = Box::new(move |event| {
-        let _ = sender.send(event.clone());
+        let _ = agent_sender.send(Logged::Agent(event.clone()));
     });
-    let mut session = factory.session(workdir, env, sink).map_err(|err| err.to_string())?;
     let mut log = EventLog::create(log_path)?;
     let mut turns = 0u32;
-    let session_id = session.id().to_string();
-    let turn = session.run_turn(prompt, &context.cancel);
-    tokio::pin!(turn);
-    // Events are forwarded while the turn runs, so progress is live; the rest are drained after it.
-    let result = loop {
-        tokio::select! {
-            result = &mut turn => break result,
-            Some(event) = receiver.recv() => {
-                turns += u32::from(matches!(event, AgentEvent::ToolCallBegin { .. }));
-                log.write(&event);
-                forward(context, n, event);
-            }
+    let mut on_event = |logged: Logged| match logged {
+        Logged::Agent(event) => {
+            turns += u32::from(matches!(event, AgentEvent::ToolCallBegin { .. }));
+            log.write(&event);
+            forward(context, n, event);
+        }
+        Logged::Plan(event) => {
+            log.write(&event);
+            let text = crate::execute::progress_line(&event).trim().to_string();
+            (context.sink)(RunEvent::Progress { n, text });
         }
     };
-    while let Ok(event) = receiver.try_recv() {
-        log.write(&event);
-        forward(context, n, event);
+
+    let execution = match &context.spec.plan {
+        Some(plan) => Some(PlanExecution {
+            plan_path: workdir.join(plan),
+            root: workdir.to_path_buf(),
+            path_var: std::env::var_os("PATH"),
+            checks: CheckRunner::default(),
+            fix_rounds: DEFAULT_FIX_ROUNDS,
+            instructions: instructions(context, approach),
+        }),
+        None => None,
+    };
+    let forbidden = match &execution {
+        Some(execution) => execution.forbidden().map_err(|err| err.to_string())?,
+        None => PathGlobs::empty(),
+    };
+    let request = SessionRequest { workdir, env, forbidden: &forbidden };
+    let AttemptSession { mut session, checks } = factory.session(&request, sink).map_err(|err| err.to_string())?;
+    let session_id = session.id().to_string();
+
+    let (success, failure, last_message) = match execution {
+        None => {
+            let prompt = prompt(context, approach);
+            let turn = session.run_turn(&prompt, &context.cancel);
+            let result = pump(turn, &mut receiver, &mut on_event).await;
+            let outcome = result.map_err(|err| err.to_string())?;
+            (true, None, outcome.last_message)
+        }
+        Some(mut execution) => {
+            execution.checks = checks;
+            let plan_sender = sender.clone();
+            let mut plan_sink: PlanSink = Box::new(move |event: &PlanEvent| {
+                let _ = plan_sender.send(Logged::Plan(event.clone()));
+            });
+            let run = execution.run(&mut session, &mut plan_sink, &context.cancel);
+            let outcome = pump(run, &mut receiver, &mut on_event).await.map_err(|err| err.to_string())?;
+            let refused = outcome.milestones.iter().find(|m| !m.accepted);
+            let failure = refused.map(|m| {
+                let problems = m.problems.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+                format!("the plan's gate refused milestone {} ({}): {problems}", m.number, m.title)
+            });
+            (outcome.completed, failure, outcome.last_message)
+        }
+    };
+    drop(sender);
+    while let Ok(logged) = receiver.try_recv() {
+        on_event(logged);
     }
-    let outcome = result.map_err(|err| err.to_string())?;
     Ok(AgentOutcome {
-        success: true,
+        success,
         exit_code: None,
         turns: turns.max(1),
-        usage: outcome.usage,
+        usage: session.total_usage(),
         cost_usd: None,
-        last_message: outcome.last_message,
+        last_message,
         session_id: Some(session_id),
-        failure: None,
+        failure,
         malformed_lines: 0,
         unknown_lines: 0,
     })
 }
 
+/// Drives `work` to its end while handing every event that arrives meanwhile to `on_event`, so progress
+/// is live; events still queued when it ends are left for the caller to drain.
+async fn pump<T>(
+    work: impl std::future::Future<Output = T>,
+    receiver: &mut tokio::sync::mpsc::UnboundedReceiver<Logged>,
+    on_event: &mut impl FnMut(Logged),
+) -> T {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            result = &mut work => return result,
+            Some(logged) = receiver.recv() => on_event(logged),
+        }
+    }
+}
+
 /// The prompt of an attempt: the task, or the plan to carry out, and the approach it is to take.
-fn prompt(context: &Context, approach: Option<&str>) -> Result<String, String> {
+/// External agents get the plan's text here; braid's own agent runs the plan milestone by milestone
+/// instead (see `braid_agent`).
+fn prompt(context: &Context, approach: Option<&str>) -> String {
     let mut prompt = match &context.spec.plan {
         Some(plan) => {
-            let path = context.repo.root().join(plan);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|err| format!("cannot read the plan {}: {err}", path.display()))?;
             let mut prompt = format!(
-                "Carry out this execution plan ({}), milestone by milestone. Keep its Progress section up to date \
-                 in the file as you go, record any change of course in its Decision Log, and run its checks before \
-                 you finish.\n\n<plan>\n{text}\n</plan>",
+                "Carry out the execution plan in {}, milestone by milestone. Read it first. Keep its Progress \
+                 section up to date in the file as you go, record any change of course in its Decision Log, and \
+                 run its checks before you finish.",
                 plan.display()
             );
             if !context.spec.task.trim().is_empty() {
@@ -252,7 +338,19 @@ fn prompt(context: &Context, approach: Option<&str>) -> Result<String, String> {
     if let Some(approach) = approach {
         prompt.push_str(&format!("\n\nTake this approach (other attempts try others): {approach}"));
     }
-    Ok(prompt)
+    prompt
+}
+
+/// The extra instructions a plan's milestones get: the user's task text and the attempt's approach.
+fn instructions(context: &Context, approach: Option<&str>) -> Option<String> {
+    let mut parts = Vec::new();
+    if !context.spec.task.trim().is_empty() {
+        parts.push(context.spec.task.trim().to_string());
+    }
+    if let Some(approach) = approach {
+        parts.push(format!("Take this approach (other attempts try others): {approach}"));
+    }
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
 }
 
 /// What every process of the attempt gets in its environment.
@@ -358,10 +456,9 @@ impl EventLog {
         Ok(EventLog { file: std::io::BufWriter::new(file) })
     }
 
-    fn write(&mut self, event: &AgentEvent) {
+    fn write(&mut self, event: &impl LogLine) {
         use std::io::Write as _;
-        // Deltas repeat what the complete message holds; the log keeps the complete one.
-        if matches!(event, AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. }) {
+        if !event.worth_logging() {
             return;
         }
         if let Ok(line) = serde_json::to_string(event) {
@@ -369,6 +466,23 @@ impl EventLog {
         }
     }
 }
+
+/// An event the log can hold.
+trait LogLine: serde::Serialize {
+    /// Whether the event belongs in the log.
+    fn worth_logging(&self) -> bool {
+        true
+    }
+}
+
+impl LogLine for AgentEvent {
+    // Deltas repeat what the complete message holds; the log keeps the complete one.
+    fn worth_logging(&self) -> bool {
+        !matches!(self, AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. })
+    }
+}
+
+impl LogLine for PlanEvent {}
 
 impl Drop for EventLog {
     fn drop(&mut self) {

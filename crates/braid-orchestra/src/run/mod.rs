@@ -18,10 +18,12 @@ use braid_core::session::CancellationToken;
 use braid_git::Repo;
 use braid_git::names::branch_name;
 use braid_protocol::{AttemptInfo, RunEvent};
+use braid_sandbox::globs::PathGlobs;
 
 pub use gc::{GcReport, gc};
 
 use crate::agents::{AgentSettings, AgentSpec};
+use crate::execute::CheckRunner;
 use crate::store::{AttemptState, NewAttempt, NewRun, ProcessStamp, RunState, Store, StoreError};
 use crate::warm::WarmOptions;
 
@@ -31,14 +33,33 @@ pub type RunSink = Arc<dyn Fn(RunEvent) + Send + Sync>;
 /// Builds braid's own agent for an attempt: a session working in the attempt's worktree, confined to it,
 /// with the run's shared model client. The binary implements it, since it owns configuration.
 pub trait SessionFactory: Send + Sync {
-    /// A new session in `workdir`, whose commands see `env` added to their environment, reporting to
-    /// `sink`. Fails when the configuration cannot produce one (the error is the attempt's failure).
+    /// A new session for `request`, reporting to `sink`, with the check runner that runs the plan's checks
+    /// under the same sandbox and environment policy. Fails when the configuration cannot produce one (the
+    /// error is the attempt's failure).
     fn session(
         &self,
-        workdir: &Path,
-        env: &[(String, String)],
+        request: &SessionRequest<'_>,
         sink: braid_core::EventSink,
-    ) -> Result<Session, Box<dyn std::error::Error + Send + Sync>>;
+    ) -> Result<AttemptSession, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+/// What an attempt's session is for.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionRequest<'a> {
+    /// The attempt's worktree, where the session works and its commands are confined.
+    pub workdir: &'a Path,
+    /// Added to the environment of the session's commands (`BRAID_ATTEMPT`, `BRAID_PORT`...).
+    pub env: &'a [(String, String)],
+    /// Paths no tool and no command may change: the plan's `forbidden` globs, relative to `workdir`
+    /// (empty without a plan).
+    pub forbidden: &'a PathGlobs,
+}
+
+/// A session built for an attempt, and how checks run beside it.
+pub struct AttemptSession {
+    pub session: Session,
+    /// Runs a plan's checks with the session's sandbox and environment policy.
+    pub checks: CheckRunner,
 }
 
 /// What to run.

@@ -6,6 +6,7 @@
 //! the write lock up front (`BEGIN IMMEDIATE`). Calls are synchronous and short; async callers may call
 //! them directly. `docs/store.md` describes the schema and the crash-recovery contract.
 
+mod checks;
 mod id;
 mod process;
 mod read;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, ffi, params};
 
+pub use checks::StoredCheck;
 pub use id::new_run_id;
 pub use process::{ProcessStamp, hostname};
 pub use records::{
@@ -255,7 +257,9 @@ impl Store {
                     last_action = COALESCE(?8, last_action),
                     commit_sha = COALESCE(?9, commit_sha),
                     error = COALESCE(?10, error),
-                    port = COALESCE(?11, port)
+                    port = COALESCE(?11, port),
+                    final_message = COALESCE(?12, final_message),
+                    claimed_success = COALESCE(?13, claimed_success)
                  WHERE run_id = ?1 AND n = ?2",
                 params![
                     run,
@@ -269,6 +273,8 @@ impl Store {
                     update.commit,
                     update.error,
                     update.port,
+                    update.final_message,
+                    update.claimed_success,
                 ],
             )
             .map_err(|err| self.sqlite(err))?;

@@ -21,10 +21,11 @@ const RUN_COLUMNS: &str = "id, created_at, task, plan_path, base_commit, agents,
     state, finished_at, error, pid, hostname, process_start";
 
 const ATTEMPT_COLUMNS: &str = "run_id, n, agent, approach, branch, worktree, state, turns, input_tokens, \
-    cached_tokens, output_tokens, cost_usd, commit_sha, error, started_at, finished_at, last_action, port";
+    cached_tokens, output_tokens, cost_usd, commit_sha, error, started_at, finished_at, last_action, port, \
+    final_message, claimed_success";
 
 /// A value read from a row that does not parse; becomes [`StoreError::Corrupt`] with the store's path.
-struct Bad(String);
+pub(super) struct Bad(pub(super) String);
 
 impl From<rusqlite::Error> for Bad {
     fn from(err: rusqlite::Error) -> Self {
@@ -202,7 +203,7 @@ impl Store {
 
     /// Runs `sql` and decodes each row with `decode`, turning database errors and undecodable values
     /// into store errors that name the file.
-    fn query<T, P: rusqlite::Params>(
+    pub(super) fn query<T, P: rusqlite::Params>(
         &self,
         conn: &Connection,
         sql: &str,
@@ -266,6 +267,8 @@ fn attempt_record(row: &Row<'_>) -> Result<AttemptRecord, Bad> {
         finished_at: row.get::<_, Option<String>>(15)?.as_deref().map(time).transpose()?,
         last_action: row.get(16)?,
         port: row.get(17)?,
+        final_message: row.get(18)?,
+        claimed_success: row.get::<_, Option<i64>>(19)?.map(|v| v != 0),
     })
 }
 

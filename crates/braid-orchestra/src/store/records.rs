@@ -85,6 +85,11 @@ pub struct AttemptUpdate {
     pub commit: Option<String>,
     pub error: Option<String>,
     pub port: Option<u16>,
+    /// The agent's last message.
+    pub final_message: Option<String>,
+    /// Whether the agent reported success (for braid's own agent: its turn, or with a plan every
+    /// milestone, completed; for an external one: its own result), before any check ran.
+    pub claimed_success: Option<bool>,
 }
 
 /// A run as stored, with its state as this machine sees it.
@@ -139,6 +144,8 @@ pub struct AttemptRecord {
     pub finished_at: Option<DateTime<Utc>>,
     pub last_action: Option<String>,
     pub port: Option<u16>,
+    pub final_message: Option<String>,
+    pub claimed_success: Option<bool>,
 }
 
 /// One recorded change of an attempt's state.

@@ -84,6 +84,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         FOREIGN KEY (run_id, n) REFERENCES attempts (run_id, n) ON DELETE CASCADE
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 2: what the agent said at the end, and the checks `braid compare` ran on each attempt's commit.
+    r#"
+    ALTER TABLE attempts ADD COLUMN final_message TEXT;
+    ALTER TABLE attempts ADD COLUMN claimed_success INTEGER CHECK (claimed_success IN (0, 1));
+
+    -- One row per check per attempt commit. `n` is 0 for the run's base commit (the baseline that new
+    -- warnings are measured against), which is why there is no foreign key to attempts. The outcome is
+    -- the JSON of `checks::CheckOutcome`; the columns beside it are what queries filter on.
+    CREATE TABLE check_results (
+        run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        n           INTEGER NOT NULL CHECK (n >= 0),
+        name        TEXT NOT NULL,
+        commit_sha  TEXT NOT NULL,
+        command     TEXT NOT NULL,
+        passed      INTEGER NOT NULL CHECK (passed IN (0, 1)),
+        exit_code   INTEGER,
+        seconds     REAL NOT NULL,
+        at          TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        PRIMARY KEY (run_id, n, name)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this braid writes: the number of known migrations.

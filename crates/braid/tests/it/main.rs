@@ -13,4 +13,5 @@ mod model_cli;
 mod plan_check;
 mod plan_e2e;
 mod run;
+mod run_plan;
 mod sandbox;
