@@ -38,7 +38,8 @@ pub fn resolve(repo_root: &Path, plan: Option<&Plan>) -> Result<(CheckSource, Ve
             .collect();
         return Ok((CheckSource::Plan, specs));
     }
-    for (source, relative) in [(CheckSource::LocalConfig, ".braid/config.toml"), (CheckSource::RepoConfig, "braid.toml")]
+    for (source, relative) in
+        [(CheckSource::LocalConfig, ".braid/config.toml"), (CheckSource::RepoConfig, "braid.toml")]
     {
         let path = repo_root.join(relative);
         let text = match std::fs::read_to_string(&path) {
@@ -76,7 +77,10 @@ pub(crate) fn parse_config(text: &str) -> Result<Vec<CheckSpec>, String> {
     let line_at = |offset: usize| 1 + text[..offset.min(text.len())].matches('\n').count();
     let raw: RawConfig = toml::from_str(text).map_err(|err| {
         let line = err.span().map_or(1, |span| line_at(span.start));
-        format!("line {line}: {}; fix the TOML (checks are `name = \"command\"` lines under [checks])", err.message().trim_end())
+        format!(
+            "line {line}: {}; fix the TOML (checks are `name = \"command\"` lines under [checks])",
+            err.message().trim_end()
+        )
     })?;
     let mut entries: Vec<_> = raw.checks.unwrap_or_default().into_iter().collect();
     entries.sort_by_key(|(name, _)| name.span().start);
@@ -111,7 +115,9 @@ fn to_spec(name: &str, value: &toml::Value) -> Result<CheckSpec, String> {
                     ("lint", toml::Value::Boolean(lint)) => spec.lint = *lint,
                     ("command", _) => return Err(format!("check `{name}`: `command` must be a string")),
                     ("timeout_secs", _) => {
-                        return Err(format!("check `{name}`: `timeout_secs` must be a whole number of seconds above 0"));
+                        return Err(format!(
+                            "check `{name}`: `timeout_secs` must be a whole number of seconds above 0"
+                        ));
                     }
                     ("required" | "lint", _) => return Err(format!("check `{name}`: `{key}` must be true or false")),
                     (other, _) => {

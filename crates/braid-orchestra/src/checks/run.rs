@@ -50,7 +50,11 @@ pub struct AttemptChecks {
 /// Never fails: a command that cannot start, or a check whose task panicked, is a failed outcome with
 /// the reason in its log. A log that cannot be written leaves the outcome as it is; its `log` path then
 /// does not exist.
-pub async fn run_checks(specs: &[CheckSpec], targets: &[CheckTarget], options: &RunChecksOptions) -> Vec<AttemptChecks> {
+pub async fn run_checks(
+    specs: &[CheckSpec],
+    targets: &[CheckTarget],
+    options: &RunChecksOptions,
+) -> Vec<AttemptChecks> {
     let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut handles = Vec::new();
     for target in targets {

@@ -14,10 +14,11 @@ pub(super) fn jest(text: &str) -> Option<TestCounts> {
             let Some(items) = counted_items(items, ",") else { continue };
             found = true;
             add_counts(&mut counts, &items);
-        } else if let Some(name) = line.strip_prefix("● ") {
-            if name != "Test suite failed to run" && !name.starts_with("Console") {
-                push_failing(&mut counts, name);
-            }
+        } else if let Some(name) = line.strip_prefix("● ")
+            && name != "Test suite failed to run"
+            && !name.starts_with("Console")
+        {
+            push_failing(&mut counts, name);
         }
     }
     found.then_some(counts)

@@ -20,7 +20,7 @@ use super::{Runner, TestCounts};
 /// because nextest repeats each failing test's libtest output, `test result:` lines included.
 pub fn recognise(output: &str) -> Option<(Runner, TestCounts)> {
     let text = strip_ansi(output);
-    let parsers: [(Runner, fn(&str) -> Option<TestCounts>); 6] = [
+    let parsers: [(Runner, Parser); 6] = [
         (Runner::Nextest, rust::nextest),
         (Runner::CargoTest, rust::cargo_test),
         (Runner::Pytest, python::pytest),
@@ -30,6 +30,9 @@ pub fn recognise(output: &str) -> Option<(Runner, TestCounts)> {
     ];
     parsers.iter().find_map(|(runner, parse)| parse(&text).map(|counts| (*runner, counts)))
 }
+
+/// Reads one runner's output; `None` when it is not that runner's.
+type Parser = fn(&str) -> Option<TestCounts>;
 
 /// Returns `text` without ANSI escape sequences: CSI sequences (colours, cursor moves), OSC sequences
 /// (hyperlinks, titles) and two-character escapes. Carriage returns are dropped too, so that progress

@@ -16,12 +16,7 @@ fn check(fixture: &str, runner: Runner, (passed, failed, skipped): (u64, u64, u6
 fn every_fixture_reads_as_its_runner() {
     use Runner::*;
     check("cargo_test/all_pass.txt", CargoTest, (4, 0, 1), &[]);
-    check(
-        "cargo_test/some_fail_no_fail_fast.txt",
-        CargoTest,
-        (2, 2, 1),
-        &["tests::subtracts", "public_add_fails"],
-    );
+    check("cargo_test/some_fail_no_fail_fast.txt", CargoTest, (2, 2, 1), &["tests::subtracts", "public_add_fails"]);
     check("nextest/all_pass.txt", Nextest, (4, 0, 1), &[]);
     check("nextest/some_fail.txt", Nextest, (2, 2, 1), &["rsp tests::subtracts", "rsp::api public_add_fails"]);
     check("pytest/all_pass.txt", Pytest, (2, 0, 0), &[]);
@@ -61,9 +56,12 @@ fn text_that_is_no_runners_output_is_not_recognised() {
     }
 }
 
+/// A runner, its (passed, failed, skipped) and its failing names.
+type Expected<'a> = (Runner, (u64, u64, u64), &'a [&'a str]);
+
 #[test]
 fn hand_written_edge_cases() {
-    let check = |text: &str, expected: Option<(Runner, (u64, u64, u64), &[&str])>| {
+    let check = |text: &str, expected: Option<Expected<'_>>| {
         let got = recognise(text).map(|(runner, c)| (runner, (c.passed, c.failed, c.skipped), c.failing));
         let expected = expected.map(|(r, n, f)| (r, n, f.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
         assert_eq!(got, expected, "{text:?}");

@@ -113,7 +113,9 @@ fn malformed_config_names_the_line_and_the_fix() {
 #[test]
 fn detection_names_each_ecosystem() {
     let placeholder = r#"{"scripts": {"test": "echo \"Error: no test specified\" && exit 1"}}"#;
-    let cases: Vec<(Vec<(&str, &str)>, Vec<(&str, &str)>)> = vec![
+    // The files of a repository, and the (name, command) of the checks detected in it.
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case<'_>> = vec![
         (vec![("go.mod", "")], vec![("test", "go test ./...")]),
         (vec![("package.json", r#"{"scripts": {"test": "jest"}}"#)], vec![("test", "npm test")]),
         (vec![("package.json", placeholder)], vec![]),
@@ -131,7 +133,12 @@ fn detection_names_each_ecosystem() {
                 ("package.json", r#"{"scripts": {"test": "vitest run"}}"#),
                 ("tox.ini", ""),
             ],
-            vec![("test", "cargo test"), ("go-test", "go test ./..."), ("npm-test", "npm test"), ("pytest", "python3 -m pytest")],
+            vec![
+                ("test", "cargo test"),
+                ("go-test", "go test ./..."),
+                ("npm-test", "npm test"),
+                ("pytest", "python3 -m pytest"),
+            ],
         ),
         (vec![("go.mod", ""), ("pytest.ini", "")], vec![("test", "go test ./..."), ("pytest", "python3 -m pytest")]),
     ];

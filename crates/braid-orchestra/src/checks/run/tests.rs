@@ -55,7 +55,8 @@ async fn outcomes_follow_targets_and_specs_with_parsed_output_and_logs() {
         assert_eq!(names, ["test", "clippy", "plain"]);
         let [test, clippy_outcome, plain] = &attempt.outcomes[..] else { panic!() };
 
-        let counts = TestCounts { passed: 1, failed: 1, skipped: 1, failing: vec!["test_sample.py::test_subtracts".into()] };
+        let counts =
+            TestCounts { passed: 1, failed: 1, skipped: 1, failing: vec!["test_sample.py::test_subtracts".into()] };
         assert_eq!((test.runner, test.tests.as_ref()), (Some(Runner::Pytest), Some(&counts)));
         assert_eq!(test.passed, attempt.n == 2, "the exit code decides, not the parsed counts");
         assert_eq!(test.exit_code, Some(if attempt.n == 2 { 0 } else { 1 }));

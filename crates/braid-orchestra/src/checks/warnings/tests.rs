@@ -4,12 +4,7 @@
 use super::*;
 
 fn w(file: Option<&str>, line: Option<u32>, code: Option<&str>, message: &str) -> Warning {
-    Warning {
-        file: file.map(str::to_string),
-        line,
-        code: code.map(str::to_string),
-        message: message.to_string(),
-    }
+    Warning { file: file.map(str::to_string), line, code: code.map(str::to_string), message: message.to_string() }
 }
 
 /// Asserts the warnings read from `output`.
