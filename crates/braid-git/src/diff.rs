@@ -115,6 +115,36 @@ impl Repo {
         })
     }
 
+    /// Returns the change from commit `base` to commit `commit` (both revisions git understands), as
+    /// [`Repo::diff`] reports an attempt's: this is how an attempt is read after its worktree is gone.
+    ///
+    /// Fails with [`GitError::UnknownRevision`] when either names no commit and [`GitError::Command`]
+    /// when git fails.
+    pub fn diff_commits(&self, base: &str, commit: &str) -> Result<Diff, GitError> {
+        let base = self.resolve_commit(base)?;
+        let commit = self.resolve_commit(commit)?;
+        let between = |format: &[&str]| {
+            Git::new(self.root(), ["diff"])
+                .args(DIFF_FLAGS)
+                .args(format.iter().copied())
+                .arg(&base)
+                .arg(&commit)
+                .arg("--")
+                .run()
+        };
+        let patch = between(&["--binary"])?;
+        let numstat = between(&["--numstat", "-z"])?;
+        let names = between(&["--name-status", "-z"])?;
+        let mut files = parse_name_status(&names.stdout);
+        apply_numstat(&mut files, &numstat.stdout);
+        Ok(Diff {
+            patch: String::from_utf8_lossy(&patch.stdout).into_owned(),
+            insertions: files.iter().map(|f| f.insertions).sum(),
+            deletions: files.iter().map(|f| f.deletions).sum(),
+            files,
+        })
+    }
+
     /// Stages everything in `worktree` (untracked files included, ignored ones not) and commits it on the
     /// attempt's branch with `message`. Returns the new commit's sha, or `None` when there was nothing to
     /// commit.

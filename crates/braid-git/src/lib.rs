@@ -32,9 +32,11 @@ mod list;
 pub mod names;
 mod refs;
 mod repo;
+mod scratch;
 
 pub use diff::{Diff, FileStat, FileStatus};
 pub use error::GitError;
 pub use list::{Orphan, Remedy, WorktreeEntry};
 pub use refs::{ArchivedAttempt, BranchTip};
 pub use repo::{Repo, Worktree};
+pub use scratch::Scratch;

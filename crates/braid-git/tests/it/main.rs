@@ -5,5 +5,6 @@ mod archive;
 mod create;
 mod diff;
 mod discover;
+mod scratch;
 mod support;
 mod untouched;
