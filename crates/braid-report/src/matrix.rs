@@ -102,7 +102,8 @@ fn cell(out: &mut String, outcome: Option<&CheckOutcome>) {
     };
     out.push_str(&format!("<span class=\"count\">{main}</span> <span class=\"dur\">{}</span>", format::duration(o.seconds)));
     if !o.warnings.is_empty() {
-        out.push_str(&format!(" <span class=\"small warn\">{} warnings</span>", o.warnings.len()));
+        let n = o.warnings.len();
+        out.push_str(&format!(" <span class=\"small warn\">{n} warning{}</span>", if n == 1 { "" } else { "s" }));
     }
     if !failing.is_empty() {
         out.push_str(&format!("<details class=\"failing\"><summary>{} failing</summary><ul>", failing.len()));

@@ -72,19 +72,17 @@ pub fn ranking(out: &mut String, c: &Comparison) {
     for (label, class) in [
         ("#", "num"),
         ("attempt", ""),
-        ("agent", ""),
-        ("verdict", ""),
+        ("verdict · claim", ""),
         ("why", "why"),
-        ("tests", "num"),
+        ("tests ✓ / ✗", "num"),
         ("diff", "num"),
         ("files", "num"),
         ("scope", "num"),
-        ("warnings", "num"),
-        ("findings", "num"),
+        ("new warn.", "num"),
+        ("P0 · P1", "num"),
         ("tokens", "num"),
         ("cost", "num"),
         ("time", "num"),
-        ("claim", ""),
     ] {
         out.push_str(&format!("<th class=\"{class}\">{label}</th>"));
     }
@@ -100,7 +98,7 @@ fn ranking_row(out: &mut String, rank: Option<&Ranked>, e: &Evidence) {
     let passed = rank.is_some_and(|r| r.passed);
     out.push_str(&format!("<tr data-attempt=\"{}\" class=\"{}\">", e.n, if passed { "won" } else { "lost" }));
     out.push_str(&format!("<td class=\"num rank\">{}</td>", rank.map_or("—".to_string(), |r| r.rank.to_string())));
-    out.push_str(&format!("<td><a href=\"#attempt-{0}\">#{0}</a></td><td><span class=\"agent\">", e.n));
+    out.push_str(&format!("<td class=\"who\"><a href=\"#attempt-{0}\">#{0}</a> <span class=\"agent\">", e.n));
     esc(out, &e.agent);
     out.push_str("</span>");
     if let Some(approach) = &e.approach {
@@ -108,13 +106,15 @@ fn ranking_row(out: &mut String, rank: Option<&Ranked>, e: &Evidence) {
         esc(out, approach);
         out.push_str("</div>");
     }
-    out.push_str("</td><td>");
+    out.push_str("</td><td class=\"verdict\">");
     out.push_str(if passed {
         "<span class=\"badge pass\">passed</span>"
     } else {
         "<span class=\"badge fail\">failed</span>"
     });
-    out.push_str("</td><td class=\"why\">");
+    out.push_str("<div>");
+    claim(out, e.claimed_success, passed);
+    out.push_str("</div></td><td class=\"why\">");
     match rank {
         Some(r) => esc(out, &r.reason),
         None => out.push_str("not ranked"),
@@ -138,7 +138,7 @@ fn ranking_row(out: &mut String, rank: Option<&Ranked>, e: &Evidence) {
         e.diff.added, e.diff.removed, e.diff.files
     ));
     let (outside, forbidden) = (e.outside_scope.len(), e.forbidden.len());
-    out.push_str("<td class=\"num\">");
+    out.push_str("<td class=\"num scope\">");
     if outside == 0 && forbidden == 0 {
         out.push_str("<span class=\"muted\">ok</span>");
     } else {
@@ -153,10 +153,10 @@ fn ranking_row(out: &mut String, rank: Option<&Ranked>, e: &Evidence) {
         esc(out, title.trim_end());
         out.push_str("\">");
         if forbidden > 0 {
-            out.push_str(&format!("<span class=\"bad\">{forbidden} forbidden</span> "));
+            out.push_str(&format!("<div class=\"bad\">{forbidden} forbidden</div>"));
         }
         if outside > 0 {
-            out.push_str(&format!("<span class=\"warn\">{outside} outside</span>"));
+            out.push_str(&format!("<div class=\"warn\">{outside} outside</div>"));
         }
         out.push_str("</span>");
     }
@@ -166,7 +166,7 @@ fn ranking_row(out: &mut String, rank: Option<&Ranked>, e: &Evidence) {
     match e.findings {
         Some(f) => {
             let class = if f.p0 + f.p1 > 0 { "num bad" } else { "num" };
-            out.push_str(&format!("<td class=\"{class}\" title=\"P2 {} · P3 {}\">P0 {} · P1 {}</td>", f.p2, f.p3, f.p0, f.p1));
+            out.push_str(&format!("<td class=\"{class}\" title=\"review findings: P0 {} · P1 {} · P2 {} · P3 {}\">{} · {}</td>", f.p0, f.p1, f.p2, f.p3, f.p0, f.p1));
         }
         None => out.push_str("<td class=\"num muted\" title=\"not reviewed\">—</td>"),
     }
@@ -180,9 +180,7 @@ fn ranking_row(out: &mut String, rank: Option<&Ranked>, e: &Evidence) {
     ));
     out.push_str(&format!("<td class=\"num\">{}</td>", format::cost(e.cost_usd)));
     out.push_str(&format!("<td class=\"num\">{}</td>", e.wall_seconds.map_or("—".to_string(), format::duration)));
-    out.push_str("<td>");
-    claim(out, e.claimed_success, passed);
-    out.push_str("</td></tr>\n");
+    out.push_str("</tr>\n");
 }
 
 /// Writes the agent's claim against the checks' verdict; a claimed success that the checks refute is
@@ -190,8 +188,8 @@ fn ranking_row(out: &mut String, rank: Option<&Ranked>, e: &Evidence) {
 fn claim(out: &mut String, claimed: Option<bool>, passed: bool) {
     match (claimed, passed) {
         (Some(true), false) => out.push_str("<span class=\"flag\">claimed success but checks fail</span>"),
-        (Some(true), true) => out.push_str("<span class=\"muted\">claimed success ✓</span>"),
-        (Some(false), _) => out.push_str("<span class=\"muted\">said it failed</span>"),
-        (None, _) => out.push_str("<span class=\"muted\">no claim</span>"),
+        (Some(true), true) => out.push_str("<span class=\"muted small\">claimed success</span>"),
+        (Some(false), _) => out.push_str("<span class=\"muted small\">said it failed</span>"),
+        (None, _) => out.push_str("<span class=\"muted small\">no claim</span>"),
     }
 }
