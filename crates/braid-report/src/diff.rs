@@ -162,8 +162,7 @@ fn read_hunk_body<'a>(
 ) {
     let (mut old_left, mut new_left) = (old_len, new_len);
     let (mut old_no, mut new_no) = (hunk.old_start, hunk.new_start);
-    loop {
-        let Some(&next) = lines.peek() else { break };
+    while let Some(&next) = lines.peek() {
         if next.starts_with('\\') {
             if let Some(last) = hunk.lines.last_mut() {
                 last.no_newline = true;

@@ -12,8 +12,10 @@ use crate::page::ranked;
 
 /// Writes one collapsible section per attempt, in rank order.
 pub fn attempts(out: &mut String, c: &Comparison) {
-    out.push_str("<section id=\"attempts\">\n<div class=\"section-head\"><h2>Attempts</h2>\
-        <span id=\"diff-tools\"></span></div>\n");
+    out.push_str(
+        "<section id=\"attempts\">\n<div class=\"section-head\"><h2>Attempts</h2>\
+        <span id=\"diff-tools\"></span></div>\n",
+    );
     for (i, (rank, e)) in ranked(c).into_iter().enumerate() {
         let open = i == 0 && rank.is_some_and(|r| r.passed);
         attempt(out, e, open);
@@ -123,13 +125,18 @@ fn patch(out: &mut String, patch: &str) {
 /// Writes one file's header and side-by-side table.
 fn file_diff(out: &mut String, file: &FileDiff) {
     let (added, removed) = file.counts();
-    out.push_str(&format!("<div class=\"file\">\n<div class=\"file-head\"><span class=\"status {0}\">{0}</span> <code>", file.status.label()));
+    out.push_str(&format!(
+        "<div class=\"file\">\n<div class=\"file-head\"><span class=\"status {0}\">{0}</span> <code>",
+        file.status.label()
+    ));
     if let (diff::FileStatus::Renamed, Some(old)) = (file.status, &file.old_path) {
         esc(out, old);
         out.push_str(" → ");
     }
     esc(out, file.path());
-    out.push_str(&format!("</code> <span class=\"plus\">+{added}</span> <span class=\"minus\">−{removed}</span></div>\n"));
+    out.push_str(&format!(
+        "</code> <span class=\"plus\">+{added}</span> <span class=\"minus\">−{removed}</span></div>\n"
+    ));
     if file.binary {
         out.push_str("<p class=\"muted pad\">Binary file, not shown.</p>\n</div>\n");
         return;

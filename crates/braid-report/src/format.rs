@@ -9,7 +9,11 @@ pub fn duration(seconds: f64) -> String {
         return format!("{seconds:.1} s");
     }
     let whole = seconds.round() as u64;
-    if whole < 3600 { format!("{}m {:02}s", whole / 60, whole % 60) } else { format!("{}h {:02}m", whole / 3600, (whole % 3600) / 60) }
+    if whole < 3600 {
+        format!("{}m {:02}s", whole / 60, whole % 60)
+    } else {
+        format!("{}h {:02}m", whole / 3600, (whole % 3600) / 60)
+    }
 }
 
 /// `950`, `12.3k`, `4.1M`.

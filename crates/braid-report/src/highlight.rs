@@ -45,9 +45,9 @@ pub struct Syntax {
 
 const RUST: Syntax = Syntax {
     keywords: &[
-        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false",
-        "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
-        "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while",
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+        "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
+        "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while",
     ],
     line_comments: &["//"],
     block_comment: Some(("/*", "*/")),
@@ -59,9 +59,9 @@ const RUST: Syntax = Syntax {
 
 const PYTHON: Syntax = Syntax {
     keywords: &[
-        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def",
-        "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
-        "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "self", "try", "while", "with", "yield",
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+        "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
+        "not", "or", "pass", "raise", "return", "self", "try", "while", "with", "yield",
     ],
     line_comments: &["#"],
     block_comment: None,
@@ -73,10 +73,49 @@ const PYTHON: Syntax = Syntax {
 
 const JS: Syntax = Syntax {
     keywords: &[
-        "async", "await", "break", "case", "catch", "class", "const", "continue", "default", "delete", "do",
-        "else", "export", "extends", "false", "finally", "for", "from", "function", "if", "import", "in",
-        "instanceof", "interface", "let", "new", "null", "of", "return", "static", "super", "switch", "this",
-        "throw", "true", "try", "type", "typeof", "undefined", "var", "void", "while", "yield",
+        "async",
+        "await",
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "default",
+        "delete",
+        "do",
+        "else",
+        "export",
+        "extends",
+        "false",
+        "finally",
+        "for",
+        "from",
+        "function",
+        "if",
+        "import",
+        "in",
+        "instanceof",
+        "interface",
+        "let",
+        "new",
+        "null",
+        "of",
+        "return",
+        "static",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "type",
+        "typeof",
+        "undefined",
+        "var",
+        "void",
+        "while",
+        "yield",
     ],
     line_comments: &["//"],
     block_comment: Some(("/*", "*/")),
@@ -88,9 +127,34 @@ const JS: Syntax = Syntax {
 
 const GO: Syntax = Syntax {
     keywords: &[
-        "break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough", "false", "for",
-        "func", "go", "goto", "if", "import", "interface", "map", "nil", "package", "range", "return", "select",
-        "struct", "switch", "true", "type", "var",
+        "break",
+        "case",
+        "chan",
+        "const",
+        "continue",
+        "default",
+        "defer",
+        "else",
+        "fallthrough",
+        "false",
+        "for",
+        "func",
+        "go",
+        "goto",
+        "if",
+        "import",
+        "interface",
+        "map",
+        "nil",
+        "package",
+        "range",
+        "return",
+        "select",
+        "struct",
+        "switch",
+        "true",
+        "type",
+        "var",
     ],
     line_comments: &["//"],
     block_comment: Some(("/*", "*/")),
@@ -102,10 +166,48 @@ const GO: Syntax = Syntax {
 
 const C_LIKE: Syntax = Syntax {
     keywords: &[
-        "break", "case", "char", "class", "const", "continue", "default", "do", "double", "else", "enum",
-        "extends", "false", "final", "float", "for", "if", "import", "int", "long", "namespace", "new", "null",
-        "nullptr", "private", "protected", "public", "return", "short", "sizeof", "static", "struct", "switch",
-        "this", "throw", "true", "try", "typedef", "unsigned", "using", "void", "while",
+        "break",
+        "case",
+        "char",
+        "class",
+        "const",
+        "continue",
+        "default",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "extends",
+        "false",
+        "final",
+        "float",
+        "for",
+        "if",
+        "import",
+        "int",
+        "long",
+        "namespace",
+        "new",
+        "null",
+        "nullptr",
+        "private",
+        "protected",
+        "public",
+        "return",
+        "short",
+        "sizeof",
+        "static",
+        "struct",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typedef",
+        "unsigned",
+        "using",
+        "void",
+        "while",
     ],
     line_comments: &["//"],
     block_comment: Some(("/*", "*/")),
@@ -127,8 +229,8 @@ const DATA: Syntax = Syntax {
 
 const SHELL: Syntax = Syntax {
     keywords: &[
-        "case", "do", "done", "elif", "else", "esac", "exit", "export", "fi", "for", "function", "if", "in",
-        "local", "return", "set", "then", "until", "while",
+        "case", "do", "done", "elif", "else", "esac", "exit", "export", "fi", "for", "function", "if", "in", "local",
+        "return", "set", "then", "until", "while",
     ],
     line_comments: &["#"],
     block_comment: None,
@@ -376,12 +478,20 @@ mod tests {
         check("Cargo.toml", "edition = \"2024\" # pinned", "edition = [s \"2024\"] [c # pinned]");
         check("a.json", "{\"ok\": true, \"n\": 3}", "{[s \"ok\"]: [k true], [s \"n\"]: [n 3]}");
         check("ci.yml", "enabled: yes", "enabled: [k yes]");
-        check("run.sh", "if [ $# -gt 0 ]; then echo hi; fi # end", "[k if] [ $# -gt [n 0] ]; [k then] echo hi; [k fi] [c # end]");
+        check(
+            "run.sh",
+            "if [ $# -gt 0 ]; then echo hi; fi # end",
+            "[k if] [ $# -gt [n 0] ]; [k then] echo hi; [k fi] [c # end]",
+        );
     }
 
     #[test]
     fn block_comments_and_triple_strings_span_lines() {
-        check("a.rs", "let a = 1; /* start\nstill comment\nend */ let b = 2;", "[k let] a = [n 1]; [c /* start]\n[c still comment]\n[c end */] [k let] b = [n 2];");
+        check(
+            "a.rs",
+            "let a = 1; /* start\nstill comment\nend */ let b = 2;",
+            "[k let] a = [n 1]; [c /* start]\n[c still comment]\n[c end */] [k let] b = [n 2];",
+        );
         check("m.py", "doc = \"\"\"first\nsecond\n\"\"\" + x", "doc = [s \"\"\"first]\n[s second]\n[s \"\"\"] + x");
     }
 

@@ -29,7 +29,8 @@ const SCRIPT: &str = include_str!("script.js");
 /// per-attempt diffs). Returns the page's text; it cannot fail, because every part of the data has a
 /// way to be shown, down to a diff that does not parse (shown as plain text).
 pub fn render_html(comparison: &Comparison) -> String {
-    let mut out = String::with_capacity(64 * 1024 + comparison.attempts.iter().map(|a| a.patch.len() * 4).sum::<usize>());
+    let mut out =
+        String::with_capacity(64 * 1024 + comparison.attempts.iter().map(|a| a.patch.len() * 4).sum::<usize>());
     let title = format!("braid compare · {}", comparison.run.id);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");

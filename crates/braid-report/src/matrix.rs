@@ -100,7 +100,10 @@ fn cell(out: &mut String, outcome: Option<&CheckOutcome>) {
         (None, Cell::Pass) => "ok".to_string(),
         (None, _) => o.exit_code.map_or("killed".to_string(), |code| format!("exit {code}")),
     };
-    out.push_str(&format!("<span class=\"count\">{main}</span> <span class=\"dur\">{}</span>", format::duration(o.seconds)));
+    out.push_str(&format!(
+        "<span class=\"count\">{main}</span> <span class=\"dur\">{}</span>",
+        format::duration(o.seconds)
+    ));
     if !o.warnings.is_empty() {
         let n = o.warnings.len();
         out.push_str(&format!(" <span class=\"small warn\">{n} warning{}</span>", if n == 1 { "" } else { "s" }));

@@ -68,7 +68,9 @@ pub fn ranked(c: &Comparison) -> Vec<(Option<&Ranked>, &Evidence)> {
 
 /// Writes the ranking table.
 pub fn ranking(out: &mut String, c: &Comparison) {
-    out.push_str("<section id=\"ranking\">\n<h2>Ranking</h2>\n<div class=\"scroll\">\n<table class=\"ranking\">\n<thead><tr>");
+    out.push_str(
+        "<section id=\"ranking\">\n<h2>Ranking</h2>\n<div class=\"scroll\">\n<table class=\"ranking\">\n<thead><tr>",
+    );
     for (label, class) in [
         ("#", "num"),
         ("attempt", ""),
@@ -129,7 +131,9 @@ fn ranking_row(out: &mut String, rank: Option<&Ranked>, e: &Evidence) {
     let (tp, tf) = tests.fold((0, 0), |(p, f), t| (p + t.passed, f + t.failed));
     if e.checks.iter().any(|o| o.tests.is_some()) {
         let fail_class = if tf > 0 { " class=\"bad\"" } else { "" };
-        out.push_str(&format!("<td class=\"num\">{tp} <span class=\"muted\">/</span> <span{fail_class}>{tf}</span></td>"));
+        out.push_str(&format!(
+            "<td class=\"num\">{tp} <span class=\"muted\">/</span> <span{fail_class}>{tf}</span></td>"
+        ));
     } else {
         out.push_str("<td class=\"num muted\">—</td>");
     }
@@ -166,7 +170,10 @@ fn ranking_row(out: &mut String, rank: Option<&Ranked>, e: &Evidence) {
     match e.findings {
         Some(f) => {
             let class = if f.p0 + f.p1 > 0 { "num bad" } else { "num" };
-            out.push_str(&format!("<td class=\"{class}\" title=\"review findings: P0 {} · P1 {} · P2 {} · P3 {}\">{} · {}</td>", f.p0, f.p1, f.p2, f.p3, f.p0, f.p1));
+            out.push_str(&format!(
+                "<td class=\"{class}\" title=\"review findings: P0 {} · P1 {} · P2 {} · P3 {}\">{} · {}</td>",
+                f.p0, f.p1, f.p2, f.p3, f.p0, f.p1
+            ));
         }
         None => out.push_str("<td class=\"num muted\" title=\"not reviewed\">—</td>"),
     }

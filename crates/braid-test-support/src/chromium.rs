@@ -131,8 +131,7 @@ impl Page {
                 }
             }
         });
-        let mut page =
-            Page { child, input, messages, next_id: 0, session: String::new(), events: Vec::new(), profile };
+        let mut page = Page { child, input, messages, next_id: 0, session: String::new(), events: Vec::new(), profile };
         let target = page.browser_call("Target.createTarget", json!({"url": "about:blank"}));
         let target_id = target["targetId"].as_str().expect("targetId").to_string();
         let attached = page.browser_call("Target.attachToTarget", json!({"targetId": target_id, "flatten": true}));
@@ -191,7 +190,11 @@ impl Page {
                 }
                 "Log.entryAdded" if params["entry"]["level"] == "error" => {
                     let entry = &params["entry"];
-                    errors.push(format!("log: {} {}", entry["text"].as_str().unwrap_or(""), entry["url"].as_str().unwrap_or("")));
+                    errors.push(format!(
+                        "log: {} {}",
+                        entry["text"].as_str().unwrap_or(""),
+                        entry["url"].as_str().unwrap_or("")
+                    ));
                 }
                 "Network.requestWillBeSent" => {
                     let id = params["requestId"].as_str().unwrap_or("").to_string();
@@ -370,8 +373,13 @@ mod tests {
 
     #[test]
     fn base64_decodes_with_and_without_padding() {
-        let cases: [(&str, &[u8]); 5] =
-            [("", b""), ("Zg==", b"f"), ("Zm8", b"fo"), ("Zm9vYmFy", b"foobar"), ("iVBORw0KGgo=", b"\x89PNG\r\n\x1a\n")];
+        let cases: [(&str, &[u8]); 5] = [
+            ("", b""),
+            ("Zg==", b"f"),
+            ("Zm8", b"fo"),
+            ("Zm9vYmFy", b"foobar"),
+            ("iVBORw0KGgo=", b"\x89PNG\r\n\x1a\n"),
+        ];
         for (text, expected) in cases {
             assert_eq!(base64_decode(text).unwrap(), expected, "{text}");
         }

@@ -2,7 +2,7 @@
 //! errors or network requests, show one matrix row per attempt and the ranking in order, not overflow
 //! a narrow window, and leave a full-page screenshot at
 //! `<target dir>/test-artifacts/compare-report.png` (the target dir is `CARGO_TARGET_DIR`, or the
-//! `target` directory above the test binary).
+//! `target` directory above the test binary), with `-dark` and `-narrow` variants beside it.
 
 use std::path::PathBuf;
 
@@ -50,6 +50,11 @@ fn the_report_renders_cleanly_in_headless_chromium() {
     );
     assert_eq!(opened, json!(3));
     page.screenshot(&dir.join("compare-report.png"));
+    // The dark scheme, for a look at its contrast.
+    let dark = json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]});
+    page.call("Emulation.setEmulatedMedia", dark);
+    page.screenshot(&dir.join("compare-report-dark.png"));
+    page.call("Emulation.setEmulatedMedia", json!({"features": []}));
 
     // A narrow window scrolls inside the wide tables, never the whole page sideways.
     page.set_width(420);

@@ -108,7 +108,13 @@ Binary files a/assets/logo.png and b/assets/logo.png differ
 
 fn specs() -> Vec<CheckSpec> {
     vec![
-        CheckSpec { name: "build".into(), command: "cargo build".into(), timeout_secs: 600, required: true, lint: false },
+        CheckSpec {
+            name: "build".into(),
+            command: "cargo build".into(),
+            timeout_secs: 600,
+            required: true,
+            lint: false,
+        },
         CheckSpec { name: "test".into(), command: "cargo test".into(), timeout_secs: 900, required: true, lint: false },
         CheckSpec {
             name: "clippy".into(),
@@ -211,7 +217,12 @@ pub fn comparison() -> Comparison {
         vec![
             outcome("build", true, 12.5, None, vec![]),
             outcome("test", true, 20.2, counts(13, &[]), vec![]),
-            CheckOutcome { timed_out: true, passed: false, exit_code: None, ..outcome("clippy", false, 600.0, None, vec![]) },
+            CheckOutcome {
+                timed_out: true,
+                passed: false,
+                exit_code: None,
+                ..outcome("clippy", false, 600.0, None, vec![])
+            },
         ],
         FORBIDDEN_PATCH,
         DiffStats { files: 3, added: 4, removed: 2 },
@@ -252,7 +263,12 @@ pub fn comparison() -> Comparison {
         attempts: vec![winner, failing, forbidden],
         ranking: vec![
             Ranked { rank: 1, n: 2, passed: true, reason: "all required checks pass; fewest changed lines".into() },
-            Ranked { rank: 2, n: 1, passed: false, reason: "test fails: 2 of 13 tests (tests::hours_and_minutes)".into() },
+            Ranked {
+                rank: 2,
+                n: 1,
+                passed: false,
+                reason: "test fails: 2 of 13 tests (tests::hours_and_minutes)".into(),
+            },
             Ranked { rank: 3, n: 3, passed: false, reason: "changes a forbidden file: Cargo.lock".into() },
         ],
         generated_at: Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap(),
