@@ -215,3 +215,54 @@ fn side(out: &mut String, syntax: Option<&Syntax>, line: Option<&Line>, no: Opti
     out.push_str("</td>");
     state
 }
+
+#[cfg(test)]
+mod tests {
+    use super::patch;
+    use pretty_assertions::assert_eq;
+
+    /// Renders `diff` and reads back each table row as `old-number:class | new-number:class`, with `hunk`
+    /// for hunk headers, so the pairing of removed and added lines is visible.
+    fn check(diff: &str, expected: &[&str]) {
+        let mut html = String::new();
+        patch(&mut html, diff);
+        let rows: Vec<String> = html
+            .split("<tr")
+            .skip(1)
+            .map(|row| {
+                if row.starts_with(" class=\"hunk\"") {
+                    return "hunk".to_string();
+                }
+                let cells: Vec<String> = row
+                    .split("<td class=\"ln")
+                    .skip(1)
+                    .map(|cell| {
+                        let class = cell[..cell.find('"').unwrap()].trim().to_string();
+                        let no = &cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()];
+                        if class.is_empty() { "_".to_string() } else { format!("{no}:{class}") }
+                    })
+                    .collect();
+                cells.join(" | ")
+            })
+            .collect();
+        assert_eq!(rows, expected);
+    }
+
+    #[test]
+    fn removed_lines_sit_next_to_the_lines_that_replace_them() {
+        check(
+            "diff --git a/a.rs b/a.rs\n--- a/a.rs\n+++ b/a.rs\n@@ -1,5 +1,5 @@\n keep\n-old1\n-old2\n+new1\n+new2\n+new3\n end\n-gone\n",
+            &["hunk", "1:ctx | 1:ctx", "2:del | 2:add", "3:del | 3:add", "_ | 4:add", "4:ctx | 5:ctx", "5:del | _"],
+        );
+    }
+
+    #[test]
+    fn code_is_highlighted_and_escaped_in_the_cells() {
+        let mut html = String::new();
+        patch(&mut html, "diff --git a/a.rs b/a.rs\n--- a/a.rs\n+++ b/a.rs\n@@ -0,0 +1 @@\n+let x = \"<b>\";\n");
+        assert!(
+            html.contains("<span class=\"k\">let</span> x = <span class=\"s\">&quot;&lt;b&gt;&quot;</span>;"),
+            "{html}"
+        );
+    }
+}
