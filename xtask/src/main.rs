@@ -22,7 +22,8 @@ use anyhow::{Context, bail};
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  test     tidy, fmt --check, clippy -D warnings, then every test of the workspace (what CI runs)
+  test     tidy, fmt --check, clippy -D warnings, then every test of the workspace (what CI runs);
+           installs Chromium for the HTML report's tests when missing
   lint     tidy, fmt --check and clippy only
   tidy     repository hygiene checks (module headers, file sizes)
   demo [--model NAME] [--task N] [--keep] [--timeout SECS]
@@ -86,11 +87,27 @@ fn test() -> anyhow::Result<()> {
     let root = workspace_root();
     // llama.cpp builds from source, so cmake and libclang must be there before clippy compiles it.
     step("build dependencies", || deps::ensure(deps::BUILD_DEPS))?;
+    // Chromium is for the HTML report's tests only, so failing to install it is a warning: those tests
+    // then say they skip, while with it installed they must run (BRAID_REQUIRE_CHROMIUM).
+    let chromium_ready = match step("test dependencies", || deps::ensure(deps::TEST_DEPS)) {
+        Ok(()) => true,
+        Err(err) => {
+            eprintln!("warning: {err:#}; tests that need Chromium will say they skip");
+            false
+        }
+    };
     lint()?;
     let model_ready = pull_test_model(&root);
+    let mut required = Vec::new();
+    if model_ready {
+        required.push("BRAID_REQUIRE_LOCAL_MODEL");
+    }
+    if chromium_ready {
+        required.push("BRAID_REQUIRE_CHROMIUM");
+    }
     let mut totals = TestTotals::default();
     let result = step("cargo test", || {
-        cargo_test(&root, &["test", "--workspace", "--all-targets", "--no-fail-fast"], model_ready, &mut totals)
+        cargo_test(&root, &["test", "--workspace", "--all-targets", "--no-fail-fast"], &required, &mut totals)
     });
     // One closing line for the whole suite, so CI reads the total rather than the last binary's count.
     println!("summary: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.ignored);
@@ -188,14 +205,15 @@ fn pull_test_model(root: &Path) -> bool {
     }
 }
 
-/// Runs `cargo test`, echoing its output while counting results. With `model_ready`, tests that need
-/// the local model fail instead of skipping when they cannot find it.
-fn cargo_test(root: &Path, args: &[&str], model_ready: bool, totals: &mut TestTotals) -> anyhow::Result<()> {
+/// Runs `cargo test`, echoing its output while counting results. Each variable of `required`
+/// (`BRAID_REQUIRE_LOCAL_MODEL`, `BRAID_REQUIRE_CHROMIUM`) is set to `1`, so that tests needing what
+/// was just installed fail instead of skipping when they cannot find it.
+fn cargo_test(root: &Path, args: &[&str], required: &[&str], totals: &mut TestTotals) -> anyhow::Result<()> {
     use std::io::BufRead;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = Command::new(&cargo);
-    if model_ready {
-        command.env("BRAID_REQUIRE_LOCAL_MODEL", "1");
+    for name in required {
+        command.env(name, "1");
     }
     let mut child = command
         .args(args)

@@ -1,6 +1,7 @@
 //! Test fixtures shared by braid's integration tests: a scripted model server on 127.0.0.1 that speaks the
 //! Responses, Chat Completions and Anthropic Messages wire formats, temporary git repositories, and a
-//! fake external agent CLI (`fake-agent`, playing Codex, Claude Code or a plain agent).
+//! fake external agent CLI (`fake-agent`, playing Codex, Claude Code or a plain agent), and headless Chromium
+//! for tests of HTML output.
 //!
 //! This crate is only ever a dev-dependency. Panicking on a broken fixture is the right failure here, so
 //! the unwrap/expect lints are allowed; spawning processes (git for temp repos) is allowed too.
@@ -24,6 +25,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod check;
+mod chromium;
 mod fake_agent;
 mod gguf;
 mod local_model;
@@ -33,6 +35,7 @@ mod server;
 mod snapshot;
 mod stream;
 mod temp_repo;
+pub use chromium::{Page, chromium};
 pub use fake_agent::{compile_fake_agent, fake_agent_bin_dir, fake_agent_path};
 pub use gguf::gguf_header;
 pub use local_model::{TEST_MODEL, local_model};
