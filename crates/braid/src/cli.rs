@@ -67,6 +67,9 @@ pub enum Command {
     /// Remove the worktrees of finished and interrupted runs, archiving every attempt's branch under
     /// `refs/braid/archive/` (uncommitted work is committed first), so nothing is lost.
     Gc(GcArgs),
+    /// Run the same checks on every attempt of a run and rank the attempts on the evidence: a table, or
+    /// JSON, or a self-contained HTML report.
+    Compare(CompareArgs),
 }
 
 /// `braid run`.
@@ -117,6 +120,25 @@ pub struct ShowArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `braid compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The run's id, or a unique prefix of it.
+    pub run: String,
+    /// Print the comparison as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a self-contained HTML report (ranking, check matrix, diffs) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Run every check again, even where a result for the same commit is stored.
+    #[arg(long)]
+    pub rerun: bool,
+    /// How many checks run at once (default: the number of cores).
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
 }
 
 /// `braid gc`.

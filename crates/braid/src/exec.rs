@@ -298,7 +298,7 @@ pub(crate) fn session_parts(
 /// The kernel confinement for commands under the configured sandbox mode: the working directory, the
 /// temp dir and the configured extra roots are writable under `workspace-write`, except what `forbidden`
 /// matches. Fails, saying how to proceed, when the kernel cannot enforce the mode.
-fn confinement(
+pub(crate) fn confinement(
     config: &Config,
     cwd: &Path,
     forbidden: &PathGlobs,

@@ -3,6 +3,7 @@
 
 mod approve;
 mod cli;
+mod compare_cmd;
 mod exec;
 mod init_cmd;
 mod local;
@@ -48,6 +49,7 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Runs(args) => run_cmd::runs(&cli.global, args),
         cli::Command::Show(args) => run_cmd::show(&cli.global, args),
         cli::Command::Gc(args) => run_cmd::gc(&cli.global, args),
+        cli::Command::Compare(args) => compare_cmd::compare(&cli.global, args).await,
     }
 }
 

@@ -122,7 +122,7 @@ pub fn gc(global: &GlobalArgs, args: GcArgs) -> anyhow::Result<ExitCode> {
     Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn repo_and_store(global: &GlobalArgs) -> anyhow::Result<(Repo, Store)> {
+pub(crate) fn repo_and_store(global: &GlobalArgs) -> anyhow::Result<(Repo, Store)> {
     let cwd = working_dir(global.cd.as_deref(), None)?;
     let repo = Repo::discover(&cwd)?;
     let store = open_store(&repo)?;
@@ -182,7 +182,7 @@ fn approaches(args: &RunArgs, plan: Option<&Path>, root: &Path) -> anyhow::Resul
     Ok((0..args.attempts as usize).map(|i| listed.get(i).cloned()).collect())
 }
 
-fn warm_options(config: &Config) -> anyhow::Result<WarmOptions> {
+pub(crate) fn warm_options(config: &Config) -> anyhow::Result<WarmOptions> {
     let run = &config.toml.run;
     let mut options = WarmOptions::default();
     if let Some(mode) = &run.warm {

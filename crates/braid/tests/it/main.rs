@@ -4,6 +4,7 @@
 
 mod approvals;
 mod bad_input;
+mod compare;
 mod environment;
 mod exec_e2e;
 mod harness;
