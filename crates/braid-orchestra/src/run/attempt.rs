@@ -239,17 +239,14 @@ async fn braid_agent(
         }
     };
 
-    let execution = match &context.spec.plan {
-        Some(plan) => Some(PlanExecution {
-            plan_path: workdir.join(plan),
-            root: workdir.to_path_buf(),
-            path_var: std::env::var_os("PATH"),
-            checks: CheckRunner::default(),
-            fix_rounds: DEFAULT_FIX_ROUNDS,
-            instructions: instructions(context, approach),
-        }),
-        None => None,
-    };
+    let execution = context.spec.plan.as_ref().map(|plan| PlanExecution {
+        plan_path: workdir.join(plan),
+        root: workdir.to_path_buf(),
+        path_var: std::env::var_os("PATH"),
+        checks: CheckRunner::default(),
+        fix_rounds: DEFAULT_FIX_ROUNDS,
+        instructions: instructions(context, approach),
+    });
     let forbidden = match &execution {
         Some(execution) => execution.forbidden().map_err(|err| err.to_string())?,
         None => PathGlobs::empty(),
