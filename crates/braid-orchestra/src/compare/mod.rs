@@ -60,7 +60,7 @@ pub async fn compare(
     let plan = detail.run.plan_path.as_ref().and_then(|path| load_plan(repo, path));
     let (check_source, specs) = crate::checks::resolve(repo.root(), plan.as_ref().map(|(p, _)| p))?;
 
-    let mut subjects: Vec<Subject> =
+    let subjects: Vec<Subject> =
         detail.attempts.iter().filter_map(|a| a.commit.clone().map(|commit| Subject { n: a.n, commit })).collect();
     // Warnings count only when new, so lint checks also run on the base commit.
     let lint: Vec<CheckSpec> = specs.iter().filter(|s| s.lint).cloned().collect();
@@ -68,8 +68,8 @@ pub async fn compare(
     let base = if lint.is_empty() {
         Vec::new()
     } else {
-        subjects = vec![Subject { n: 0, commit: detail.run.base_commit.clone() }];
-        checks_for(repo, store, &id, &lint, &subjects, options).await?.remove(&0).unwrap_or_default()
+        let base = [Subject { n: 0, commit: detail.run.base_commit.clone() }];
+        checks_for(repo, store, &id, &lint, &base, options).await?.remove(&0).unwrap_or_default()
     };
 
     let conformance = conformance(plan.as_ref().map(|(p, _)| p), detail.run.plan_path.as_ref());
