@@ -24,8 +24,11 @@ use crate::child::{GroupGuard, prepare_child, spawn_error};
 use crate::exec::ExecError;
 
 /// How long `wait` lets the stderr reader finish after the process exited: something the process left
-/// running may hold stderr open indefinitely.
-const STDERR_GRACE: Duration = Duration::from_millis(300);
+/// running may hold stderr open indefinitely. Normally the reader ends at once when the pipe closes, so
+/// this only delays such a process; it is generous because on a loaded machine (parallel attempts and a
+/// model decoding on two cores) the reader task was seen to need more than 300 ms to be scheduled, and
+/// a failure's message then lost the stderr that explained it.
+const STDERR_GRACE: Duration = Duration::from_secs(2);
 
 /// A process to start with its stdout streamed.
 #[derive(Debug, Clone)]

@@ -255,13 +255,16 @@ async fn braid_agent(
     let AttemptSession { mut session, checks } = factory.session(&request, sink).map_err(|err| err.to_string())?;
     let session_id = session.id().to_string();
 
+    // A session that fails part-way (a turn limit, a provider error, an interrupt) is still reported as an
+    // outcome, so the tokens it spent and its events are recorded with the attempt's failure.
     let (success, failure, last_message) = match execution {
         None => {
             let prompt = prompt(context, approach);
             let turn = session.run_turn(&prompt, &context.cancel);
-            let result = pump(turn, &mut receiver, &mut on_event).await;
-            let outcome = result.map_err(|err| err.to_string())?;
-            (true, None, outcome.last_message)
+            match pump(turn, &mut receiver, &mut on_event).await {
+                Ok(outcome) => (true, None, outcome.last_message),
+                Err(err) => (false, Some(err.to_string()), None),
+            }
         }
         Some(mut execution) => {
             execution.checks = checks;
@@ -270,13 +273,17 @@ async fn braid_agent(
                 let _ = plan_sender.send(Logged::Plan(event.clone()));
             });
             let run = execution.run(&mut session, &mut plan_sink, &context.cancel);
-            let outcome = pump(run, &mut receiver, &mut on_event).await.map_err(|err| err.to_string())?;
-            let refused = outcome.milestones.iter().find(|m| !m.accepted);
-            let failure = refused.map(|m| {
-                let problems = m.problems.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
-                format!("the plan's gate refused milestone {} ({}): {problems}", m.number, m.title)
-            });
-            (outcome.completed, failure, outcome.last_message)
+            match pump(run, &mut receiver, &mut on_event).await {
+                Ok(outcome) => {
+                    let refused = outcome.milestones.iter().find(|m| !m.accepted);
+                    let failure = refused.map(|m| {
+                        let problems = m.problems.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+                        format!("the plan's gate refused milestone {} ({}): {problems}", m.number, m.title)
+                    });
+                    (outcome.completed, failure, outcome.last_message)
+                }
+                Err(err) => (false, Some(err.to_string()), None),
+            }
         }
     };
     drop(sender);

@@ -81,3 +81,11 @@ pub fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
         .collect()
 }
+
+/// Held by each test that decodes with the embedded model, so that only one does at a time: two of them
+/// decoding at once on a two-core CI machine, beside the rest of the suite, starve each other past their
+/// time limits.
+pub fn one_model_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -120,6 +120,7 @@ fn fork_at_a_turn_and_resume_with_compact() {
 #[test]
 fn the_embedded_model_writes_a_handoff_summary_on_compact() {
     let Some(model) = local_model(TEST_MODEL) else { return };
+    let _model = crate::harness::one_model_at_a_time();
     let repo = TempRepo::new();
     repo.write("notes.txt", "The release codename is HELIOTROPE. Ship it on Friday.\n");
     let env = Env::with_config(&format!(

@@ -108,6 +108,7 @@ fn plan_attempts_are_gated_milestone_by_milestone_and_a_false_claim_fails() {
 #[test]
 fn attempts_on_the_embedded_model_share_one_engine_and_all_finish() {
     let Some(model) = local_model(TEST_MODEL) else { return };
+    let _model = crate::harness::one_model_at_a_time();
     let repo = TempRepo::new();
     repo.write("notes.txt", "one\n");
     repo.commit_all("notes");
