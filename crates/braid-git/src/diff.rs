@@ -102,17 +102,7 @@ impl Repo {
                 .arg("--")
                 .run()
         };
-        let patch = cached(&["--binary"])?;
-        let numstat = cached(&["--numstat", "-z"])?;
-        let names = cached(&["--name-status", "-z"])?;
-        let mut files = parse_name_status(&names.stdout);
-        apply_numstat(&mut files, &numstat.stdout);
-        Ok(Diff {
-            patch: String::from_utf8_lossy(&patch.stdout).into_owned(),
-            insertions: files.iter().map(|f| f.insertions).sum(),
-            deletions: files.iter().map(|f| f.deletions).sum(),
-            files,
-        })
+        collect_diff(cached)
     }
 
     /// Returns the change from commit `base` to commit `commit` (both revisions git understands), as
@@ -132,17 +122,7 @@ impl Repo {
                 .arg("--")
                 .run()
         };
-        let patch = between(&["--binary"])?;
-        let numstat = between(&["--numstat", "-z"])?;
-        let names = between(&["--name-status", "-z"])?;
-        let mut files = parse_name_status(&names.stdout);
-        apply_numstat(&mut files, &numstat.stdout);
-        Ok(Diff {
-            patch: String::from_utf8_lossy(&patch.stdout).into_owned(),
-            insertions: files.iter().map(|f| f.insertions).sum(),
-            deletions: files.iter().map(|f| f.deletions).sum(),
-            files,
-        })
+        collect_diff(between)
     }
 
     /// Stages everything in `worktree` (untracked files included, ignored ones not) and commits it on the
@@ -183,6 +163,22 @@ impl Repo {
         commit.arg("commit").arg("--no-verify").arg("--quiet").arg("-m").arg(message).run()?;
         Ok(Some(Git::new(dir, ["rev-parse", "HEAD"]).text()?))
     }
+}
+
+/// Builds a [`Diff`] from one git diff command line run three ways (`run` adds the output format): the
+/// binary patch, the line counts and the file statuses.
+fn collect_diff(run: impl Fn(&[&str]) -> Result<crate::cmd::Output, GitError>) -> Result<Diff, GitError> {
+    let patch = run(&["--binary"])?;
+    let numstat = run(&["--numstat", "-z"])?;
+    let names = run(&["--name-status", "-z"])?;
+    let mut files = parse_name_status(&names.stdout);
+    apply_numstat(&mut files, &numstat.stdout);
+    Ok(Diff {
+        patch: String::from_utf8_lossy(&patch.stdout).into_owned(),
+        insertions: files.iter().map(|f| f.insertions).sum(),
+        deletions: files.iter().map(|f| f.deletions).sum(),
+        files,
+    })
 }
 
 /// Parses `git diff --name-status -z`: a status token, then one path (two for renames and copies).
