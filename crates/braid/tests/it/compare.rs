@@ -6,7 +6,7 @@ use braid_orchestra::compare::Comparison;
 use braid_test_support::TempRepo;
 use serde_json::json;
 
-use crate::harness::Env;
+use crate::harness::{Env, write_plan};
 
 /// A buggy adder with a test the plan forbids changing, a lint check that flags TODOs, and the plan.
 fn adder_repo() -> TempRepo {
@@ -15,18 +15,20 @@ fn adder_repo() -> TempRepo {
     repo.write("test.sh", "test \"$(sh add.sh 2 3)\" = 5 || { echo 'FAIL: 2 + 3'; exit 1; }\necho 'ok: 2 + 3'\n");
     repo.write("lint.sh", "grep -n TODO add.sh | while IFS=: read -r line _; do echo \"add.sh:$line:1: T001 TODO left in the code\"; done\n");
     repo.commit_all("adder");
-    let plan: braid_orchestra::author::NewPlan = serde_json::from_value(json!({
-        "title": "Fix the adder",
-        "purpose": "`add.sh A B` prints A + B.",
-        "context": "add.sh subtracts; test.sh tests it.",
-        "milestones": [{"title": "Add", "scope": "add.sh", "acceptance": "sh test.sh passes"}],
-        "validation": "sh test.sh",
-        "scope": ["add.sh"],
-        "forbidden": ["test.sh"],
-        "checks": [{"name": "test", "command": "sh test.sh"}, {"name": "lint", "command": "sh lint.sh"}]
-    }))
-    .unwrap();
-    repo.write("plans/add.md", &braid_orchestra::author::render(&plan, chrono::Utc::now()));
+    write_plan(
+        &repo,
+        "plans/add.md",
+        json!({
+            "title": "Fix the adder",
+            "purpose": "`add.sh A B` prints A + B.",
+            "context": "add.sh subtracts; test.sh tests it.",
+            "milestones": [{"title": "Add", "scope": "add.sh", "acceptance": "sh test.sh passes"}],
+            "validation": "sh test.sh",
+            "scope": ["add.sh"],
+            "forbidden": ["test.sh"],
+            "checks": [{"name": "test", "command": "sh test.sh"}, {"name": "lint", "command": "sh lint.sh"}]
+        }),
+    );
     repo.commit_all("plan");
     repo
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use assert_cmd::Command;
-use braid_test_support::ScriptedServer;
+use braid_test_support::{ScriptedServer, TempRepo};
 
 pub struct Env {
     pub home: tempfile::TempDir,
@@ -88,4 +88,21 @@ pub fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
 pub fn one_model_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A repository with `greet.sh`, which prints a fixed greeting, and `check.sh`, which wants
+/// `sh greet.sh Ada` to print `hello, Ada`: the task most plan tests are about.
+pub fn greeter_repo() -> TempRepo {
+    let repo = TempRepo::new();
+    repo.write("greet.sh", "echo hello\n");
+    repo.write("check.sh", "test \"$(sh greet.sh Ada)\" = 'hello, Ada' && echo ok\n");
+    repo.commit_all("greeter");
+    repo
+}
+
+/// Writes the plan `fields` (what the model hands the `write_plan` tool) to `path` in `repo`, laid out as
+/// `braid plan` writes it; not committed.
+pub fn write_plan(repo: &TempRepo, path: &str, fields: serde_json::Value) {
+    let plan: braid_orchestra::author::NewPlan = serde_json::from_value(fields).unwrap();
+    repo.write(path, &braid_orchestra::author::render(&plan, chrono::Utc::now()));
 }

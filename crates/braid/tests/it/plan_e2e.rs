@@ -5,7 +5,7 @@ use braid_orchestra::plan::{CheckOptions, Plan, SectionKind, check};
 use braid_test_support::{Reply, Script, ScriptedServer, TempRepo, Turn};
 use serde_json::{Value, json};
 
-use crate::harness::Env;
+use crate::harness::{Env, greeter_repo as repo, write_plan};
 
 /// A plan as the model would send it to `write_plan`, with one check command given by `test_command`.
 fn new_plan(test_command: &str) -> Value {
@@ -25,14 +25,6 @@ fn new_plan(test_command: &str) -> Value {
         "checks": [{"name": "test", "command": test_command}],
         "approaches": ["Use $1 directly", "Parse options with getopts"]
     })
-}
-
-fn repo() -> TempRepo {
-    let repo = TempRepo::new();
-    repo.write("greet.sh", "echo hello\n");
-    repo.write("check.sh", "test \"$(sh greet.sh Ada)\" = 'hello, Ada' && echo ok\n");
-    repo.commit_all("greeter");
-    repo
 }
 
 fn check_plan(repo: &TempRepo, text: &str) -> braid_orchestra::plan::Report {
@@ -218,18 +210,20 @@ fn revise_replaces_sections_and_records_the_decision_and_a_note() {
 
 /// A one-milestone plan for `braid exec --plan`, committed in `repo`.
 fn one_milestone_plan(repo: &TempRepo) {
-    let plan: braid_orchestra::author::NewPlan = serde_json::from_value(json!({
-        "title": "Greet by name",
-        "purpose": "`greet.sh NAME` greets NAME.",
-        "context": "greet.sh prints a fixed greeting; check.sh tests it.",
-        "milestones": [{"title": "Take the name", "scope": "greet.sh", "acceptance": "check.sh prints ok"}],
-        "validation": "sh check.sh",
-        "scope": ["greet.sh"],
-        "forbidden": ["check.sh"],
-        "checks": [{"name": "test", "command": "sh check.sh"}]
-    }))
-    .unwrap();
-    repo.write("plans/greet.md", &braid_orchestra::author::render(&plan, chrono::Utc::now()));
+    write_plan(
+        repo,
+        "plans/greet.md",
+        json!({
+            "title": "Greet by name",
+            "purpose": "`greet.sh NAME` greets NAME.",
+            "context": "greet.sh prints a fixed greeting; check.sh tests it.",
+            "milestones": [{"title": "Take the name", "scope": "greet.sh", "acceptance": "check.sh prints ok"}],
+            "validation": "sh check.sh",
+            "scope": ["greet.sh"],
+            "forbidden": ["check.sh"],
+            "checks": [{"name": "test", "command": "sh check.sh"}]
+        }),
+    );
     repo.commit_all("plan");
 }
 

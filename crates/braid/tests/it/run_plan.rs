@@ -5,28 +5,27 @@ use braid_orchestra::store::{AttemptState, Store};
 use braid_test_support::{Reply, ScriptedServer, TEST_MODEL, TempRepo, Turn, local_model, tree_snapshot};
 use serde_json::json;
 
-use crate::harness::Env;
+use crate::harness::{Env, greeter_repo, write_plan};
 
 /// A greeter whose check wants `greet.sh NAME` to greet NAME, and a one-milestone plan for it written
 /// but not committed (as a plan usually is when it is first run).
 fn greeter_with_plan() -> TempRepo {
-    let repo = TempRepo::new();
-    repo.write("greet.sh", "echo hello\n");
-    repo.write("check.sh", "test \"$(sh greet.sh Ada)\" = 'hello, Ada' && echo ok\n");
-    repo.commit_all("greeter");
-    let plan: braid_orchestra::author::NewPlan = serde_json::from_value(json!({
-        "title": "Greet by name",
-        "purpose": "`greet.sh NAME` greets NAME.",
-        "context": "greet.sh prints a fixed greeting; check.sh tests it.",
-        "milestones": [{"title": "Take the name", "scope": "greet.sh", "acceptance": "check.sh prints ok"}],
-        "validation": "sh check.sh",
-        "scope": ["greet.sh"],
-        "forbidden": ["check.sh"],
-        "checks": [{"name": "test", "command": "sh check.sh"}],
-        "approaches": ["approach-1: edit in place", "approach-2: claim success without work"]
-    }))
-    .unwrap();
-    repo.write("plans/greet.md", &braid_orchestra::author::render(&plan, chrono::Utc::now()));
+    let repo = greeter_repo();
+    write_plan(
+        &repo,
+        "plans/greet.md",
+        json!({
+            "title": "Greet by name",
+            "purpose": "`greet.sh NAME` greets NAME.",
+            "context": "greet.sh prints a fixed greeting; check.sh tests it.",
+            "milestones": [{"title": "Take the name", "scope": "greet.sh", "acceptance": "check.sh prints ok"}],
+            "validation": "sh check.sh",
+            "scope": ["greet.sh"],
+            "forbidden": ["check.sh"],
+            "checks": [{"name": "test", "command": "sh check.sh"}],
+            "approaches": ["approach-1: edit in place", "approach-2: claim success without work"]
+        }),
+    );
     repo
 }
 
