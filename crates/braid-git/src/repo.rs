@@ -251,9 +251,10 @@ impl Repo {
             // Prune only drops registrations whose directory is gone, which git's own gc would drop too.
             Git::new(&self.root, ["worktree", "prune"]).run()?;
         } else {
-            // Removals of different worktrees touch different entries of `.git/worktrees`, so they share
-            // the lock and run in parallel; only creates and prunes need it alone.
-            let _lock = self.lock_shared()?;
+            // Alone, like creates: `git worktree remove` reads every entry of `.git/worktrees`, so a
+            // removal running beside another one fails on the entry the other is deleting ("failed to
+            // read .git/worktrees/7/commondir", seen with eight removals from threads).
+            let _lock = self.lock()?;
             let mut remove = Git::new(&self.root, ["worktree", "remove"]);
             if force {
                 // Twice: also removes a worktree that is locked (e.g. by a crashed `git worktree add`).
@@ -288,19 +289,9 @@ impl Repo {
         }
     }
 
-    /// Takes the repository's worktree lock exclusively, waiting for other threads and processes that hold it.
+    /// Takes the repository's worktree lock exclusively, waiting for other threads and processes that hold
+    /// it; the lock file is opened (created if needed) for it.
     pub(crate) fn lock(&self) -> Result<WorktreeLock, GitError> {
-        self.take_lock(std::fs::File::lock)
-    }
-
-    /// Takes the repository's worktree lock shared with other holders of a shared lock, excluding
-    /// holders of the exclusive one ([`Repo::lock`]).
-    fn lock_shared(&self) -> Result<WorktreeLock, GitError> {
-        self.take_lock(std::fs::File::lock_shared)
-    }
-
-    /// Opens the lock file (creating it) and takes the lock with `take`.
-    fn take_lock(&self, take: fn(&std::fs::File) -> std::io::Result<()>) -> Result<WorktreeLock, GitError> {
         let path = self.common_dir.join(LOCK_FILE);
         let file = OpenOptions::new()
             .create(true)
@@ -308,7 +299,7 @@ impl Repo {
             .write(true)
             .open(&path)
             .map_err(|err| GitError::io(&path, err))?;
-        take(&file).map_err(|err| GitError::io(&path, err))?;
+        file.lock().map_err(|err| GitError::io(&path, err))?;
         Ok(WorktreeLock { _file: file })
     }
 
