@@ -114,17 +114,27 @@ impl Store {
         let sqlite = |source| classify(path, source);
         let mut conn = Connection::open(path).map_err(sqlite)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
-        // The first statement that reads the file is where a non-database is noticed.
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)).map_err(sqlite)?;
-        conn.pragma_update(None, "foreign_keys", true).map_err(sqlite)?;
-        // In WAL mode NORMAL still never corrupts the database; a power cut may lose the last commits.
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sqlite)?;
-        schema::migrate(&mut conn).map_err(|err| match err {
-            schema::MigrateError::TooNew { found } => {
-                StoreError::TooNew { path: path.to_path_buf(), found, known: SCHEMA_VERSION }
+        // SQLite answers "busy" at once, without calling the busy handler, when waiting could deadlock:
+        // two connections setting up a fresh file both hold a read lock and want the write lock. One of
+        // them must let go and start again, so the whole setup is retried until the busy timeout.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match set_up(&mut conn) {
+                Ok(()) => break,
+                Err(SetupError::Sqlite(source))
+                    if error_code(&source) == Some(ErrorCode::DatabaseBusy)
+                        && std::time::Instant::now() + pause < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(SetupError::TooNew { found }) => {
+                    return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: SCHEMA_VERSION });
+                }
+                Err(SetupError::Sqlite(source)) => return Err(classify(path, source)),
             }
-            schema::MigrateError::Sqlite(source) => classify(path, source),
-        })?;
+        }
         Ok(Store { path: Arc::new(path.to_path_buf()), conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -389,6 +399,26 @@ fn is_dangling(err: &rusqlite::Error) -> bool {
 
 /// Turns a SQLite error met while opening `path` into a store error, telling "this file is not a
 /// database" apart from other failures.
+/// Why setting up a freshly opened connection failed.
+enum SetupError {
+    TooNew { found: u32 },
+    Sqlite(rusqlite::Error),
+}
+
+/// Puts a new connection in WAL mode with foreign keys on and brings the schema up to date.
+fn set_up(conn: &mut Connection) -> Result<(), SetupError> {
+    // The first statement that reads the file is where a non-database is noticed.
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+        .map_err(SetupError::Sqlite)?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(SetupError::Sqlite)?;
+    // In WAL mode NORMAL still never corrupts the database; a power cut may lose the last commits.
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(SetupError::Sqlite)?;
+    schema::migrate(conn).map(drop).map_err(|err| match err {
+        schema::MigrateError::TooNew { found } => SetupError::TooNew { found },
+        schema::MigrateError::Sqlite(source) => SetupError::Sqlite(source),
+    })
+}
+
 fn classify(path: &Path, source: rusqlite::Error) -> StoreError {
     match error_code(&source) {
         Some(ErrorCode::NotADatabase) => {

@@ -3,6 +3,7 @@
 //! interrupted (including a real child killed with SIGKILL), id prefixes, and the summaries.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use braid_orchestra::store::{
     AttemptState, AttemptUpdate, NewAttempt, NewRun, ProcessStamp, RunState, SCHEMA_VERSION, Store, StoreError, Tokens,
@@ -485,19 +486,27 @@ fn generated_run_ids_are_accepted_and_distinct() {
 
 #[test]
 fn several_processes_creating_the_store_at_once_migrate_it_once() {
-    let dir = TempDir::new().unwrap();
-    let path = db_path(&dir);
-    let openers: Vec<_> = (0..4)
-        .map(|_| {
-            let path = path.clone();
-            std::thread::spawn(move || Store::open(&path).map(|_| ()).map_err(|e| e.to_string()))
-        })
-        .collect();
-    for opener in openers {
-        assert_eq!(opener.join().unwrap(), Ok(()));
+    // The race is narrow (CI once lost it as "database is locked"), so it is run many times over.
+    for round in 0..25 {
+        let dir = TempDir::new().unwrap();
+        let path = db_path(&dir);
+        let start = Arc::new(std::sync::Barrier::new(6));
+        let openers: Vec<_> = (0..6)
+            .map(|_| {
+                let path = path.clone();
+                let start = Arc::clone(&start);
+                std::thread::spawn(move || {
+                    start.wait();
+                    Store::open(&path).map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for opener in openers {
+            assert_eq!(opener.join().unwrap(), Ok(()), "round {round}");
+        }
+        let version: u32 = raw(&path).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
-    let version: u32 = raw(&path).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, SCHEMA_VERSION);
 }
 
 #[test]
