@@ -123,6 +123,19 @@ impl Repo {
         }
     }
 
+    /// The branch `rev` names, if it is a branch name (`main`, `refs/heads/main`), or for `None` the branch
+    /// the main worktree has checked out; `None` for a detached HEAD, a sha, a tag or an expression.
+    pub fn branch_name(&self, rev: Option<&str>) -> Result<Option<String>, GitError> {
+        let Some(rev) = rev else {
+            let output = Git::new(&self.root, ["symbolic-ref", "--quiet", "--short", "HEAD"]).output()?;
+            return Ok(output.success.then(|| output.text()).filter(|name| !name.is_empty()));
+        };
+        let name = rev.strip_prefix("refs/heads/").unwrap_or(rev);
+        let full = format!("refs/heads/{name}");
+        let output = Git::new(&self.root, ["show-ref", "--verify", "--quiet", &full]).output()?;
+        Ok(output.success.then(|| name.to_string()))
+    }
+
     /// Creates attempt `n` of run `run`: a worktree at `<root>/.braid/worktrees/<run>/<n>` on a new branch
     /// `braid/<run>/<n>` at the commit `base` names, and records that base. Also makes sure `.braid/` is
     /// listed in the repository's `info/exclude`, so the user's `git status` never shows braid's state.

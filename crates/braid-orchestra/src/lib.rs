@@ -13,6 +13,7 @@ pub mod execute;
 pub mod fsutil;
 pub mod init;
 pub mod plan;
+pub mod review;
 pub mod run;
 pub mod store;
 pub mod warm;

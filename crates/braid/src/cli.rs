@@ -70,6 +70,74 @@ pub enum Command {
     /// Run the same checks on every attempt of a run and rank the attempts on the evidence: a table, or
     /// JSON, or a self-contained HTML report.
     Compare(CompareArgs),
+    /// Review a change with the AI reviewer: prioritised findings (P0 must fix .. P3 nit), each on the
+    /// changed lines, and a verdict. Exits 1 when a P0 or P1 finding remains, so CI can gate on it.
+    Review(ReviewArgs),
+    /// Make one attempt of a run real code: merge it into the branch the run started from, or push it and
+    /// open a pull request. Every other attempt is archived under `refs/braid/archive/`, not lost.
+    Pick(PickArgs),
+    /// Bring back an archived attempt: its branch `braid/<run>/<n>` and its worktree.
+    Restore(RestoreArgs),
+}
+
+/// `braid review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// What to review: a revision range such as `main..feature`, or an attempt `<run>/<n>`. Without it (and
+    /// without --base or --commit), the uncommitted changes in the working tree and index.
+    #[arg(conflicts_with_all = ["base", "commit"])]
+    pub target: Option<String>,
+    /// Review the changes on the current branch since it left BRANCH (against their merge base).
+    #[arg(long, value_name = "BRANCH", conflicts_with = "commit")]
+    pub base: Option<String>,
+    /// Review one commit against its parent.
+    #[arg(long, value_name = "REV")]
+    pub commit: Option<String>,
+    /// Drop findings the reviewer is less sure of than this, from 0 to 1.
+    #[arg(long, value_name = "CONFIDENCE", default_value_t = 0.5)]
+    pub min_confidence: f64,
+    /// Do not let the reviewer write and run tests to demonstrate its findings.
+    #[arg(long)]
+    pub no_tests: bool,
+    /// What the reviewer should pay most attention to, in words.
+    #[arg(long, value_name = "TEXT")]
+    pub focus: Option<String>,
+    /// Print the review as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `braid pick`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["merge", "squash", "pr"])))]
+pub struct PickArgs {
+    /// The attempt: `<run>/<n>`, where a unique prefix of the run's id is enough.
+    pub attempt: String,
+    /// Merge the attempt's branch: a fast-forward when possible, else a merge commit.
+    #[arg(long)]
+    pub merge: bool,
+    /// Merge the attempt's work as one new commit on the target branch.
+    #[arg(long)]
+    pub squash: bool,
+    /// Push the attempt's branch and open a pull request on GitHub.
+    #[arg(long)]
+    pub pr: bool,
+    /// Merge into (or open the pull request against) this branch instead of the one the run started from.
+    #[arg(long, value_name = "BRANCH")]
+    pub into: Option<String>,
+    /// The remote to push to for --pr (default: `[pr] remote` in config, else `origin`).
+    #[arg(long, value_name = "NAME")]
+    pub remote: Option<String>,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `braid restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The attempt: `<run>/<n>`, where a unique prefix of the run's id is enough.
+    pub attempt: String,
 }
 
 /// `braid run`.

@@ -8,8 +8,11 @@ mod exec;
 mod init_cmd;
 mod local;
 mod model_cmd;
+mod pick_cmd;
 mod plan_cmd;
 mod plan_exec;
+mod pr_cmd;
+mod review_cmd;
 mod run_cmd;
 mod run_view;
 mod sandbox_cmd;
@@ -50,6 +53,9 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Show(args) => run_cmd::show(&cli.global, args),
         cli::Command::Gc(args) => run_cmd::gc(&cli.global, args),
         cli::Command::Compare(args) => compare_cmd::compare(&cli.global, args).await,
+        cli::Command::Review(args) => review_cmd::review(&cli.global, args).await,
+        cli::Command::Pick(args) => pick_cmd::pick(&cli.global, args).await,
+        cli::Command::Restore(args) => pick_cmd::restore(&cli.global, args),
     }
 }
 

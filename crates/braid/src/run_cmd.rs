@@ -39,6 +39,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         agents: Vec::new(),
         approaches: Vec::new(),
         base: String::new(),
+        base_ref: None,
         concurrency,
         setup: run_config.setup.clone(),
         setup_timeout: Duration::from_secs(run_config.setup_timeout_secs.unwrap_or(600)),
@@ -65,6 +66,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         spec.agents = expand_mix(&args.agent, args.attempts)?;
         spec.approaches = approaches;
         spec.base = repo.resolve_commit(args.base.as_deref().unwrap_or("HEAD"))?;
+        spec.base_ref = repo.branch_name(args.base.as_deref())?;
         let braid_attempts = spec.agents.iter().filter(|a| matches!(a, AgentSpec::Braid)).count();
         let factory = factory(&config, &home, braid_attempts.min(concurrency) as u32)?;
         braid_orchestra::run::run(repo, store, spec, factory, sink, cancel).await?
@@ -130,6 +132,32 @@ pub(crate) fn repo_and_store(global: &GlobalArgs) -> anyhow::Result<(Repo, Store
 }
 
 /// The repository's store, `.braid/braid.db`.
+/// Finds the attempt `text` names as `<run>/<n>` (a unique prefix of the run's id is enough): the run's
+/// record and the attempt's number. Fails naming what is wrong and how to find the right name.
+pub(crate) fn find_attempt(store: &Store, text: &str) -> anyhow::Result<(braid_orchestra::store::RunDetail, u32)> {
+    let Some((run, n)) = text.rsplit_once('/') else {
+        bail!(
+            "`{text}` does not name an attempt: write `<run>/<n>`, such as `{text}/1`; `braid show <run>` lists a run's attempts"
+        );
+    };
+    let n: u32 = n.parse().ok().filter(|n| *n >= 1).with_context(|| {
+        format!(
+            "`{n}` in `{text}` is not an attempt number: attempts are numbered from 1; `braid show {run}` lists them"
+        )
+    })?;
+    let detail =
+        store.run(run)?.with_context(|| format!("no run `{run}` in this repository; `braid runs` lists them"))?;
+    if !detail.attempts.iter().any(|a| a.n == n) {
+        bail!(
+            "run {} has no attempt {n}: it has {}; `braid show {}` lists them",
+            detail.run.id,
+            detail.attempts.iter().map(|a| a.n.to_string()).collect::<Vec<_>>().join(", "),
+            detail.run.id
+        );
+    }
+    Ok((detail, n))
+}
+
 fn open_store(repo: &Repo) -> anyhow::Result<Store> {
     Ok(Store::open(&repo.root().join(".braid/braid.db"))?)
 }

@@ -75,6 +75,8 @@ pub struct RunSpec {
     pub approaches: Vec<Option<String>>,
     /// The commit every attempt starts from.
     pub base: String,
+    /// The branch the base commit was taken from, when it was a branch (`braid pick --merge` merges into it).
+    pub base_ref: Option<String>,
     /// How many attempts run at once.
     pub concurrency: usize,
     /// A shell script run in each fresh worktree before the agent (`[run] setup`).
@@ -158,6 +160,7 @@ pub async fn run(
         task: spec.task.clone(),
         plan_path: spec.plan.clone(),
         base_commit: spec.base.clone(),
+        base_ref: spec.base_ref.clone(),
         agents: spec.agents.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
         attempts: spec.agents.len() as u32,
         concurrency: spec.concurrency as u32,
@@ -212,6 +215,7 @@ pub async fn resume(
     spec.task = detail.run.task.clone();
     spec.plan = detail.run.plan_path.clone();
     spec.base = detail.run.base_commit.clone();
+    spec.base_ref = detail.run.base_ref.clone();
     spec.agents = Vec::new();
     spec.approaches = Vec::new();
     for attempt in &detail.attempts {

@@ -11,6 +11,7 @@ mod id;
 mod process;
 mod read;
 mod records;
+mod reviews;
 mod schema;
 mod state;
 
@@ -28,6 +29,7 @@ pub use records::{
     AttemptRecord, AttemptUpdate, EventCount, NewAttempt, NewRun, RunDetail, RunRecord, RunSummary, Tokens,
     TransitionRecord,
 };
+pub use reviews::{PickHow, PickRecord, StoredReview};
 pub use schema::SCHEMA_VERSION;
 pub use state::{AttemptState, RunState, UnknownState};
 
@@ -70,6 +72,13 @@ pub enum StoreError {
     /// `create_run` with an id already used.
     #[error("run {id} already exists in {}", path.display())]
     RunExists { path: PathBuf, id: String },
+    /// The run's pick is already recorded: a run is picked once.
+    #[error(
+        "run {run} was already picked (attempt {n}), so nothing was changed; `braid restore {run}/<n>` brings \
+         back another attempt's branch to work on (store {})",
+        path.display()
+    )]
+    AlreadyPicked { path: PathBuf, run: String, n: u32 },
     /// No such attempt in this run.
     #[error("run {run} has no attempt {n}")]
     NoSuchAttempt { run: String, n: u32 },
@@ -149,8 +158,8 @@ impl Store {
         let owner = run.owner.as_ref();
         conn.execute(
             "INSERT INTO runs (id, created_at, task, plan_path, base_commit, agents, attempts,
-                concurrency, state, pid, hostname, process_start)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'running', ?9, ?10, ?11)",
+                concurrency, state, pid, hostname, process_start, base_ref)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'running', ?9, ?10, ?11, ?12)",
             params![
                 run.id,
                 format_time(run.created_at),
@@ -163,6 +172,7 @@ impl Store {
                 owner.map(|o| o.pid),
                 owner.map(|o| o.hostname.clone()),
                 owner.map(|o| o.start_ticks as i64),
+                run.base_ref,
             ],
         )
         .map_err(|err| {

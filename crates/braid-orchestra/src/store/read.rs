@@ -18,7 +18,7 @@ use super::{AttemptState, ProcessStamp, RunState, Store, StoreError};
 const MAX_CANDIDATES: usize = 10;
 
 const RUN_COLUMNS: &str = "id, created_at, task, plan_path, base_commit, agents, attempts, concurrency, \
-    state, finished_at, error, pid, hostname, process_start";
+    state, finished_at, error, pid, hostname, process_start, base_ref";
 
 const ATTEMPT_COLUMNS: &str = "run_id, n, agent, approach, branch, worktree, state, turns, input_tokens, \
     cached_tokens, output_tokens, cost_usd, commit_sha, error, started_at, finished_at, last_action, port, \
@@ -238,6 +238,7 @@ fn run_record(row: &Row<'_>) -> Result<RunRecord, Bad> {
         task: row.get(2)?,
         plan_path: row.get::<_, Option<String>>(3)?.map(PathBuf::from),
         base_commit: row.get(4)?,
+        base_ref: row.get(14)?,
         agents: row.get(5)?,
         attempts: row.get(6)?,
         concurrency: row.get(7)?,
@@ -295,7 +296,7 @@ fn count(row: &Row<'_>, at: usize) -> rusqlite::Result<u64> {
     Ok(row.get::<_, Option<i64>>(at)?.unwrap_or(0).max(0) as u64)
 }
 
-fn time(text: &str) -> Result<DateTime<Utc>, Bad> {
+pub(super) fn time(text: &str) -> Result<DateTime<Utc>, Bad> {
     DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
         .map_err(|err| Bad(format!("stored time `{text}` is not RFC 3339: {err}")))

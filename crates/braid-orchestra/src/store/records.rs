@@ -20,6 +20,8 @@ pub struct NewRun {
     pub plan_path: Option<PathBuf>,
     /// The commit every attempt starts from.
     pub base_commit: String,
+    /// The branch the run started from (`braid pick --merge` merges into it); `None` for a bare commit.
+    pub base_ref: Option<String>,
     /// The agents as the user spelled them, e.g. `braid:2,codex:1`.
     pub agents: String,
     /// How many attempts the run makes.
@@ -100,6 +102,8 @@ pub struct RunRecord {
     pub task: String,
     pub plan_path: Option<PathBuf>,
     pub base_commit: String,
+    /// The branch the run started from; `None` for a bare commit or a run recorded before schema 3.
+    pub base_ref: Option<String>,
     pub agents: String,
     pub attempts: u32,
     pub concurrency: u32,

@@ -2,8 +2,8 @@
 //! applied; opening a store applies the rest, each in its own transaction, and refuses a database that a
 //! newer braid has migrated further than this one knows.
 //!
-//! Append new steps at the end (the `checks` and `findings` tables of later issues go here); never edit a
-//! step that has shipped, since databases in the wild have already run it.
+//! Append new steps at the end; never edit a step that has shipped, since databases in the wild have
+//! already run it.
 
 use rusqlite::Connection;
 
@@ -105,6 +105,43 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         outcome     TEXT NOT NULL,
         PRIMARY KEY (run_id, n, name)
     ) STRICT, WITHOUT ROWID;
+    "#,
+    // 3: the branch a run started from, the reviews braid made, and the attempt the user picked.
+    r#"
+    -- The branch HEAD was on (or that --base named) when the run started; NULL when it was a bare commit.
+    -- `braid pick --merge` merges into it.
+    ALTER TABLE runs ADD COLUMN base_ref TEXT;
+
+    -- One row per review. Reviews of an attempt carry its run and number; reviews of uncommitted changes,
+    -- commits and ranges have none. The review is the JSON of `review::Review`; the columns beside it
+    -- are what queries filter on.
+    CREATE TABLE reviews (
+        id           INTEGER PRIMARY KEY,
+        run_id       TEXT REFERENCES runs (id) ON DELETE CASCADE,
+        n            INTEGER CHECK (n >= 1),
+        head_commit  TEXT,
+        base_commit  TEXT NOT NULL,
+        verdict      TEXT NOT NULL CHECK (verdict IN ('correct', 'incorrect')),
+        blocking     INTEGER NOT NULL CHECK (blocking >= 0),
+        at           TEXT NOT NULL,
+        review       TEXT NOT NULL,
+        CHECK ((run_id IS NULL) = (n IS NULL))
+    ) STRICT;
+    CREATE INDEX reviews_by_attempt ON reviews (run_id, n, id);
+
+    -- The attempt of a run the user chose, and what became of it. A run is picked at most once.
+    CREATE TABLE picks (
+        run_id         TEXT PRIMARY KEY NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        n              INTEGER NOT NULL CHECK (n >= 1),
+        how            TEXT NOT NULL CHECK (how IN ('merge', 'squash', 'pr')),
+        at             TEXT NOT NULL,
+        -- The branch merged into, or the pull request's base branch.
+        target_branch  TEXT NOT NULL,
+        -- The commit the target branch points at after a merge; NULL for a pull request.
+        result_commit  TEXT,
+        pr_url         TEXT,
+        FOREIGN KEY (run_id, n) REFERENCES attempts (run_id, n) ON DELETE CASCADE
+    ) STRICT;
     "#,
 ];
 

@@ -23,6 +23,7 @@ fn new_run(id: &str, owner: Option<ProcessStamp>) -> NewRun {
         task: "make it faster".to_string(),
         plan_path: Some(PathBuf::from("plans/speed.md")),
         base_commit: "0123456789abcdef0123456789abcdef01234567".to_string(),
+        base_ref: Some("main".into()),
         agents: "braid:2,codex:1".to_string(),
         attempts: 3,
         concurrency: 2,
