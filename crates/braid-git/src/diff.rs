@@ -79,30 +79,25 @@ impl Repo {
     /// Fails with [`GitError::Command`] when git fails and [`GitError::Io`] when the temporary index
     /// cannot be made.
     pub fn diff(&self, worktree: &Worktree) -> Result<Diff, GitError> {
-        let dir = worktree.path.as_path();
-        let index = Git::new(dir, ["rev-parse", "--path-format=absolute", "--git-path", "index"]).text()?;
-        let index = Path::new(&index);
-        let private = index.parent().unwrap_or(dir);
-        let temp = tempfile::Builder::new()
-            .prefix("braid-diff-")
-            .tempdir_in(private)
-            .map_err(|err| GitError::io(private, err))?;
-        let temp_index = temp.path().join("index");
-        if index.exists() {
-            // Starting from a copy keeps git's cached file stats, so staging does not rehash every file.
-            std::fs::copy(index, &temp_index).map_err(|err| GitError::io(index, err))?;
-        }
-        Git::new(dir, ["add", "-A"]).env("GIT_INDEX_FILE", &temp_index).run()?;
-        let cached = |format: &[&str]| {
-            Git::new(dir, ["diff", "--cached"])
-                .env("GIT_INDEX_FILE", &temp_index)
-                .args(DIFF_FLAGS)
-                .args(format.iter().copied())
-                .arg(&worktree.base)
-                .arg("--")
-                .run()
-        };
-        collect_diff(cached)
+        let staged = StagedCopy::new(&worktree.path)?;
+        staged.diff_against(&worktree.base)
+    }
+
+    /// Returns the uncommitted change of the main checkout (staged, unstaged and untracked files, ignored
+    /// ones not) against HEAD, and a snapshot commit holding that state, which no ref points at: it lets
+    /// the change be checked out elsewhere. The user's index is left alone (a temporary copy is staged).
+    ///
+    /// Fails with [`GitError::UnknownRevision`] when HEAD has no commit yet and [`GitError::Command`]
+    /// when git fails.
+    pub fn diff_uncommitted(&self) -> Result<Uncommitted, GitError> {
+        let head = self.resolve_commit("HEAD")?;
+        let staged = StagedCopy::new(self.root())?;
+        let diff = staged.diff_against(&head)?;
+        let tree = Git::new(self.root(), ["write-tree"]).env("GIT_INDEX_FILE", &staged.index).text()?;
+        let snapshot = identity(self.root())?
+            .args(["commit-tree", tree.as_str(), "-p", head.as_str(), "-m", "braid: snapshot of uncommitted changes"])
+            .text()?;
+        Ok(Uncommitted { head, diff, snapshot })
     }
 
     /// Returns the change from commit `base` to commit `commit` (both revisions git understands), as
@@ -123,6 +118,41 @@ impl Repo {
                 .run()
         };
         collect_diff(between)
+    }
+
+    /// The best common ancestor of `a` and `b` (what `a...b` diffs from).
+    ///
+    /// Fails with [`GitError::UnknownRevision`] when either names no commit, and
+    /// [`GitError::NoMergeBase`] when the two histories share no commit.
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<String, GitError> {
+        let a = self.resolve_commit(a)?;
+        let b = self.resolve_commit(b)?;
+        let git = Git::new(self.root(), ["merge-base", a.as_str(), b.as_str()]);
+        let output = git.output()?;
+        match output.code {
+            Some(0) => Ok(output.text()),
+            Some(1) => Err(GitError::NoMergeBase { a, b, repo: self.root().to_path_buf() }),
+            _ => Err(git.failed(&output)),
+        }
+    }
+
+    /// The first parent of `commit`, or `None` for a root commit.
+    ///
+    /// Fails with [`GitError::UnknownRevision`] when `commit` names no commit.
+    pub fn parent(&self, commit: &str) -> Result<Option<String>, GitError> {
+        let commit = self.resolve_commit(commit)?;
+        let output = Git::new(self.root(), ["rev-parse", "--verify", "--quiet", &format!("{commit}^1")]).output()?;
+        Ok(output.success.then(|| output.text()))
+    }
+
+    /// The contents of `path` (relative to the root) in `commit`, or `None` when the commit has no such
+    /// file.
+    ///
+    /// Fails with [`GitError::UnknownRevision`] when `commit` names no commit.
+    pub fn file_at(&self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let commit = self.resolve_commit(commit)?;
+        let output = Git::new(self.root(), ["cat-file", "blob", &format!("{commit}:{path}")]).output()?;
+        Ok(output.success.then_some(output.stdout))
     }
 
     /// Stages everything in `worktree` (untracked files included, ignored ones not) and commits it on the
@@ -151,18 +181,77 @@ impl Repo {
             Some(1) => {}
             _ => return Err(staged.failed(&output)),
         }
-        let mut commit = Git::new(dir, std::iter::empty::<&str>());
-        for (key, fallback) in [("user.name", "braid"), ("user.email", "braid@localhost")] {
-            if !Git::new(dir, ["config", "--get", key]).output()?.success {
-                commit = commit.arg("-c").arg(format!("{key}={fallback}"));
-            }
-        }
+        let commit = identity(dir)?;
         // These are braid's internal snapshots of an attempt, not the user's commits: pre-commit and
         // commit-msg hooks (linters, ticket-number checks) would reject or rewrite work in progress, and
         // the checks braid runs on an attempt are its own. Signing configuration is still honoured.
         commit.arg("commit").arg("--no-verify").arg("--quiet").arg("-m").arg(message).run()?;
         Ok(Some(Git::new(dir, ["rev-parse", "HEAD"]).text()?))
     }
+}
+
+/// The uncommitted state of the main checkout: see [`Repo::diff_uncommitted`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uncommitted {
+    /// The commit HEAD pointed at.
+    pub head: String,
+    /// The change against `head`.
+    pub diff: Diff,
+    /// A commit (child of `head`, on no branch) whose tree is the checkout's files as they are.
+    pub snapshot: String,
+}
+
+/// Every file of a checkout staged into a temporary copy of its index, so that its state can be diffed
+/// and written as a tree without touching the index the user (or the agent) works with.
+struct StagedCopy<'a> {
+    dir: &'a Path,
+    index: std::path::PathBuf,
+    // Removed on drop, taking the temporary index with it.
+    _temp: tempfile::TempDir,
+}
+
+impl<'a> StagedCopy<'a> {
+    fn new(dir: &'a Path) -> Result<StagedCopy<'a>, GitError> {
+        let index = Git::new(dir, ["rev-parse", "--path-format=absolute", "--git-path", "index"]).text()?;
+        let index = Path::new(&index);
+        let private = index.parent().unwrap_or(dir);
+        let temp = tempfile::Builder::new()
+            .prefix("braid-diff-")
+            .tempdir_in(private)
+            .map_err(|err| GitError::io(private, err))?;
+        let temp_index = temp.path().join("index");
+        if index.exists() {
+            // Starting from a copy keeps git's cached file stats, so staging does not rehash every file.
+            std::fs::copy(index, &temp_index).map_err(|err| GitError::io(index, err))?;
+        }
+        Git::new(dir, ["add", "-A"]).env("GIT_INDEX_FILE", &temp_index).run()?;
+        Ok(StagedCopy { dir, index: temp_index, _temp: temp })
+    }
+
+    fn diff_against(&self, base: &str) -> Result<Diff, GitError> {
+        let cached = |format: &[&str]| {
+            Git::new(self.dir, ["diff", "--cached"])
+                .env("GIT_INDEX_FILE", &self.index)
+                .args(DIFF_FLAGS)
+                .args(format.iter().copied())
+                .arg(base)
+                .arg("--")
+                .run()
+        };
+        collect_diff(cached)
+    }
+}
+
+/// A git command line in `dir` that commits as the user's configured identity, or as
+/// `braid <braid@localhost>` where none is configured (given on the command line; no config is written).
+fn identity(dir: &Path) -> Result<Git<'_>, GitError> {
+    let mut git = Git::new(dir, std::iter::empty::<&str>());
+    for (key, fallback) in [("user.name", "braid"), ("user.email", "braid@localhost")] {
+        if !Git::new(dir, ["config", "--get", key]).output()?.success {
+            git = git.arg("-c").arg(format!("{key}={fallback}"));
+        }
+    }
+    Ok(git)
 }
 
 /// Builds a [`Diff`] from one git diff command line run three ways (`run` adds the output format): the

@@ -25,6 +25,10 @@ pub enum GitError {
     #[error("`{rev}` does not name a commit in {}", repo.display())]
     UnknownRevision { rev: String, repo: PathBuf },
 
+    /// Two commits whose histories share no commit, so there is no base to diff from.
+    #[error("{a} and {b} have no common ancestor in {}; name the base commit explicitly", repo.display())]
+    NoMergeBase { a: String, b: String, repo: PathBuf },
+
     /// A caller-supplied name (a run id) breaks the naming rule given.
     #[error("invalid name {name:?}: {rule}")]
     BadName { name: String, rule: &'static str },

@@ -34,7 +34,7 @@ mod refs;
 mod repo;
 mod scratch;
 
-pub use diff::{Diff, FileStat, FileStatus};
+pub use diff::{Diff, FileStat, FileStatus, Uncommitted};
 pub use error::GitError;
 pub use list::{Orphan, Remedy, WorktreeEntry};
 pub use refs::{ArchivedAttempt, BranchTip};

@@ -318,7 +318,7 @@ impl Repo {
 
     /// Appends `/.braid/` to `<common-dir>/info/exclude` unless an entry for it is already there, keeping
     /// the file's existing bytes. Called with the worktree lock held so concurrent creates append once.
-    pub(crate) fn ensure_excluded(&self) -> Result<(), GitError> {
+    pub fn ensure_excluded(&self) -> Result<(), GitError> {
         let info = self.common_dir.join("info");
         let exclude = info.join("exclude");
         let existing = match std::fs::read(&exclude) {

@@ -102,6 +102,9 @@ pub struct ReviewArgs {
     /// What the reviewer should pay most attention to, in words.
     #[arg(long, value_name = "TEXT")]
     pub focus: Option<String>,
+    /// The execution plan the change carries out (an attempt's review uses its run's plan).
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
     /// Print the review as JSON instead of text.
     #[arg(long)]
     pub json: bool,

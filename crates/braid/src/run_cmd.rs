@@ -134,6 +134,7 @@ pub(crate) fn repo_and_store(global: &GlobalArgs) -> anyhow::Result<(Repo, Store
 /// The repository's store, `.braid/braid.db`.
 /// Finds the attempt `text` names as `<run>/<n>` (a unique prefix of the run's id is enough): the run's
 /// record and the attempt's number. Fails naming what is wrong and how to find the right name.
+#[allow(dead_code)]
 pub(crate) fn find_attempt(store: &Store, text: &str) -> anyhow::Result<(braid_orchestra::store::RunDetail, u32)> {
     let Some((run, n)) = text.rsplit_once('/') else {
         bail!(

@@ -73,10 +73,15 @@ pub async fn compare(
     };
 
     let conformance = conformance(plan.as_ref().map(|(p, _)| p), detail.run.plan_path.as_ref());
+    // Only a review of the attempt's current commit counts (`latest_reviews` sees to that).
+    let reviews: std::collections::HashMap<u32, FindingCounts> =
+        store.latest_reviews(&id)?.into_iter().map(|(n, stored)| (n, stored.review.counts())).collect();
     let mut attempts = Vec::new();
     for attempt in &detail.attempts {
         let checks = results.remove(&attempt.n).unwrap_or_default();
-        attempts.push(evidence(repo, &detail, attempt, checks, &base, &conformance)?);
+        let mut evidence = evidence(repo, &detail, attempt, checks, &base, &conformance)?;
+        evidence.findings = reviews.get(&attempt.n).copied();
+        attempts.push(evidence);
     }
     let ranking = rank(&mut attempts);
     Ok(Comparison {

@@ -13,6 +13,7 @@ mod long_session;
 mod model_cli;
 mod plan_check;
 mod plan_e2e;
+mod review;
 mod run;
 mod run_plan;
 mod sandbox;

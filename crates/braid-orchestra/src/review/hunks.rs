@@ -1,0 +1,180 @@
+//! The lines a change touches, read from its unified diff: the filter that drops findings far from the
+//! change needs them, on the new side of each file (where findings point).
+
+use std::collections::BTreeMap;
+
+/// For each file the change leaves in place, the new-side lines it added or changed, and for removals
+/// the line that now stands where the removed lines were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangedLines {
+    files: BTreeMap<String, Vec<u32>>,
+}
+
+impl ChangedLines {
+    /// Reads `patch`, a unified git diff with `b/` destination prefixes. Deleted files are left out:
+    /// they have no new side to point at. Lines that are not part of a diff are skipped.
+    pub fn parse(patch: &str) -> ChangedLines {
+        let mut files: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut current: Option<String> = None;
+        let (mut new_line, mut old_left, mut new_left) = (0u32, 0u32, 0u32);
+        for line in patch.lines() {
+            if old_left > 0 || new_left > 0 {
+                // Inside a hunk every line is content, even one that looks like a header.
+                let lines = current.as_ref().and_then(|file| files.get_mut(file));
+                match line.as_bytes().first() {
+                    Some(b'+') => {
+                        if let Some(lines) = lines {
+                            lines.push(new_line);
+                        }
+                        new_line += 1;
+                        new_left = new_left.saturating_sub(1);
+                    }
+                    Some(b'-') => {
+                        // A removal is anchored on the line that now follows it (or the last line).
+                        if let Some(lines) = lines {
+                            lines.push(new_line.max(1));
+                        }
+                        old_left = old_left.saturating_sub(1);
+                    }
+                    Some(b'\\') => {}
+                    _ => {
+                        new_line += 1;
+                        old_left = old_left.saturating_sub(1);
+                        new_left = new_left.saturating_sub(1);
+                    }
+                }
+                continue;
+            }
+            if line.starts_with("diff --git ") {
+                current = None;
+            } else if let Some(path) = line.strip_prefix("+++ ") {
+                current = path.strip_prefix("b/").map(str::to_string);
+                if let Some(file) = &current {
+                    files.entry(file.clone()).or_default();
+                }
+            } else if let Some((start, old_count, new_count)) = hunk_header(line) {
+                new_line = start;
+                old_left = old_count;
+                new_left = new_count;
+            }
+        }
+        for lines in files.values_mut() {
+            lines.sort_unstable();
+            lines.dedup();
+        }
+        ChangedLines { files }
+    }
+
+    /// The files the change leaves in place, in path order.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// Whether the change touched `file`.
+    pub fn touches(&self, file: &str) -> bool {
+        self.files.contains_key(file)
+    }
+
+    /// Whether lines `start..=end` of `file` come within `radius` lines of a line the change touched. A
+    /// file whose only change is its mode or name counts as touched everywhere.
+    pub fn near(&self, file: &str, start: u32, end: u32, radius: u32) -> bool {
+        let Some(lines) = self.files.get(file) else { return false };
+        if lines.is_empty() {
+            return true;
+        }
+        let (low, high) = (start.saturating_sub(radius), end.saturating_add(radius));
+        let first_at_or_after_low = lines.partition_point(|&line| line < low);
+        lines.get(first_at_or_after_low).is_some_and(|&line| line <= high)
+    }
+}
+
+/// Reads `@@ -a,b +c,d @@`: the new side's first line and both sides' line counts (a missing count is 1).
+fn hunk_header(line: &str) -> Option<(u32, u32, u32)> {
+    let rest = line.strip_prefix("@@ -")?;
+    let (old, rest) = rest.split_once(" +")?;
+    let (new, _) = rest.split_once(" @@")?;
+    let count = |range: &str| -> Option<(u32, u32)> {
+        match range.split_once(',') {
+            Some((start, count)) => Some((start.parse().ok()?, count.parse().ok()?)),
+            None => Some((range.parse().ok()?, 1)),
+        }
+    };
+    let (_, old_count) = count(old)?;
+    let (new_start, new_count) = count(new)?;
+    Some((new_start, old_count, new_count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATCH: &str = "\
+diff --git a/src/lib.rs b/src/lib.rs
+index 1111111..2222222 100644
+--- a/src/lib.rs
++++ b/src/lib.rs
+@@ -3,3 +3,4 @@ fn a() {
+ keep
+-old
++new
++++looks like a header but is content
+ keep
+@@ -20,3 +21,2 @@
+ keep
+-gone
+ keep
+diff --git a/old.txt b/old.txt
+deleted file mode 100644
+--- a/old.txt
++++ /dev/null
+@@ -1,2 +0,0 @@
+-a
+-b
+diff --git a/new.py b/new.py
+new file mode 100644
+--- /dev/null
++++ b/new.py
+@@ -0,0 +1,2 @@
++x = 1
++y = 2
+";
+
+    #[test]
+    fn added_lines_and_removal_anchors_are_on_the_new_side() {
+        let changed = ChangedLines::parse(PATCH);
+        assert_eq!(changed.files().collect::<Vec<_>>(), ["new.py", "src/lib.rs"]);
+        assert_eq!(changed.files["src/lib.rs"], [4, 5, 22]);
+        assert_eq!(changed.files["new.py"], [1, 2]);
+        assert!(!changed.touches("old.txt"));
+    }
+
+    #[test]
+    fn nearness_widens_by_the_radius() {
+        let changed = ChangedLines::parse(PATCH);
+        let check = |file: &str, start: u32, end: u32, radius: u32, expected: bool| {
+            assert_eq!(changed.near(file, start, end, radius), expected, "{file}:{start}-{end} ±{radius}");
+        };
+        check("src/lib.rs", 4, 4, 0, true);
+        check("src/lib.rs", 10, 12, 0, false);
+        check("src/lib.rs", 10, 12, 5, true);
+        check("src/lib.rs", 14, 16, 5, false);
+        check("src/lib.rs", 1, 100, 0, true);
+        check("new.py", 3, 3, 1, true);
+        check("other.rs", 1, 1, 100, false);
+    }
+
+    #[test]
+    fn a_mode_change_is_touched_everywhere_and_a_pure_rename_nowhere() {
+        let patch = "diff --git a/a.rs b/b.rs\nsimilarity index 100%\nrename from a.rs\nrename to b.rs\n";
+        let changed = ChangedLines::parse(patch);
+        // No `+++` line: git prints none for a pure rename, so nothing is known about its lines.
+        assert!(!changed.touches("b.rs"));
+        let patch = "diff --git a/s.sh b/s.sh\nold mode 100644\nnew mode 100755\n--- a/s.sh\n+++ b/s.sh\n";
+        assert!(ChangedLines::parse(patch).near("s.sh", 40, 40, 0));
+    }
+
+    #[test]
+    fn garbage_gives_nothing() {
+        assert_eq!(ChangedLines::parse("not a diff\n@@ nonsense @@\n+++"), ChangedLines::default());
+    }
+}
