@@ -135,7 +135,7 @@ fn bench_smoke(root: &Path) -> anyhow::Result<()> {
 /// about the binary users run) and runs the benchmark, recording this command line with its results.
 fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let Some(name) = args.first() else {
-        bail!("name a benchmark: cargo xtask bench overhead|startup|tasks|suite");
+        bail!("name a benchmark: cargo xtask bench overhead|startup|tasks|review|suite");
     };
     step("cargo build --release -p braid -p braid-bench", || {
         cargo(root, &["build", "--release", "-p", "braid", "-p", "braid-bench"])

@@ -156,7 +156,7 @@ impl Agent {
 /// braid's config for `endpoint`: the scripted or served model over the Responses API, or the embedded
 /// engine on the GGUF file; a turn limit no benchmark reaches and a window no benchmark fills, so that
 /// both harnesses do the same requests without compacting.
-fn braid_config(endpoint: &Endpoint) -> String {
+pub fn braid_config(endpoint: &Endpoint) -> String {
     match endpoint {
         Endpoint::Http { base_url, model } => format!(
             "model = \"{model}\"\nmodel_provider = \"bench\"\nmodel_context_window = 1000000\nmax_turns = 10000\n\n\

@@ -13,6 +13,7 @@ mod measure;
 mod overhead;
 mod peers;
 mod report;
+mod review;
 mod rounds;
 mod session;
 mod startup;
@@ -60,6 +61,9 @@ enum Command {
     },
     /// Task success on the same local model: braid, Codex CLI and aider on every task of the suite.
     Tasks(tasks::TasksArgs),
+    /// The reviewer on the evaluation set of `bench/review/`: precision and recall of `braid review` with
+    /// the embedded model and every configured remote model.
+    Review(review::ReviewArgs),
     /// Checks that every task of the suite is well formed (its check fails as given, passes with its
     /// reference solution) and lists them.
     Suite {
@@ -201,6 +205,7 @@ fn main() -> ExitCode {
             common.publish("startup", "Start-up", &table, &notes)
         })(),
         Command::Tasks(args) => tasks::main(&args),
+        Command::Review(args) => review::main(&args),
         Command::Suite { tasks } => suite::validate_all(&tasks),
     };
     match result {

@@ -224,7 +224,7 @@ pub fn commit_fresh_repo(dir: &Path, message: &str) -> anyhow::Result<()> {
 }
 
 /// Runs git in `dir` and fails with its stderr when it fails.
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+pub fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
     let output = Command::new("git")
         .args(args)
         .current_dir(dir)

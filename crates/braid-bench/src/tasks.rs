@@ -172,7 +172,7 @@ pub fn main(args: &TasksArgs) -> anyhow::Result<()> {
 
 /// Finds the GGUF file of `model` (a path, or a catalog name in braid's store), pulling it with braid
 /// when it is not installed.
-fn model_path(braid: &Path, model: &str) -> anyhow::Result<PathBuf> {
+pub fn model_path(braid: &Path, model: &str) -> anyhow::Result<PathBuf> {
     if model.ends_with(".gguf") {
         let path = PathBuf::from(model);
         anyhow::ensure!(path.is_file(), "no model file at {}", path.display());

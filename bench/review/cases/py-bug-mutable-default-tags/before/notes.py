@@ -1,0 +1,5 @@
+"""Notes with tags."""
+
+
+def make_note(text):
+    return {"text": text, "tags": ["note"]}
