@@ -81,6 +81,7 @@ pub fn comparison_text(comparison: &Comparison, root: &std::path::Path) -> Strin
         "diff".to_string(),
         "plan".to_string(),
         "warn".to_string(),
+        "review".to_string(),
         "cost".to_string(),
     ]];
     for (ranked, evidence) in comparison.ranking.iter().zip(&comparison.attempts) {
@@ -99,6 +100,14 @@ pub fn comparison_text(comparison: &Comparison, root: &std::path::Path) -> Strin
         } else {
             "ok".to_string()
         };
+        // The most severe findings of the attempt's review: what the ranking weighs.
+        let review = match evidence.findings {
+            None => "-".to_string(),
+            Some(f) if f.p0 > 0 => format!("{} P0", f.p0),
+            Some(f) if f.p1 > 0 => format!("{} P1", f.p1),
+            Some(f) if f.p2 + f.p3 > 0 => format!("{} minor", f.p2 + f.p3),
+            Some(_) => "clean".to_string(),
+        };
         let tokens = evidence.tokens.input + evidence.tokens.output;
         let cost = match evidence.cost_usd {
             Some(dollars) => format!("${dollars:.2}"),
@@ -113,10 +122,11 @@ pub fn comparison_text(comparison: &Comparison, root: &std::path::Path) -> Strin
             format!("{} files +{} −{}", evidence.diff.files, evidence.diff.added, evidence.diff.removed),
             plan,
             evidence.new_warnings.len().to_string(),
+            review,
             cost,
         ]);
     }
-    let widths: Vec<usize> = (0..8).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..9).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
     for row in &rows {
         let cells: Vec<String> = row
             .iter()

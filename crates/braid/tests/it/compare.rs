@@ -84,10 +84,10 @@ fn compare_ranks_three_attempts_on_their_checks_and_the_plan_and_writes_the_repo
         insta::assert_snapshot!(text, @r#"
 run [RUN] · 3 attempts · checks from the plan: test, lint
 
-rank  attempt                             verdict  tests  diff           plan         warn  cost
-1     #1 cmd:sh [TMP]/agent.sh  passed   -      1 files +1 −1  ok           1     -
-2     #3 cmd:sh [TMP]/agent.sh  failed   -      2 files +2 −3  1 forbidden  0     -
-3     #2 cmd:sh [TMP]/agent.sh  failed   -      1 files +1 −1  ok           0     -
+rank  attempt                             verdict  tests  diff           plan         warn  review  cost
+1     #1 cmd:sh [TMP]/agent.sh  passed   -      1 files +1 −1  ok           1     -       -
+2     #3 cmd:sh [TMP]/agent.sh  failed   -      2 files +2 −3  1 forbidden  0     -       -
+3     #2 cmd:sh [TMP]/agent.sh  failed   -      1 files +1 −1  ok           0     -       -
 
 1. #1: passes every required check (2 of 2 checks pass); diff +1 −1
    ✓ test ([T]) · .braid/runs/[RUN]/checks/1/test.log
