@@ -42,7 +42,13 @@ pub fn list(global: &GlobalArgs, args: &SkillsListArgs) -> anyhow::Result<ExitCo
         let mut text = String::new();
         for skill in &set.skills {
             let description = skill.description.split_whitespace().collect::<Vec<_>>().join(" ");
-            text.push_str(&format!("{} ({})\n  {}\n  {}\n", skill.name, skill.source.label(), description, skill.path.display()));
+            text.push_str(&format!(
+                "{} ({})\n  {}\n  {}\n",
+                skill.name,
+                skill.source.label(),
+                description,
+                skill.path.display()
+            ));
         }
         text
     };

@@ -307,10 +307,18 @@ mod tests {
         check("---\nname: pdf\ndescription: Fill PDF forms.\n---\nbody", Ok(("pdf", "Fill PDF forms.")));
         check("---\r\nname: pdf\r\ndescription: x\r\n---\r\n", Ok(("pdf", "x")));
         check("\u{feff}---\nname: a\ndescription: b\n---\n", Ok(("a", "b")));
-        check("---\nname: 'it''s'\ndescription: b\n---\n", Err("the name `it's` is not valid: use at most 64 letters, digits, `-` and `_` (it is what `$name` invokes)"));
+        check(
+            "---\nname: 'it''s'\ndescription: b\n---\n",
+            Err(
+                "the name `it's` is not valid: use at most 64 letters, digits, `-` and `_` (it is what `$name` invokes)",
+            ),
+        );
         check("---\nname: 'pdf'\ndescription: 'Say ''hi'': now' # note\n---\n", Ok(("pdf", "Say 'hi': now")));
         check("---\nname: \"pdf\"\ndescription: \"a \\\"b\\\"\\tc \\u00e9\"\n---\n", Ok(("pdf", "a \"b\"\tc é")));
-        check("---\nname: pdf # the id\ndescription: use it\n  when forms\n  appear\n---\n", Ok(("pdf", "use it when forms appear")));
+        check(
+            "---\nname: pdf # the id\ndescription: use it\n  when forms\n  appear\n---\n",
+            Ok(("pdf", "use it when forms appear")),
+        );
         check("---\nname: a_b-9\ndescription: x\n---\n", Ok(("a_b-9", "x")));
     }
 
@@ -319,8 +327,14 @@ mod tests {
         check("---\nname: a\ndescription: |\n  one\n    two\n\n  three\n---\n", Ok(("a", "one\n  two\n\nthree")));
         check("---\nname: a\ndescription: >-\n  one\n  two\n\n  three\n---\n", Ok(("a", "one two\nthree")));
         check("---\nname: a\ndescription: |2\n   x\n---\n", Ok(("a", "x")));
-        check("---\nname: a\ndescription: |x\n  x\n---\n", Err("line 3: `|x` is not a block scalar header braid reads; use `|` or `>`"));
-        check("---\nname: a\ndescription: |\n    x\n  y\n---\n", Err("line 3: the block's line 5 is indented less than its first line"));
+        check(
+            "---\nname: a\ndescription: |x\n  x\n---\n",
+            Err("line 3: `|x` is not a block scalar header braid reads; use `|` or `>`"),
+        );
+        check(
+            "---\nname: a\ndescription: |\n    x\n  y\n---\n",
+            Err("line 3: the block's line 5 is indented less than its first line"),
+        );
     }
 
     #[test]
@@ -331,26 +345,64 @@ mod tests {
 
     #[test]
     fn bad_front_matter() {
-        check("# Title\n", Err("no front matter: the file must start with a `---` line, then `name:` and `description:`, then `---`"));
-        check("", Err("no front matter: the file must start with a `---` line, then `name:` and `description:`, then `---`"));
-        check("---\nname: a\ndescription: b\n", Err("the front matter is not closed: add a `---` line after its last key"));
+        check(
+            "# Title\n",
+            Err("no front matter: the file must start with a `---` line, then `name:` and `description:`, then `---`"),
+        );
+        check(
+            "",
+            Err("no front matter: the file must start with a `---` line, then `name:` and `description:`, then `---`"),
+        );
+        check(
+            "---\nname: a\ndescription: b\n",
+            Err("the front matter is not closed: add a `---` line after its last key"),
+        );
         check("---\nname: a\n---\n", Err("the front matter has no `description`"));
         check("---\ndescription: b\n---\n", Err("the front matter has no `name`"));
         check("---\nname:\ndescription: b\n---\n", Err("`name` is empty"));
         check("---\nname: a\ndescription: ''\n---\n", Err("`description` is empty"));
-        check("---\nname: a b\ndescription: c\n---\n", Err("the name `a b` is not valid: use at most 64 letters, digits, `-` and `_` (it is what `$name` invokes)"));
+        check(
+            "---\nname: a b\ndescription: c\n---\n",
+            Err(
+                "the name `a b` is not valid: use at most 64 letters, digits, `-` and `_` (it is what `$name` invokes)",
+            ),
+        );
         let long = "x".repeat(65);
-        check(&format!("---\nname: {long}\ndescription: c\n---\n"), Err(&format!("the name `{long}` is not valid: use at most 64 letters, digits, `-` and `_` (it is what `$name` invokes)")));
+        check(
+            &format!("---\nname: {long}\ndescription: c\n---\n"),
+            Err(&format!(
+                "the name `{long}` is not valid: use at most 64 letters, digits, `-` and `_` (it is what `$name` invokes)"
+            )),
+        );
         let long = "d".repeat(1025);
-        check(&format!("---\nname: a\ndescription: {long}\n---\n"), Err("the description has 1025 characters; keep it under 1024 (it goes into every session)"));
+        check(
+            &format!("---\nname: a\ndescription: {long}\n---\n"),
+            Err("the description has 1025 characters; keep it under 1024 (it goes into every session)"),
+        );
     }
 
     #[test]
     fn yaml_braid_does_not_read() {
-        check("---\nname: a\ndescription: [x, y]\n---\n", Err("line 3: `[x, y]` uses YAML syntax braid does not read (flow collections, anchors, tags); quote the value"));
-        check("---\nname: a\ndescription: b: c\n---\n", Err("line 3: `b: c` contains `: `, which YAML reads as a nested map; quote the value"));
-        check("---\nname: a\ndescription:\n  k: v\n---\n", Err("line 3: the value is a nested list or map; write it as a string on the same line or as a `|` block"));
-        check("---\nname: a\ndescription: 'b\n  c'\n---\n", Err("line 3: a quoted value continues on the next line, which braid does not read; keep it on one line or use a `>` block"));
+        check(
+            "---\nname: a\ndescription: [x, y]\n---\n",
+            Err(
+                "line 3: `[x, y]` uses YAML syntax braid does not read (flow collections, anchors, tags); quote the value",
+            ),
+        );
+        check(
+            "---\nname: a\ndescription: b: c\n---\n",
+            Err("line 3: `b: c` contains `: `, which YAML reads as a nested map; quote the value"),
+        );
+        check(
+            "---\nname: a\ndescription:\n  k: v\n---\n",
+            Err("line 3: the value is a nested list or map; write it as a string on the same line or as a `|` block"),
+        );
+        check(
+            "---\nname: a\ndescription: 'b\n  c'\n---\n",
+            Err(
+                "line 3: a quoted value continues on the next line, which braid does not read; keep it on one line or use a `>` block",
+            ),
+        );
         check("---\nname: a\ndescription: 'b\n---\n", Err("line 3: the single-quoted value has no closing `'`"));
         check("---\nname: a\ndescription: \"b\\x\"\n---\n", Err("line 3: `\\x` is an escape braid does not read"));
         check("---\nname: a\ndescription: \"b\" c\n---\n", Err("line 3: unexpected `c` after the closing quote"));

@@ -215,7 +215,8 @@ pub fn invoked<'a>(prompt: &str, skills: &'a [Skill]) -> Vec<&'a Skill> {
 /// Fails when the SKILL.md can no longer be read or parsed; the error says which file and why, and the
 /// caller warns and carries on without it.
 pub fn invocation_text(skill: &Skill) -> Result<String, String> {
-    let text = std::fs::read_to_string(&skill.path).map_err(|err| format!("cannot read {}: {err}", skill.path.display()))?;
+    let text =
+        std::fs::read_to_string(&skill.path).map_err(|err| format!("cannot read {}: {err}", skill.path.display()))?;
     let front = front_matter::parse(&text).map_err(|err| format!("{}: {err}", skill.path.display()))?;
     let folder = skill.path.parent().unwrap_or(&skill.path);
     let body = front.body.trim();

@@ -132,7 +132,8 @@ fn invocation_carries_the_body_and_is_capped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("SKILL.md");
     fs::write(&path, skill_md("deploy", "Ship.")).unwrap();
-    let skill = Skill { name: "deploy".into(), description: "Ship.".into(), path: path.clone(), source: SkillSource::Home };
+    let skill =
+        Skill { name: "deploy".into(), description: "Ship.".into(), path: path.clone(), source: SkillSource::Home };
     let text = invocation_text(&skill).unwrap();
     assert!(text.starts_with("<skill name=\"deploy\">\n"), "{text}");
     assert!(text.contains("The body of deploy.\n</skill>"), "{text}");
