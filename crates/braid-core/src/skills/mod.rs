@@ -77,11 +77,31 @@ pub struct SkillSet {
 }
 
 /// The `skills` config key: `skills = false`, or a `[skills]` table with `enabled = false`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkillsToml {
     Switch(bool),
     Table(SkillsTable),
+}
+
+impl<'de> Deserialize<'de> for SkillsToml {
+    /// Accepts a boolean or the table; anything else fails with a message showing both forms (serde's
+    /// own for an untagged enum only says that no variant matched).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SkillsToml;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`skills = true|false` or a `[skills]` table with `enabled = true|false`")
+            }
+            fn visit_bool<E: serde::de::Error>(self, on: bool) -> Result<SkillsToml, E> {
+                Ok(SkillsToml::Switch(on))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<SkillsToml, A::Error> {
+                SkillsTable::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(SkillsToml::Table)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// The `[skills]` table.

@@ -161,5 +161,8 @@ fn config_switch() {
     assert_eq!(enabled("skills = true"), Ok(true));
     assert_eq!(enabled("[skills]\nenabled = false"), Ok(false));
     assert_eq!(enabled("[skills]\n"), Ok(true));
-    assert!(enabled("[skills]\nenable = false").is_err());
+    let err = enabled("[skills]\nenable = false").unwrap_err();
+    assert!(err.contains("unknown field `enable`, expected `enabled`"), "{err}");
+    let err = enabled("skills = \"no\"").unwrap_err();
+    assert!(err.contains("expected `skills = true|false` or a `[skills]` table with `enabled = true|false`"), "{err}");
 }
