@@ -193,6 +193,8 @@ pub struct ConfigToml {
     pub sandbox: SandboxToml,
     #[serde(default)]
     pub run: RunToml,
+    /// `skills = false` (or `[skills] enabled = false`) stops braid from looking for SKILL.md skills.
+    pub skills: Option<crate::skills::SkillsToml>,
 }
 
 /// The `[run]` table: how `braid run` prepares and runs attempts.
@@ -387,6 +389,11 @@ impl Config {
         remove.sort();
         remove.dedup();
         braid_sandbox::EnvPolicy { remove, inherit_secrets: self.toml.tools.inherit_secrets, set: Vec::new() }
+    }
+
+    /// Whether braid looks for skills (`skills` in the file; on unless turned off).
+    pub fn skills_enabled(&self) -> bool {
+        self.toml.skills.is_none_or(|s| s.enabled())
     }
 
     /// The provider ids the user may choose: the built-in ones and those in the file.

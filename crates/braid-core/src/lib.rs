@@ -1,5 +1,5 @@
 //! The braid agent session: configuration, the context sent to the model (base instructions, environment,
-//! AGENTS.md), the turn loop that streams a response and dispatches tool calls, token accounting and
+//! AGENTS.md, skills), the turn loop that streams a response and dispatches tool calls, token accounting and
 //! compaction for long tasks, and the rollout that records every session so it can be resumed or forked.
 //!
 //! This crate never touches the terminal: it reports everything as `AgentEvent`s, and offers the
@@ -16,6 +16,7 @@ pub mod git_info;
 pub mod render;
 pub mod rollout;
 pub mod session;
+pub mod skills;
 pub mod tools;
 
 pub use session::{EventSink, Session, SessionError, SessionOptions, TurnOutcome};

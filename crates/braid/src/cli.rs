@@ -78,6 +78,26 @@ pub enum Command {
     Pick(PickArgs),
     /// Bring back an archived attempt: its branch `braid/<run>/<n>` and its worktree.
     Restore(RestoreArgs),
+    /// Work with SKILL.md skills (`.braid/skills`, `.codex/skills`, `.claude/skills` in the repository, and
+    /// `$BRAID_HOME/skills`).
+    #[command(subcommand)]
+    Skills(SkillsCommand),
+}
+
+/// `braid skills`.
+#[derive(Debug, Subcommand)]
+pub enum SkillsCommand {
+    /// List the skills found from the working directory, in precedence order; skipped files (broken
+    /// front matter, duplicate names) are reported on stderr.
+    List(SkillsListArgs),
+}
+
+/// `braid skills list`.
+#[derive(Debug, Args)]
+pub struct SkillsListArgs {
+    /// Print a JSON array of {name, description, path, source} instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `braid review`.

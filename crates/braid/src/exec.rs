@@ -290,6 +290,7 @@ pub(crate) fn session_parts(
         forbidden: forbidden.clone(),
         approval_policy: config.approval_policy,
         approval_default: config.approval_default,
+        skills: config.skills_enabled(),
         ..SessionOptions::new(model.model.clone(), model.provider_name.clone(), cwd)
     };
     Ok(Prepared { options, client: Arc::clone(&model.client), tools, commands })

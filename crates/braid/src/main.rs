@@ -16,6 +16,7 @@ mod review_cmd;
 mod run_cmd;
 mod run_view;
 mod sandbox_cmd;
+mod skills_cmd;
 
 use std::process::ExitCode;
 
@@ -56,6 +57,7 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Review(args) => review_cmd::review(&cli.global, args).await,
         cli::Command::Pick(args) => pick_cmd::pick(&cli.global, args).await,
         cli::Command::Restore(args) => pick_cmd::restore(&cli.global, args),
+        cli::Command::Skills(cli::SkillsCommand::List(args)) => skills_cmd::list(&cli.global, &args),
     }
 }
 

@@ -181,3 +181,18 @@ fn sandbox_deny_read_is_unset_by_default_and_replaces_the_list_when_given() {
     let message = parse("[sandbox]\ndeny = []\n", &[]).unwrap_err().to_string();
     assert!(message.contains("deny"), "{message}");
 }
+
+#[test]
+fn skills_switch_in_the_file_and_as_an_override() {
+    let enabled = |text: &str, raw: &[&str]| parse(text, raw).map(|c| c.skills_enabled()).map_err(|e| e.to_string());
+    assert_eq!(enabled("", &[]), Ok(true));
+    assert_eq!(enabled("skills = false", &[]), Ok(false));
+    assert_eq!(enabled("[skills]\nenabled = false", &[]), Ok(false));
+    assert_eq!(enabled("", &["skills=false"]), Ok(false));
+    assert_eq!(enabled("", &["skills.enabled=false"]), Ok(false));
+    let err = enabled("skills = 1", &[]).unwrap_err();
+    assert!(
+        err.starts_with("/home/u/.braid/config.toml:1:10: invalid type: integer `1`, expected `skills = true|false`"),
+        "{err}"
+    );
+}

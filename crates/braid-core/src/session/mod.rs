@@ -8,6 +8,7 @@
 //! calls a crash left open as interrupted, without running them).
 
 mod compact;
+mod skills;
 mod tool_call;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,8 @@ pub struct SessionOptions {
     /// The answer to approval requests while nobody can be asked, which is until a front end sets an
     /// approver that asks a person (`Session::set_approver`).
     pub approval_default: ApprovalDecision,
+    /// Whether to look for SKILL.md skills in the repository and braid's home (`crate::skills`).
+    pub skills: bool,
 }
 
 impl SessionOptions {
@@ -105,6 +108,7 @@ impl SessionOptions {
             forbidden: PathGlobs::empty(),
             approval_policy: ApprovalPolicy::OnRequest,
             approval_default: ApprovalDecision::Deny,
+            skills: true,
         }
     }
 }
@@ -166,10 +170,14 @@ pub struct Session {
     approvals: Approvals,
     /// Who answers approval requests.
     approver: Arc<dyn Approver>,
+    /// The skills found when the session started, for `$name` invocations.
+    skills: Vec<crate::skills::Skill>,
+    /// Skill files skipped at start, reported once `SessionStarted` is out.
+    skill_warnings: Vec<String>,
 }
 
 impl Session {
-    /// Starts a new session: builds the initial context (environment, AGENTS.md), opens the rollout and
+    /// Starts a new session: builds the initial context (environment, AGENTS.md, skills), opens the rollout and
     /// emits `SessionStarted`.
     pub fn start(
         options: SessionOptions,
@@ -196,7 +204,10 @@ impl Session {
         if !doc.text.is_empty() {
             session.record_item(Item::developer(format!("<agents_md>\n{}\n</agents_md>", doc.text)))?;
         }
+        let repo_root = git.as_ref().map_or_else(|| session.options.cwd.clone(), |g| g.root.clone());
+        session.load_skills(&repo_root, true)?;
         session.emit_started(false, None);
+        session.emit_skill_warnings();
         for path in &doc.truncated {
             session.emit(AgentEvent::Warning {
                 message: format!(
@@ -227,7 +238,11 @@ impl Session {
             Session::assemble(recorded.meta.id.clone(), options, client, tools, sink, recorded.items.clone())?;
         session.rollout = Some(writer);
         session.plan = recorded.plan.clone();
+        // The recorded context already lists the skills; they are found again for `$name` invocations.
+        let repo_root = crate::skills::repo_root(&session.options.cwd);
+        session.load_skills(&repo_root, false)?;
         session.emit_started(true, None);
+        session.emit_skill_warnings();
         if recorded.dropped_partial_line {
             session.emit(AgentEvent::Warning {
                 message: format!(
@@ -262,7 +277,10 @@ impl Session {
         if let Some(plan) = recorded.plan.clone() {
             session.set_plan(plan);
         }
+        let repo_root = crate::skills::repo_root(&session.options.cwd);
+        session.load_skills(&repo_root, false)?;
         session.emit_started(false, Some(recorded.meta.id.clone()));
+        session.emit_skill_warnings();
         session.answer_interrupted_calls(&recorded)?;
         session.warn_unknown_window();
         Ok(session)
@@ -304,6 +322,8 @@ impl Session {
             window,
             plan: None,
             turn_estimated: false,
+            skills: Vec::new(),
+            skill_warnings: Vec::new(),
         })
     }
 
@@ -444,6 +464,7 @@ impl Session {
         cancel: &CancellationToken,
     ) -> Result<TurnOutcome, SessionError> {
         self.record_item(Item::user(input))?;
+        self.record_invoked_skills(input)?;
         let mut last_message = None;
         let mut choice = first;
         for _ in 0..self.options.max_turns {

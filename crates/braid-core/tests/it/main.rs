@@ -6,4 +6,5 @@ mod approvals;
 mod compaction;
 mod harness;
 mod resume;
+mod skills;
 mod turn_loop;

@@ -17,3 +17,4 @@ mod review;
 mod run;
 mod run_plan;
 mod sandbox;
+mod skills;
