@@ -112,7 +112,20 @@ fn test() -> anyhow::Result<()> {
     // One closing line for the whole suite, so CI reads the total rather than the last binary's count.
     println!("summary: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.ignored);
     result?;
+    null_device_intact()?;
     step("benchmark smoke", || bench_smoke(&root))
+}
+
+/// Fails when `/dev/null` is no longer the null device. On a shared development machine it was once
+/// found replaced by a regular file (something running as root renamed a file over it), after which
+/// every program that reads it misbehaves; the suite checks it so that a test doing this is caught.
+fn null_device_intact() -> anyhow::Result<()> {
+    use std::os::unix::fs::FileTypeExt as _;
+    let kind = std::fs::metadata("/dev/null").context("cannot stat /dev/null")?.file_type();
+    if !kind.is_char_device() {
+        bail!("/dev/null is no longer a character device after the tests: a test replaced it; restore it with `mknod -m 666 /dev/null.new c 1 3 && mv /dev/null.new /dev/null` and find the test");
+    }
+    Ok(())
 }
 
 /// The benchmarks are too slow for CI, so CI runs each harness on a tiny case instead, with braid only
