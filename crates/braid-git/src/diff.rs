@@ -151,12 +151,7 @@ impl Repo {
             Some(1) => {}
             _ => return Err(staged.failed(&output)),
         }
-        let mut commit = Git::new(dir, std::iter::empty::<&str>());
-        for (key, fallback) in [("user.name", "braid"), ("user.email", "braid@localhost")] {
-            if !Git::new(dir, ["config", "--get", key]).output()?.success {
-                commit = commit.arg("-c").arg(format!("{key}={fallback}"));
-            }
-        }
+        let commit = Git::new(dir, self.identity_fallback(dir)?);
         // These are braid's internal snapshots of an attempt, not the user's commits: pre-commit and
         // commit-msg hooks (linters, ticket-number checks) would reject or rewrite work in progress, and
         // the checks braid runs on an attempt are its own. Signing configuration is still honoured.

@@ -144,8 +144,8 @@ const LEGAL: &[(&str, &[&str])] = &[
     ("committed", &["archived"]),
     ("failed", &["archived"]),
     ("cancelled", &["archived"]),
-    ("archived", &["removed"]),
-    ("removed", &[]),
+    ("archived", &["committed", "failed", "cancelled", "removed"]),
+    ("removed", &["committed", "failed", "cancelled"]),
 ];
 
 /// How to bring a pending attempt to each state.
