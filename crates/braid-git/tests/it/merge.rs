@@ -75,7 +75,7 @@ fn diverged_branches_get_a_merge_commit_or_a_squashed_one() {
     let out = repo.merge_into("other", &commit, MergeHow::Squash, "Attempt 1 of r1\n\nbody").unwrap();
     assert_eq!(out.kind, MergeKind::Squash);
     assert_eq!(out.worktree, None);
-    assert_eq!(parents(&temp, &out.new_tip), [old.clone()]);
+    assert_eq!(parents(&temp, &out.new_tip), [old]);
     assert_eq!(git(temp.path(), &["show", "other:added.txt"]), "from the attempt");
     assert_eq!(git(temp.path(), &["log", "-1", "--format=%b", "other"]), "body");
     let changed = before.diff(&tree_snapshot(temp.path()));
