@@ -12,6 +12,7 @@ mod init;
 mod long_session;
 mod model_cli;
 mod plan_check;
+mod pick;
 mod plan_e2e;
 mod run;
 mod run_plan;
