@@ -73,7 +73,13 @@ impl Repo {
     /// branch is checked out in a worktree where a path the merge changes has uncommitted, staged or
     /// untracked changes, and [`GitError::Command`] when git fails (including when the branch moved
     /// while merging: the final update checks the old tip).
-    pub fn merge_into(&self, target: &str, commit: &str, how: MergeHow, message: &str) -> Result<MergeOutcome, GitError> {
+    pub fn merge_into(
+        &self,
+        target: &str,
+        commit: &str,
+        how: MergeHow,
+        message: &str,
+    ) -> Result<MergeOutcome, GitError> {
         let name = target.strip_prefix("refs/heads/").unwrap_or(target);
         let full = format!("refs/heads/{name}");
         let old_tip = self
@@ -146,7 +152,8 @@ impl Repo {
     /// The tree of merging `theirs` into `ours`, written as objects only; fails with
     /// [`GitError::MergeConflict`] naming the conflicting paths.
     fn merged_tree(&self, branch: &str, ours: &str, theirs: &str) -> Result<String, GitError> {
-        let merge = Git::new(self.root(), ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", ours, theirs]);
+        let merge =
+            Git::new(self.root(), ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", ours, theirs]);
         let output = merge.output()?;
         let mut tokens = output.stdout.split(|&b| b == 0).map(|t| String::from_utf8_lossy(t).into_owned());
         let tree = tokens.next().unwrap_or_default();

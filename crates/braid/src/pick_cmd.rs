@@ -63,7 +63,8 @@ fn pick_text(outcome: &PickOutcome) -> String {
         let _ = writeln!(out, "updated the files in {}", worktree.display());
     }
     for archived in &outcome.archive.archived {
-        let _ = writeln!(out, "archived attempt {} as {} ({})", archived.n, archived.reference, short(&archived.commit));
+        let _ =
+            writeln!(out, "archived attempt {} as {} ({})", archived.n, archived.reference, short(&archived.commit));
     }
     for worktree in &outcome.archive.removed_worktrees {
         let _ = writeln!(out, "removed worktree {}", worktree.display());

@@ -98,10 +98,10 @@ fn squash_of_a_fast_forwardable_attempt_is_still_one_new_commit() {
     let out = repo.merge_into("main", &commit, MergeHow::Squash, "Squashed").unwrap();
     assert_eq!(out.kind, MergeKind::Squash);
     assert_eq!(parents(&temp, &out.new_tip), [old]);
-    assert_eq!(git(temp.path(), &["rev-parse", "main^{tree}"]), git(temp.path(), &[
-        "rev-parse",
-        &format!("{commit}^{{tree}}")
-    ]));
+    assert_eq!(
+        git(temp.path(), &["rev-parse", "main^{tree}"]),
+        git(temp.path(), &["rev-parse", &format!("{commit}^{{tree}}")])
+    );
     assert_eq!((temp.read("a.txt").as_str(), temp.read("b.txt").as_str()), ("a\n", "b\n"));
 }
 

@@ -120,11 +120,8 @@ pub struct RestoreOutcome {
 pub fn restore(repo: &Repo, store: &Store, run: &str, n: u32) -> Result<RestoreOutcome, ShipError> {
     let detail = store.run(run)?.ok_or_else(|| ShipError::UnknownRun(run.to_string()))?;
     let run = detail.run.id.clone();
-    let attempt = detail
-        .attempts
-        .iter()
-        .find(|a| a.n == n)
-        .ok_or_else(|| StoreError::NoSuchAttempt { run: run.clone(), n })?;
+    let attempt =
+        detail.attempts.iter().find(|a| a.n == n).ok_or_else(|| StoreError::NoSuchAttempt { run: run.clone(), n })?;
     if let Ok(worktree) = repo.worktree(&run, n) {
         return Err(ShipError::NotArchived { run, n, path: worktree.path });
     }

@@ -63,11 +63,8 @@ pub fn pick(repo: &Repo, store: &Store, request: &PickRequest<'_>) -> Result<Pic
     if let Some(earlier) = store.pick(&run)? {
         return Err(StoreError::AlreadyPicked { path: store.path().to_path_buf(), run, n: earlier.n }.into());
     }
-    let attempt = detail
-        .attempts
-        .iter()
-        .find(|a| a.n == n)
-        .ok_or_else(|| StoreError::NoSuchAttempt { run: run.clone(), n })?;
+    let attempt =
+        detail.attempts.iter().find(|a| a.n == n).ok_or_else(|| StoreError::NoSuchAttempt { run: run.clone(), n })?;
     let Some(recorded) = attempt.commit.clone() else {
         return Err(ShipError::NoCommit { run, n, state: attempt.state });
     };

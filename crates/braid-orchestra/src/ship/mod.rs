@@ -26,7 +26,9 @@ pub enum ShipError {
     #[error("run {run} is still going (process {pid}); wait for it or stop it, then pick")]
     RunGoing { run: String, pid: u32 },
     /// The attempt never committed anything.
-    #[error("attempt {n} of run {run} has no commit to pick (it is {state}); `braid show {run}` lists the committed ones")]
+    #[error(
+        "attempt {n} of run {run} has no commit to pick (it is {state}); `braid show {run}` lists the committed ones"
+    )]
     NoCommit { run: String, n: u32, state: AttemptState },
     /// The attempt's worktree holds work that is not in its commit.
     #[error(

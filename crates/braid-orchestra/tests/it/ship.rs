@@ -52,14 +52,17 @@ fn fixture(base_ref: Option<&str>) -> Fixture {
     let mut commits = Vec::new();
     for n in 1..=3u32 {
         store
-            .add_attempt("r1", &NewAttempt {
-                n,
-                agent: "cmd:x".into(),
-                approach: None,
-                branch: format!("braid/r1/{n}"),
-                worktree: format!(".braid/worktrees/r1/{n}").into(),
-                port: None,
-            })
+            .add_attempt(
+                "r1",
+                &NewAttempt {
+                    n,
+                    agent: "cmd:x".into(),
+                    approach: None,
+                    branch: format!("braid/r1/{n}"),
+                    worktree: format!(".braid/worktrees/r1/{n}").into(),
+                    port: None,
+                },
+            )
             .unwrap();
         let wt = repo.create_worktree("r1", n, &base).unwrap();
         std::fs::write(wt.path.join(format!("file{n}.txt")), format!("attempt {n}\n")).unwrap();

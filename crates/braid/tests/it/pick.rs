@@ -55,7 +55,10 @@ fn pick_merges_one_attempt_archives_the_rest_and_restore_brings_one_back() {
     assert_eq!(repo.read("file2.txt"), "attempt 2\n");
     assert!(!repo.path().join("file1.txt").exists());
     assert_eq!(git(&repo, &["status", "--porcelain"]), "");
-    assert_eq!(git(&repo, &["for-each-ref", "--format=%(refname)", &format!("refs/braid/archive/{run}/")]).lines().count(), 3);
+    assert_eq!(
+        git(&repo, &["for-each-ref", "--format=%(refname)", &format!("refs/braid/archive/{run}/")]).lines().count(),
+        3
+    );
     assert_eq!(git(&repo, &["branch", "--list", "braid/*"]), "");
     assert!(!repo.path().join(".braid/worktrees").join(&run).exists());
     assert_eq!(git(&repo, &["rev-parse", "other"]), other);
