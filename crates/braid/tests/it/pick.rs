@@ -65,6 +65,7 @@ fn pick_merges_one_attempt_archives_the_rest_and_restore_brings_one_back() {
 
     let show = text(&env.braid(repo.path()).args(["show", &run]).output().unwrap().stdout);
     assert_eq!(show.matches("· removed ·").count(), 3, "{show}");
+    assert!(show.contains(&format!("picked: #2 · merge · main is now {}", &attempt2[..10])), "{show}");
 
     // A run is picked once.
     let out = env.braid(repo.path()).args(["pick", &format!("{run}/1"), "--merge"]).output().unwrap();
