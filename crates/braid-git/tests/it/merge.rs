@@ -223,3 +223,26 @@ fn reopening_brings_back_an_archived_attempt_or_its_branch() {
     assert!(matches!(err, GitError::NoSuchBranch { .. }), "{err:?}");
     fsck_clean(&temp);
 }
+
+#[test]
+fn a_target_checked_out_in_a_linked_worktree_is_moved_there() {
+    let temp = repo();
+    let repo = Repo::discover(temp.path()).unwrap();
+    let (_wt, commit) = attempt(&repo, 1, &[("a.txt", "a\n")]);
+    let linked = tempfile::tempdir().unwrap();
+    let linked_path = linked.path().join("feature");
+    git(temp.path(), &["worktree", "add", "-q", "-b", "feature", linked_path.to_str().unwrap()]);
+    std::fs::write(linked_path.join("a.txt"), "in the way\n").unwrap();
+    let before = tree_snapshot(temp.path());
+
+    let err = repo.merge_into("feature", &commit, MergeHow::Merge, "m").unwrap_err();
+    assert!(matches!(&err, GitError::DirtyPaths { worktree, .. } if worktree.ends_with("feature")), "{err:?}");
+    std::fs::remove_file(linked_path.join("a.txt")).unwrap();
+    let out = repo.merge_into("feature", &commit, MergeHow::Merge, "m").unwrap();
+    assert_eq!(out.kind, MergeKind::FastForward);
+    assert!(out.worktree.unwrap().ends_with("feature"));
+    assert_eq!(std::fs::read_to_string(linked_path.join("a.txt")).unwrap(), "a\n");
+    // The main checkout (on main) saw nothing but the new branch's ref.
+    let changed = before.diff(&tree_snapshot(temp.path()));
+    assert!(changed.iter().all(|line| line.contains("ref refs/heads/feature")), "{changed:?}");
+}
