@@ -244,7 +244,7 @@ impl<'a> StagedCopy<'a> {
 
 /// A git command line in `dir` that commits as the user's configured identity, or as
 /// `braid <braid@localhost>` where none is configured (given on the command line; no config is written).
-fn identity(dir: &Path) -> Result<Git<'_>, GitError> {
+pub(crate) fn identity(dir: &Path) -> Result<Git<'_>, GitError> {
     let mut git = Git::new(dir, std::iter::empty::<&str>());
     for (key, fallback) in [("user.name", "braid"), ("user.email", "braid@localhost")] {
         if !Git::new(dir, ["config", "--get", key]).output()?.success {

@@ -49,6 +49,29 @@ pub enum GitError {
     #[error("worktree {} has uncommitted or untracked changes; commit them first or remove it with force", path.display())]
     Dirty { path: PathBuf },
 
+    /// An attempt's branch exists while its archive ref holds another commit, so restoring it would lose
+    /// one of the two.
+    #[error(
+        "branch {branch} exists at {tip} while the archive ref {archive} holds {archived}; keep the one you want (`git branch -m {branch} <new name>` or `git update-ref -d {archive}`) and restore again"
+    )]
+    BranchMoved { branch: String, tip: String, archive: String, archived: String },
+
+    /// Merging an attempt into a branch conflicts; nothing was changed.
+    #[error(
+        "merging {commit} into {branch} conflicts in {}; nothing was changed. Resolve it by hand (`git merge {commit}` on {branch}), or pick another attempt",
+        paths.join(", ")
+    )]
+    MergeConflict { branch: String, commit: String, paths: Vec<String> },
+
+    /// The target branch is checked out in a worktree where paths the merge would change have uncommitted,
+    /// staged or untracked changes; nothing was changed.
+    #[error(
+        "{branch} is checked out in {}, where {} would be overwritten by the merge; commit or stash them, then pick again (nothing was changed)",
+        worktree.display(),
+        paths.join(", ")
+    )]
+    DirtyPaths { branch: String, worktree: PathBuf, paths: Vec<String> },
+
     /// A file-system operation failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -6,10 +6,12 @@
 //! as they would to their own commands. Calls are synchronous and may take a while on a large repository:
 //! async callers run them on a blocking thread. The library never prints and never reads `$HOME`.
 //!
-//! The invariant: braid-git never changes the user's working tree, index, HEAD or branches. The only
-//! things it writes outside `.braid/` are `braid/*` branches, `refs/braid/*` refs, the worktree
-//! registrations git keeps in `.git/worktrees`, one `/.braid/` line in `.git/info/exclude`, and the lock
-//! file `.git/braid-worktrees.lock`.
+//! The invariant: braid-git never changes the user's working tree, index, HEAD or branches, with one
+//! exception the user asks for explicitly: [`Repo::merge_into`] (`braid pick --merge|--squash`) moves the
+//! target branch and, where it is checked out, that worktree's files, refusing rather than overwriting
+//! uncommitted changes. Otherwise the only things it writes outside `.braid/` are `braid/*` branches,
+//! `refs/braid/*` refs, the worktree registrations git keeps in `.git/worktrees`, one `/.braid/` line in
+//! `.git/info/exclude`, and the lock file `.git/braid-worktrees.lock`.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), braid_git::GitError> {
@@ -29,6 +31,7 @@ mod cmd;
 mod diff;
 mod error;
 mod list;
+mod merge;
 pub mod names;
 mod refs;
 mod repo;
@@ -37,6 +40,7 @@ mod scratch;
 pub use diff::{Diff, FileStat, FileStatus, Uncommitted};
 pub use error::GitError;
 pub use list::{Orphan, Remedy, WorktreeEntry};
+pub use merge::{MergeHow, MergeKind, MergeOutcome};
 pub use refs::{ArchivedAttempt, BranchTip};
 pub use repo::{Repo, Worktree};
 pub use scratch::Scratch;

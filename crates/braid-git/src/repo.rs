@@ -150,7 +150,7 @@ impl Repo {
     pub fn create_worktree(&self, run: &str, n: u32, base: &str) -> Result<Worktree, GitError> {
         validate_run(run)?;
         let base = self.resolve_commit(base)?;
-        self.add_attempt_worktree(run, n, base, None)
+        self.add_attempt_worktree(run, n, base, None, false)
     }
 
     /// Brings back attempt `n` of run `run` after `braid gc` archived it: a worktree at the usual place on
@@ -163,31 +163,59 @@ impl Repo {
     pub fn restore_worktree(&self, run: &str, n: u32, base: &str) -> Result<Worktree, GitError> {
         validate_run(run)?;
         let base = self.resolve_commit(base)?;
-        self.add_attempt_worktree(run, n, base, Some(crate::names::archive_ref(run, n)))
+        self.add_attempt_worktree(run, n, base, Some(crate::names::archive_ref(run, n)), false)
     }
 
-    /// Registers and checks out attempt `n`'s worktree on a new branch recording `base`: at `base`, or,
-    /// with `archive`, at the commit that archive ref holds (which is then dropped, the branch holding
-    /// the commit again). Leaves no branch, registration or directory behind when it fails.
+    /// Brings back attempt `n` of run `run` for `braid restore`: like [`Repo::restore_worktree`] from its
+    /// archive ref, or, when its branch `braid/<run>/<n>` still exists, a worktree on that branch (an
+    /// archive ref at the same commit is then dropped). `base` is recorded as the attempt's base.
+    ///
+    /// Fails with [`GitError::BranchMoved`] when the branch exists and the archive ref holds another
+    /// commit, [`GitError::NoSuchBranch`] when there is neither, [`GitError::Exists`] when the directory
+    /// exists, and as `create_worktree` does otherwise; the branch is never deleted by a failure.
+    pub fn reopen_worktree(&self, run: &str, n: u32, base: &str) -> Result<Worktree, GitError> {
+        validate_run(run)?;
+        let base = self.resolve_commit(base)?;
+        let branch = branch_name(run, n);
+        let archive = crate::names::archive_ref(run, n);
+        let tip = self.ref_commit(&format!("refs/heads/{branch}"))?;
+        match (tip, self.ref_commit(&archive)?) {
+            (None, _) => self.add_attempt_worktree(run, n, base, Some(archive), false),
+            (Some(tip), Some(archived)) if tip != archived => {
+                Err(GitError::BranchMoved { branch, tip, archive, archived })
+            }
+            (Some(_), archived) => self.add_attempt_worktree(run, n, base, archived.map(|_| archive), true),
+        }
+    }
+
+    /// Registers and checks out attempt `n`'s worktree recording `base`. On a new branch at `base`, or,
+    /// with `archive`, at the commit that archive ref holds (which is then dropped, the branch holding the
+    /// commit again); with `existing`, on the branch as it is (the archive ref, at the same commit, is
+    /// dropped). Leaves no new branch, registration or directory behind when it fails.
     fn add_attempt_worktree(
         &self,
         run: &str,
         n: u32,
         base: String,
         archive: Option<String>,
+        existing: bool,
     ) -> Result<Worktree, GitError> {
         let path = self.worktree_path(run, n);
         let branch = branch_name(run, n);
         {
             let _lock = self.lock()?;
             self.ensure_excluded()?;
+            let branch_tip = self.ref_commit(&format!("refs/heads/{branch}"))?;
             let start = match &archive {
+                _ if existing => branch_tip
+                    .clone()
+                    .ok_or_else(|| GitError::NoSuchBranch { branch: branch.clone(), repo: self.root.clone() })?,
                 None => base.clone(),
                 Some(archive) => self
                     .ref_commit(archive)?
                     .ok_or_else(|| GitError::NoSuchBranch { branch: archive.clone(), repo: self.root.clone() })?,
             };
-            if self.ref_commit(&format!("refs/heads/{branch}"))?.is_some() {
+            if !existing && branch_tip.is_some() {
                 return Err(GitError::Exists { what: format!("branch {branch}"), path: self.root.clone() });
             }
             if path.symlink_metadata().is_ok() {
@@ -198,13 +226,17 @@ impl Repo {
             }
             // Registering without checking out keeps the time under the lock short and independent of the
             // repository's size.
-            let add = Git::new(&self.root, ["worktree", "add", "--quiet", "--no-checkout", "-b", &branch])
-                .arg(&path)
-                .arg(&start)
-                .run();
+            let add = if existing {
+                Git::new(&self.root, ["worktree", "add", "--quiet", "--no-checkout"]).arg(&path).arg(&branch).run()
+            } else {
+                Git::new(&self.root, ["worktree", "add", "--quiet", "--no-checkout", "-b", &branch])
+                    .arg(&path)
+                    .arg(&start)
+                    .run()
+            };
             let recorded = add.and_then(|_| self.write_base(&path, &base));
             if let Err(err) = recorded {
-                self.undo_create(&path, &branch);
+                self.undo_create(&path, (!existing).then_some(branch.as_str()));
                 return Err(err);
             }
             if let Some(archive) = &archive {
@@ -216,7 +248,7 @@ impl Repo {
         // What `git worktree add` itself runs after registering: fill the index and the files from HEAD.
         if let Err(err) = Git::new(&path, ["reset", "--hard", "--quiet", "--no-recurse-submodules"]).run() {
             if let Ok(_lock) = self.lock() {
-                self.undo_create(&path, &branch);
+                self.undo_create(&path, (!existing).then_some(branch.as_str()));
             }
             return Err(err);
         }
@@ -356,15 +388,17 @@ impl Repo {
     }
 
     /// Best-effort undo of a failed create, with the lock held: unregister and delete the worktree, delete
-    /// the branch. Errors are ignored on purpose: the caller reports the failure that got us here, and
-    /// whatever cannot be undone now is listed by [`Repo::orphans`] for `braid gc`.
-    fn undo_create(&self, path: &Path, branch: &str) {
+    /// the branch when it was created here. Errors are ignored on purpose: the caller reports the failure
+    /// that got us here, and whatever cannot be undone now is listed by [`Repo::orphans`] for `braid gc`.
+    fn undo_create(&self, path: &Path, branch: Option<&str>) {
         let _ = Git::new(&self.root, ["worktree", "remove", "--force", "--force"]).arg(path).output();
         if path.symlink_metadata().is_ok() {
             let _ = std::fs::remove_dir_all(path);
         }
         let _ = Git::new(&self.root, ["worktree", "prune"]).output();
-        let _ = Git::new(&self.root, ["update-ref", "-d", &format!("refs/heads/{branch}")]).output();
+        if let Some(branch) = branch {
+            let _ = Git::new(&self.root, ["update-ref", "-d", &format!("refs/heads/{branch}")]).output();
+        }
         if let Some(parent) = path.parent() {
             let _ = std::fs::remove_dir(parent);
         }

@@ -111,6 +111,15 @@ pub fn show(global: &GlobalArgs, args: ShowArgs) -> anyhow::Result<ExitCode> {
         writeln!(stdout, "{}", serde_json::to_string_pretty(&detail)?)?;
     } else {
         write!(stdout, "{}", run_detail_text(&detail))?;
+        if let Some(pick) = store.pick(&detail.run.id)? {
+            let result = match (&pick.pr_url, &pick.result_commit) {
+                (Some(url), _) => format!("pull request {url}"),
+                (None, Some(commit)) => format!("{} is now {}", pick.target_branch, commit.get(..10).unwrap_or(commit)),
+                (None, None) => pick.target_branch.clone(),
+            };
+            let how = serde_json::to_value(pick.how)?;
+            writeln!(stdout, "\npicked: #{} · {} · {result}", pick.n, how.as_str().unwrap_or_default())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -134,7 +143,6 @@ pub(crate) fn repo_and_store(global: &GlobalArgs) -> anyhow::Result<(Repo, Store
 /// The repository's store, `.braid/braid.db`.
 /// Finds the attempt `text` names as `<run>/<n>` (a unique prefix of the run's id is enough): the run's
 /// record and the attempt's number. Fails naming what is wrong and how to find the right name.
-#[allow(dead_code)]
 pub(crate) fn find_attempt(store: &Store, text: &str) -> anyhow::Result<(braid_orchestra::store::RunDetail, u32)> {
     let Some((run, n)) = text.rsplit_once('/') else {
         bail!(

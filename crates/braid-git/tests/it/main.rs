@@ -5,6 +5,7 @@ mod archive;
 mod create;
 mod diff;
 mod discover;
+mod merge;
 mod scratch;
 mod support;
 mod untouched;

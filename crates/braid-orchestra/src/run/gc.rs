@@ -40,7 +40,7 @@ pub fn gc(repo: &Repo, store: &Store, dry_run: bool) -> Result<GcReport, RunErro
                     report.actions.push(format!("archive braid/{run}/{n} and remove its worktree {}", path.display()));
                     continue;
                 }
-                collect_worktree(repo, store, run, *n, &mut report)
+                collect_worktree(repo, store, run, *n, GC_NOTE, &mut report.actions)
             }
             Orphan::UnregisteredDir { path } => {
                 // git never registered this directory, so no agent ever worked in it: the attempt's state
@@ -67,7 +67,7 @@ pub fn gc(repo: &Repo, store: &Store, dry_run: bool) -> Result<GcReport, RunErro
                     report.actions.push(format!("archive {branch}"));
                     continue;
                 }
-                archive(repo, store, run, *n, &mut report)
+                archive(repo, store, run, *n, GC_NOTE, &mut report.actions)
             }
         };
         if let Err(problem) = result {
@@ -80,45 +80,61 @@ pub fn gc(repo: &Repo, store: &Store, dry_run: bool) -> Result<GcReport, RunErro
     Ok(report)
 }
 
-/// Commits what the worktree holds, archives its branch, removes it, and records it in the store.
-fn collect_worktree(repo: &Repo, store: &Store, run: &str, n: u32, report: &mut GcReport) -> Result<(), String> {
+/// The note the store's transitions carry for what `braid gc` did.
+const GC_NOTE: &str = "braid gc";
+
+/// Commits what attempt `n`'s worktree holds, archives its branch, removes the worktree, and records
+/// it in the store with `note`, appending one line per action to `actions`. `braid pick` uses it too.
+/// Fails with the reason, as text, when git fails; whatever was done before stays done.
+pub(crate) fn collect_worktree(
+    repo: &Repo,
+    store: &Store,
+    run: &str,
+    n: u32,
+    note: &str,
+    actions: &mut Vec<String>,
+) -> Result<(), String> {
     let worktree = repo.worktree(run, n).map_err(|err| err.to_string())?;
-    let message = format!("braid gc: work left uncommitted in attempt {n} of run {run}\n\nKept by `braid gc`.\n");
+    let message = format!("{note}: work left uncommitted in attempt {n} of run {run}\n\nKept by `{note}`.\n");
     if let Some(commit) = repo.commit_all(&worktree, &message).map_err(|err| err.to_string())? {
-        report.actions.push(format!("committed work left in {} as {}", worktree.path.display(), short(&commit)));
+        actions.push(format!("committed work left in {} as {}", worktree.path.display(), short(&commit)));
     }
-    archive(repo, store, run, n, report)?;
+    archive(repo, store, run, n, note, actions)?;
     // The work is committed and archived; what remains are ignored files (build caches), which `force`
     // lets git delete.
     repo.remove_worktree(&worktree.path, true).map_err(|err| err.to_string())?;
-    report.actions.push(format!("removed worktree {}", worktree.path.display()));
-    record(store, run, n, AttemptState::Removed);
+    actions.push(format!("removed worktree {}", worktree.path.display()));
+    record(store, run, n, AttemptState::Removed, note);
     Ok(())
 }
 
-fn archive(repo: &Repo, store: &Store, run: &str, n: u32, report: &mut GcReport) -> Result<(), String> {
+/// Archives attempt `n`'s branch and records it in the store with `note`; fails with git's reason.
+pub(crate) fn archive(
+    repo: &Repo,
+    store: &Store,
+    run: &str,
+    n: u32,
+    note: &str,
+    actions: &mut Vec<String>,
+) -> Result<(), String> {
     let commit = repo.archive(run, n).map_err(|err| err.to_string())?;
-    report.actions.push(format!(
-        "archived braid/{run}/{n} as {} ({})",
-        braid_git::names::archive_ref(run, n),
-        short(&commit)
-    ));
-    record(store, run, n, AttemptState::Archived);
+    actions.push(format!("archived braid/{run}/{n} as {} ({})", braid_git::names::archive_ref(run, n), short(&commit)));
+    record(store, run, n, AttemptState::Archived, note);
     Ok(())
 }
 
 /// Moves a finished attempt on to `to` (archived, then removed) in the store. Unfinished attempts keep
 /// their state for `--resume`, and attempts the store does not know (its file was deleted) are skipped.
-fn record(store: &Store, run: &str, n: u32, to: AttemptState) {
+pub(crate) fn record(store: &Store, run: &str, n: u32, to: AttemptState, note: &str) {
     let Ok(Some(detail)) = store.run(run) else { return };
     let Some(attempt) = detail.attempts.iter().find(|a| a.n == n) else { return };
     let mut state = attempt.state;
     if state.is_final() {
-        let _ = store.transition(run, n, AttemptState::Archived, Some("braid gc"));
+        let _ = store.transition(run, n, AttemptState::Archived, Some(note));
         state = AttemptState::Archived;
     }
     if to == AttemptState::Removed && state == AttemptState::Archived {
-        let _ = store.transition(run, n, AttemptState::Removed, Some("braid gc"));
+        let _ = store.transition(run, n, AttemptState::Removed, Some(note));
     }
 }
 
@@ -131,6 +147,6 @@ fn remove_empty_run_dirs(repo: &Repo) {
     }
 }
 
-fn short(commit: &str) -> &str {
+pub(crate) fn short(commit: &str) -> &str {
     commit.get(..10).unwrap_or(commit)
 }

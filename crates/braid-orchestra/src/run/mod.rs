@@ -7,7 +7,7 @@
 //! seed caches); its files, index, HEAD and branches never change.
 
 mod attempt;
-mod gc;
+pub(crate) mod gc;
 mod ports;
 
 use std::path::{Path, PathBuf};

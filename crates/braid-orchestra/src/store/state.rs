@@ -35,7 +35,7 @@ pub enum AttemptState {
     /// The attempt's branch, if it had one, is kept as `refs/braid/archive/<run>/<n>`, so its commit stays
     /// reachable; the worktree may still exist.
     Archived,
-    /// The worktree is gone. Nothing further happens to this attempt.
+    /// The worktree is gone. Nothing further happens to this attempt unless `braid restore` brings it back.
     Removed,
 }
 
@@ -94,7 +94,9 @@ impl AttemptState {
     /// True when an attempt may move from `self` to `to`. The normal path is pending → creating →
     /// created → (setting_up →) running → committing → committed; any unfinished state may fail or be
     /// cancelled; a state that was interrupted mid-work (creating to committing) may go back to pending so
-    /// a resume redoes it; final states are archived, and archived attempts removed.
+    /// a resume redoes it; final states are archived, and archived attempts removed; `braid restore`
+    /// moves an archived or removed attempt back to the final state it had (its branch and worktree are
+    /// back).
     pub fn can_move_to(self, to: AttemptState) -> bool {
         use AttemptState::*;
         match (self, to) {
@@ -106,10 +108,10 @@ impl AttemptState {
             | (SettingUp, Running)
             | (Running, Committing)
             | (Committing, Committed) => true,
+            (Archived | Removed, to) => to.is_final() || (self == Archived && to == Removed),
             (from, Failed | Cancelled) => from.is_unfinished(),
             (Creating | Created | SettingUp | Running | Committing, Pending) => true,
             (from, Archived) => from.is_final(),
-            (Archived, Removed) => true,
             _ => false,
         }
     }

@@ -6,5 +6,6 @@
 mod agents;
 mod execute;
 mod plan_check;
+mod ship;
 mod store;
 mod warm;

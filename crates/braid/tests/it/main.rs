@@ -11,6 +11,7 @@ mod harness;
 mod init;
 mod long_session;
 mod model_cli;
+mod pick;
 mod plan_check;
 mod plan_e2e;
 mod review;
