@@ -161,7 +161,7 @@ fn parse_bare(text: &str, tools: &[&str]) -> (String, Vec<ParsedCall>) {
     let mut content = String::new();
     let mut calls = Vec::new();
     let mut rest = text;
-    while let Some(at) = rest.find(BARE_CALL_OPEN) {
+    while let Some(at) = find_bare_open(rest) {
         let candidate = &rest[at..];
         let mut values = serde_json::Deserializer::from_str(candidate).into_iter::<Value>();
         let parsed = match values.next() {
@@ -175,13 +175,27 @@ fn parse_bare(text: &str, tools: &[&str]) -> (String, Vec<ParsedCall>) {
                 rest = &candidate[end..];
             }
             None => {
-                content.push_str(&rest[..at + BARE_CALL_OPEN.len()]);
-                rest = &rest[at + BARE_CALL_OPEN.len()..];
+                content.push_str(&rest[..=at]);
+                rest = &rest[at + 1..];
             }
         }
     }
     content.push_str(rest);
     (content, calls)
+}
+
+/// Where the next object opening with a `"name"` key starts: `{"name"`, or with whitespace inside as in
+/// `{ "name"` (which the call grammar allows, and which a forced call therefore often looks like).
+fn find_bare_open(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(offset) = text[from..].find('{') {
+        let at = from + offset;
+        if text[at + 1..].trim_start().starts_with("\"name\"") {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// A call from JSON text shaped `{"name": ..., "arguments": {...}}` (also accepting `parameters`,
@@ -259,6 +273,22 @@ mod tests {
             "",
             &[("read_file", json!({"path": "x"}))],
         );
+    }
+
+    #[test]
+    fn a_bare_call_spread_over_lines_with_spaces_inside_the_brace_is_a_call() {
+        // The shape a grammar-forced call takes: whitespace after `{`, the object over several lines.
+        check(
+            "{ \"name\": \"read_file\",\n  \"arguments\": { \"path\": \"a.py\" } }",
+            "",
+            &[("read_file", json!({"path": "a.py"}))],
+        );
+        check(
+            "Reading it. {\n\"name\": \"shell\", \"arguments\": {\"command\": [\"ls\"]}\n} done",
+            "Reading it.  done",
+            &[("shell", json!({"command": ["ls"]}))],
+        );
+        check("{ \"name\": \"nope\", \"arguments\": {} } and {a}", "{ \"name\": \"nope\", \"arguments\": {} } and {a}", &[]);
     }
 
     #[test]

@@ -280,7 +280,13 @@ impl ReviewJob {
         if let Some(submission) = collected.submission.take() {
             return Some(submission);
         }
-        let value = last_message.and_then(json_object_in)?;
+        let mut value = last_message.and_then(json_object_in)?;
+        // A call written out as text: `{"name": "submit_review", "arguments": {...}}`.
+        if value.get("name").and_then(serde_json::Value::as_str) == Some(SUBMIT_REVIEW)
+            && let Some(arguments) = value.get_mut("arguments").map(serde_json::Value::take)
+        {
+            value = arguments;
+        }
         match tools::parse_submission(value, &collected.tests) {
             Ok(submission) => Some(submission),
             Err(problem) => {
@@ -363,6 +369,7 @@ mod tests {
         check("Here it is:\n```json\n{\"a\": {\"b\": 1}}\n```\n", Some(serde_json::json!({"a": {"b": 1}})));
         check("a {broken and then {\"ok\": true} after", Some(serde_json::json!({"ok": true})));
         check("no json at all", None);
+        check("{ \"name\": \"submit_review\", \"arguments\": {} }", Some(serde_json::json!({"name": "submit_review", "arguments": {}})));
         check("[1, 2]", None);
     }
 }
