@@ -31,6 +31,7 @@ mod error;
 mod list;
 pub mod names;
 mod refs;
+mod remote;
 mod repo;
 mod scratch;
 

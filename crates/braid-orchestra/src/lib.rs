@@ -15,5 +15,6 @@ pub mod init;
 pub mod plan;
 pub mod review;
 pub mod run;
+pub mod ship;
 pub mod store;
 pub mod warm;

@@ -27,6 +27,7 @@
 mod check;
 mod chromium;
 mod fake_agent;
+mod github;
 mod gguf;
 mod local_model;
 mod request;
@@ -37,6 +38,7 @@ mod stream;
 mod temp_repo;
 pub use chromium::{Page, chromium};
 pub use fake_agent::{compile_fake_agent, fake_agent_bin_dir, fake_agent_path};
+pub use github::{FakeGithub, FakePull, GithubRequest};
 pub use gguf::gguf_header;
 pub use local_model::{TEST_MODEL, local_model};
 

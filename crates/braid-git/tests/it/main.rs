@@ -5,6 +5,7 @@ mod archive;
 mod create;
 mod diff;
 mod discover;
+mod remote;
 mod scratch;
 mod support;
 mod untouched;
