@@ -11,6 +11,7 @@ mod harness;
 mod init;
 mod long_session;
 mod model_cli;
+mod pick_pr;
 mod plan_check;
 mod plan_e2e;
 mod run;
