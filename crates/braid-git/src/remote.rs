@@ -32,7 +32,8 @@ impl Repo {
     /// git fails.
     pub fn push(&self, remote: &str, branch: &str) -> Result<String, GitError> {
         let local = format!("refs/heads/{branch}");
-        let exists = Git::new(self.root(), ["rev-parse", "--verify", "--quiet"]).arg(format!("{local}^{{commit}}")).output()?;
+        let exists =
+            Git::new(self.root(), ["rev-parse", "--verify", "--quiet"]).arg(format!("{local}^{{commit}}")).output()?;
         if !exists.success {
             return Err(GitError::NoSuchBranch { branch: branch.to_string(), repo: self.root().to_path_buf() });
         }

@@ -182,8 +182,11 @@ impl Client {
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", API_VERSION)
             .header("User-Agent", concat!("braid/", env!("CARGO_PKG_VERSION")));
-        let response =
-            build(request).send().await.map_err(|source| GithubError::Http { method: name, url: url.clone(), source })?;
+        let response = build(request).send().await.map_err(|source| GithubError::Http {
+            method: name,
+            url: url.clone(),
+            source,
+        })?;
         let status = response.status();
         let bytes =
             response.bytes().await.map_err(|source| GithubError::Http { method: name, url: url.clone(), source })?;
@@ -245,7 +248,10 @@ mod tests {
 
     #[test]
     fn error_entries_read_as_words() {
-        assert_eq!(describe_error(&json!({"message": "A pull request already exists"})), "A pull request already exists");
+        assert_eq!(
+            describe_error(&json!({"message": "A pull request already exists"})),
+            "A pull request already exists"
+        );
         assert_eq!(
             describe_error(&json!({"resource": "PullRequest", "field": "head", "code": "invalid"})),
             "PullRequest head is invalid"

@@ -28,7 +28,9 @@ pub enum GithubError {
     },
 
     /// The API base URL is not a usable URL.
-    #[error("the GitHub API URL `{url}` is not valid: {reason}; set `api_url` in [pr] or GITHUB_API_URL to one like https://api.github.com")]
+    #[error(
+        "the GitHub API URL `{url}` is not valid: {reason}; set `api_url` in [pr] or GITHUB_API_URL to one like https://api.github.com"
+    )]
     BadApiUrl { url: String, reason: String },
 
     /// The request did not get an answer (connection refused, timeout, TLS).

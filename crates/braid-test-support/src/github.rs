@@ -168,10 +168,18 @@ fn field_error(resource: &str, field: &str, code: &str) -> Value {
     json!({ "resource": resource, "field": field, "code": code })
 }
 
-async fn handle(State(shared): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<SharedState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let recorded_headers: Vec<(String, String)> = headers
         .iter()
-        .map(|(name, value)| (name.as_str().to_ascii_lowercase(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (name.as_str().to_ascii_lowercase(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+        })
         .collect();
     let parsed = if body.is_empty() {
         Ok(Value::Null)
@@ -210,7 +218,10 @@ fn answer(
 ) -> Answer {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
     if header("user-agent").is_empty() {
-        return message(StatusCode::FORBIDDEN, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header");
+        return message(
+            StatusCode::FORBIDDEN,
+            "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
+        );
     }
     if header("authorization") != format!("Bearer {}", state.token) {
         return message(StatusCode::UNAUTHORIZED, "Bad credentials");
@@ -230,10 +241,12 @@ fn answer(
     match (method.as_str(), rest) {
         ("GET", "") => list_pulls(state, query),
         ("POST", "") => create_pull(state, body),
-        ("POST", rest) => match rest.strip_prefix('/').and_then(|r| r.strip_suffix("/reviews")).map(str::parse::<u64>) {
-            Some(Ok(number)) => create_review(state, number, body),
-            _ => message(StatusCode::NOT_FOUND, "Not Found"),
-        },
+        ("POST", rest) => {
+            match rest.strip_prefix('/').and_then(|r| r.strip_suffix("/reviews")).map(str::parse::<u64>) {
+                Some(Ok(number)) => create_review(state, number, body),
+                _ => message(StatusCode::NOT_FOUND, "Not Found"),
+            }
+        }
         _ => message(StatusCode::NOT_FOUND, "Not Found"),
     }
 }
@@ -259,9 +272,8 @@ fn list_pulls(state: &Shared, query: &str) -> Answer {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let value = value.replace("%3A", ":").replace("%3a", ":").replace("%2F", "/").replace("%2f", "/");
-        match key {
-            "head" => head = Some(value),
-            _ => {}
+        if key == "head" {
+            head = Some(value);
         }
     }
     let wanted = head.map(|h| match h.split_once(':') {
@@ -283,7 +295,13 @@ fn list_pulls(state: &Shared, query: &str) -> Answer {
     (StatusCode::OK, Value::Array(found))
 }
 
-fn string_field<'v>(body: &'v Value, name: &str, required: bool, errors: &mut Vec<Value>, resource: &str) -> Option<&'v str> {
+fn string_field<'v>(
+    body: &'v Value,
+    name: &str,
+    required: bool,
+    errors: &mut Vec<Value>,
+    resource: &str,
+) -> Option<&'v str> {
     match body.get(name) {
         Some(Value::String(text)) => Some(text),
         None | Some(Value::Null) if !required => None,
@@ -363,13 +381,19 @@ fn create_review(state: &mut Shared, number: u64, body: &Value) -> Answer {
     };
     for comment in &comments {
         if let Err(problem) = check_comment(comment, &hunks) {
-            return (StatusCode::UNPROCESSABLE_ENTITY, json!({ "message": "Unprocessable Entity", "errors": [problem] }));
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "message": "Unprocessable Entity", "errors": [problem] }),
+            );
         }
     }
     state.pulls[index].reviews.push(body.clone());
     let id = state.pulls.iter().map(|p| p.reviews.len() as u64).sum::<u64>();
     let url = format!("https://github.com/{}/{}/pull/{number}#pullrequestreview-{id}", state.owner, state.repo);
-    (StatusCode::OK, json!({ "id": id, "state": "COMMENTED", "html_url": url, "commit_id": commit.unwrap_or(head_sha) }))
+    (
+        StatusCode::OK,
+        json!({ "id": id, "state": "COMMENTED", "html_url": url, "commit_id": commit.unwrap_or(head_sha) }),
+    )
 }
 
 /// Checks one review comment's fields and that its lines lie inside one hunk of its file.

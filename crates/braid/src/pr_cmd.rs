@@ -87,7 +87,10 @@ pub async fn open(global: &GlobalArgs, args: PickArgs) -> anyhow::Result<ExitCod
     });
 
     repo.push(&remote, &attempt.branch).with_context(|| {
-        format!("cannot push {} to {remote}; an archived attempt comes back with `braid restore {}/{n}`", attempt.branch, run.id)
+        format!(
+            "cannot push {} to {remote}; an archived attempt comes back with `braid restore {}/{n}`",
+            attempt.branch, run.id
+        )
     })?;
     let existing = client.find_open_pull(&github_repo, &github_repo.owner, &attempt.branch).await?;
     let created = existing.is_none();
@@ -114,9 +117,10 @@ pub async fn open(global: &GlobalArgs, args: PickArgs) -> anyhow::Result<ExitCod
             .collect();
         posted = comments.len();
         let review = NewReview::comment(&commit, drafted.review_body.clone(), comments);
-        client.create_review(&github_repo, pull.number, &review).await.with_context(|| {
-            format!("opened {} but could not post the review's comments on it", pull.html_url)
-        })?;
+        client
+            .create_review(&github_repo, pull.number, &review)
+            .await
+            .with_context(|| format!("opened {} but could not post the review's comments on it", pull.html_url))?;
     }
     if earlier.is_none() {
         store.record_pick(&PickRecord {

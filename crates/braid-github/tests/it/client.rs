@@ -101,7 +101,8 @@ async fn validation_errors_surface_githubs_reasons() {
     let again = client.create_pull(&repo(), &pull()).await.unwrap_err().to_string();
     assert!(again.contains("A pull request already exists for octo:feature"), "{again}");
 
-    let outside = NewReview::comment(&setup.head, "r".into(), vec![NewComment::on_lines("notes.txt", 9, 9, "x".into())]);
+    let outside =
+        NewReview::comment(&setup.head, "r".into(), vec![NewComment::on_lines("notes.txt", 9, 9, "x".into())]);
     let err = client.create_review(&repo(), 1, &outside).await.unwrap_err().to_string();
     assert!(err.contains("422") && err.contains("must be part of the diff"), "{err}");
 }

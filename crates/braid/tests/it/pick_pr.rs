@@ -112,10 +112,21 @@ fn pick_pr_pushes_opens_the_pull_request_and_comments_on_the_diff() {
     let pulls = fake.pulls();
     assert_eq!(pulls.len(), 1);
     let pull = &pulls[0];
-    assert_eq!((pull.title.as_str(), pull.head.as_str(), pull.base.as_str()), ("Shout line three", branch.as_str(), "main"));
+    assert_eq!(
+        (pull.title.as_str(), pull.head.as_str(), pull.base.as_str()),
+        ("Shout line three", branch.as_str(), "main")
+    );
     assert!(pull.body.contains("The third line must be loud."), "{}", pull.body);
-    assert!(pull.body.contains(&format!("No checks were run on this attempt; `braid compare {}`", setup.run)), "{}", pull.body);
-    assert!(pull.body.contains("**Verdict: correct**") && pull.body.contains("Line three is loud now."), "{}", pull.body);
+    assert!(
+        pull.body.contains(&format!("No checks were run on this attempt; `braid compare {}`", setup.run)),
+        "{}",
+        pull.body
+    );
+    assert!(
+        pull.body.contains("**Verdict: correct**") && pull.body.contains("Line three is loud now."),
+        "{}",
+        pull.body
+    );
     assert!(pull.body.contains("- **P2** Ten is quiet (`notes.txt`, line 10)"), "{}", pull.body);
     assert!(!pull.body.contains("Shouting is rude"), "{}", pull.body);
     assert_eq!(pull.reviews.len(), 1);

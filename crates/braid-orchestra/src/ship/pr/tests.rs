@@ -113,7 +113,8 @@ fn outcome(name: &str, passed: bool, tests: Option<TestCounts>) -> CheckOutcome 
 
 #[test]
 fn the_draft_of_a_plan_run_with_checks_and_a_review() {
-    let plan = PlanSummary::from_text("# Add b\n\n## Purpose / Big Picture\n\nCallers need `b`.\n\n## Progress\n\n- [ ] x\n");
+    let plan =
+        PlanSummary::from_text("# Add b\n\n## Purpose / Big Picture\n\nCallers need `b`.\n\n## Progress\n\n- [ ] x\n");
     assert_eq!(plan, PlanSummary { title: Some("Add b".into()), purpose: Some("Callers need `b`.".into()) });
     let counts = TestCounts { passed: 3, failed: 1, skipped: 0, failing: vec!["t".into()] };
     let checks = [outcome("test", false, Some(counts)), outcome("lint", true, None)];
