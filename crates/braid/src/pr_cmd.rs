@@ -16,8 +16,9 @@ use crate::cli::{GlobalArgs, PickArgs};
 /// Pushes the attempt's branch and opens the pull request (or reports the open one of the same branch),
 /// posts the stored review's findings as comments, records the pick and prints the pull request's URL.
 ///
-/// Everything that can be checked locally (the attempt, the base branch, the repository's name, the
-/// token) is checked before anything is pushed, so a missing token leaves the remote untouched.
+/// Everything that can be checked before pushing (the attempt, the base branch, the repository's name,
+/// the token, and that GitHub accepts the token) is checked first, so a missing or refused token leaves
+/// the remote untouched.
 pub async fn open(global: &GlobalArgs, args: PickArgs) -> anyhow::Result<ExitCode> {
     let (repo, store) = crate::run_cmd::repo_and_store(global)?;
     let (detail, n) = crate::run_cmd::find_attempt(&store, &args.attempt)?;
@@ -86,13 +87,15 @@ pub async fn open(global: &GlobalArgs, args: PickArgs) -> anyhow::Result<ExitCod
         patch: &diff.patch,
     });
 
+    // Asking for an open pull request first also proves the token and the repository before anything
+    // is pushed.
+    let existing = client.find_open_pull(&github_repo, &github_repo.owner, &attempt.branch).await?;
     repo.push(&remote, &attempt.branch).with_context(|| {
         format!(
             "cannot push {} to {remote}; an archived attempt comes back with `braid restore {}/{n}`",
             attempt.branch, run.id
         )
     })?;
-    let existing = client.find_open_pull(&github_repo, &github_repo.owner, &attempt.branch).await?;
     let created = existing.is_none();
     let pull = match existing {
         Some(pull) => pull,

@@ -80,7 +80,7 @@ fn a_new_store_is_migrated_from_empty_in_wal_mode() {
         .collect::<Result<_, _>>()
         .unwrap();
     tables.retain(|t| !t.starts_with("sqlite_"));
-    assert_eq!(tables, ["attempts", "check_results", "event_counts", "runs", "transitions"]);
+    assert_eq!(tables, ["attempts", "check_results", "event_counts", "picks", "reviews", "runs", "transitions"]);
     assert!(store.runs().unwrap().is_empty());
 }
 

@@ -169,13 +169,15 @@ fn pick_pr_without_a_token_fails_before_pushing() {
 }
 
 #[test]
-fn pick_pr_with_a_refused_token_names_the_status_and_records_nothing() {
+fn pick_pr_with_a_refused_token_names_the_status_and_pushes_and_records_nothing() {
     let setup = setup();
     let fake = FakeGithub::start(setup.bare.path(), "octo", "notes", "t0ken");
     let out = pick(&setup, Some("wrong"), &fake.api_url());
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("401") && stderr.contains("Bad credentials"), "{stderr}");
+    let branch = format!("braid/{}/1", setup.run);
+    assert_eq!(git(setup.bare.path(), &["rev-parse", "--verify", "--quiet", &branch]), None);
     let store = Store::open(&setup.repo.path().join(".braid/braid.db")).unwrap();
     assert_eq!(store.pick(&setup.run).unwrap(), None);
 }
