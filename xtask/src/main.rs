@@ -123,7 +123,9 @@ fn null_device_intact() -> anyhow::Result<()> {
     use std::os::unix::fs::FileTypeExt as _;
     let kind = std::fs::metadata("/dev/null").context("cannot stat /dev/null")?.file_type();
     if !kind.is_char_device() {
-        bail!("/dev/null is no longer a character device after the tests: a test replaced it; restore it with `mknod -m 666 /dev/null.new c 1 3 && mv /dev/null.new /dev/null` and find the test");
+        bail!(
+            "/dev/null is no longer a character device after the tests: a test replaced it; restore it with `mknod -m 666 /dev/null.new c 1 3 && mv /dev/null.new /dev/null` and find the test"
+        );
     }
     Ok(())
 }

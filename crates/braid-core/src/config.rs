@@ -195,6 +195,22 @@ pub struct ConfigToml {
     pub run: RunToml,
     /// `skills = false` (or `[skills] enabled = false`) stops braid from looking for SKILL.md skills.
     pub skills: Option<crate::skills::SkillsToml>,
+    #[serde(default)]
+    pub pr: PrToml,
+}
+
+/// The `[pr]` table: where `braid pick --pr` pushes and which GitHub repository it opens the pull
+/// request on.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrToml {
+    /// The git remote to push to (default `origin`; `--remote` overrides it).
+    pub remote: Option<String>,
+    /// The GitHub repository as `owner/name`, when the remote's URL does not say (default: read from
+    /// the remote's URL).
+    pub repository: Option<String>,
+    /// The REST API base (default: `GITHUB_API_URL`, else `https://api.github.com`).
+    pub api_url: Option<String>,
 }
 
 /// The `[run]` table: how `braid run` prepares and runs attempts.

@@ -41,6 +41,10 @@ pub enum GitError {
     #[error("branch {branch} does not exist in {}", repo.display())]
     NoSuchBranch { branch: String, repo: PathBuf },
 
+    /// No remote of this name is configured.
+    #[error("no remote `{remote}` in {}; add one with `git remote add {remote} <url>` or name another", repo.display())]
+    NoSuchRemote { remote: String, repo: PathBuf },
+
     /// A directory is not a braid worktree of this repository, or lacks braid's record of its base.
     #[error("{} is not a braid attempt worktree of this repository: {reason}", path.display())]
     NotAWorktree { path: PathBuf, reason: String },

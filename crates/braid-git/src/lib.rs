@@ -34,6 +34,7 @@ mod list;
 mod merge;
 pub mod names;
 mod refs;
+mod remote;
 mod repo;
 mod scratch;
 

@@ -288,7 +288,11 @@ mod tests {
             "Reading it.  done",
             &[("shell", json!({"command": ["ls"]}))],
         );
-        check("{ \"name\": \"nope\", \"arguments\": {} } and {a}", "{ \"name\": \"nope\", \"arguments\": {} } and {a}", &[]);
+        check(
+            "{ \"name\": \"nope\", \"arguments\": {} } and {a}",
+            "{ \"name\": \"nope\", \"arguments\": {} } and {a}",
+            &[],
+        );
     }
 
     #[test]

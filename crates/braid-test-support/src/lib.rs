@@ -28,6 +28,7 @@ mod check;
 mod chromium;
 mod fake_agent;
 mod gguf;
+mod github;
 mod local_model;
 mod request;
 mod script;
@@ -38,6 +39,7 @@ mod temp_repo;
 pub use chromium::{Page, chromium};
 pub use fake_agent::{compile_fake_agent, fake_agent_bin_dir, fake_agent_path};
 pub use gguf::gguf_header;
+pub use github::{FakeGithub, FakePull, GithubRequest};
 pub use local_model::{TEST_MODEL, local_model};
 
 pub use request::{RecordedRequest, Wire};

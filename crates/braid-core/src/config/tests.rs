@@ -196,3 +196,14 @@ fn skills_switch_in_the_file_and_as_an_override() {
         "{err}"
     );
 }
+
+#[test]
+fn the_pr_table_is_optional_and_overridable() {
+    assert_eq!(parse("", &[]).unwrap().toml.pr, PrToml::default());
+    let config = parse("[pr]\nremote = \"upstream\"\nrepository = \"octo/hello\"\n", &["pr.api_url=http://x"]).unwrap();
+    assert_eq!(config.toml.pr.remote.as_deref(), Some("upstream"));
+    assert_eq!(config.toml.pr.repository.as_deref(), Some("octo/hello"));
+    assert_eq!(config.toml.pr.api_url.as_deref(), Some("http://x"));
+    let err = parse("[pr]\nbranch = \"x\"\n", &[]).unwrap_err().to_string();
+    assert!(err.contains("branch"), "{err}");
+}

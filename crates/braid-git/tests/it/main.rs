@@ -6,6 +6,7 @@ mod create;
 mod diff;
 mod discover;
 mod merge;
+mod remote;
 mod scratch;
 mod support;
 mod untouched;

@@ -369,7 +369,10 @@ mod tests {
         check("Here it is:\n```json\n{\"a\": {\"b\": 1}}\n```\n", Some(serde_json::json!({"a": {"b": 1}})));
         check("a {broken and then {\"ok\": true} after", Some(serde_json::json!({"ok": true})));
         check("no json at all", None);
-        check("{ \"name\": \"submit_review\", \"arguments\": {} }", Some(serde_json::json!({"name": "submit_review", "arguments": {}})));
+        check(
+            "{ \"name\": \"submit_review\", \"arguments\": {} }",
+            Some(serde_json::json!({"name": "submit_review", "arguments": {}})),
+        );
         check("[1, 2]", None);
     }
 }

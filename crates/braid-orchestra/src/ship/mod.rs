@@ -4,6 +4,7 @@
 
 mod archive;
 mod merge;
+pub mod pr;
 
 use std::path::PathBuf;
 

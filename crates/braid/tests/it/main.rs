@@ -12,6 +12,7 @@ mod init;
 mod long_session;
 mod model_cli;
 mod pick;
+mod pick_pr;
 mod plan_check;
 mod plan_e2e;
 mod review;
