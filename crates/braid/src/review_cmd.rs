@@ -22,6 +22,11 @@ use crate::exec::{
 /// The exit code of a review that could not be made (1 means "blocking findings").
 const REVIEW_FAILED: u8 = 2;
 
+/// How many model requests the reviewer gets for reading before it is made to submit. A review reads a
+/// change and its surroundings, not a whole repository; without a bound a small model can keep reading
+/// until the configured `max_turns`, which agents set high for long tasks.
+const REVIEW_STEPS: u32 = 10;
+
 /// Runs `braid review`.
 pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     if !(0.0..=1.0).contains(&args.min_confidence) {
@@ -60,6 +65,7 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
     config.sandbox = braid_sandbox::Policy::ReadOnly;
     let mut prepared = prepare_with(&config, &home, job.workdir(), &Setup { research: true, ..Setup::default() })?;
     job.set_model(&prepared.options.model);
+    prepared.options.max_turns = prepared.options.max_turns.min(REVIEW_STEPS);
     for tool in job.tools() {
         prepared.tools.register(tool);
     }

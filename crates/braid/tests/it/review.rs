@@ -263,3 +263,28 @@ fn an_attempts_review_is_stored_and_counted_by_compare() {
     assert_eq!(findings, [(2, None), (1, Some(1))]);
     assert!(comparison.ranking[1].reason.contains("more P0/P1 review findings: 1"), "{:?}", comparison.ranking);
 }
+
+#[test]
+fn a_reviewer_that_keeps_reading_is_made_to_submit_after_ten_requests() {
+    let repo = stats_repo();
+    repo.write("stats.py", BUGGY_TOP);
+    let mut replies: Vec<Reply> = (0..10)
+        .map(|i| {
+            Reply::Turn(Turn::new().tool_call(
+                &format!("call_read_{i}"),
+                "shell",
+                json!({"command": ["cat", "stats.py"]}),
+            ))
+        })
+        .collect();
+    replies.push(Reply::Turn(Turn::new().tool_call("call_review", "submit_review", submission(vec![], "correct"))));
+    replies.push(Reply::Turn(Turn::new().text("Done.")));
+    let server = ScriptedServer::start(Script::new(replies));
+    let env = Env::new(&server, "responses");
+    let out = env.braid(repo.path()).args(["review", "--no-tests"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    server.assert_every_tool_call_answered_once();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 12);
+    assert_eq!(requests[10].body["tool_choice"], json!({"type": "function", "name": "submit_review"}));
+}
