@@ -89,7 +89,7 @@ impl ChangedLines {
 }
 
 /// Reads `@@ -a,b +c,d @@`: the new side's first line and both sides' line counts (a missing count is 1).
-fn hunk_header(line: &str) -> Option<(u32, u32, u32)> {
+pub(super) fn hunk_header(line: &str) -> Option<(u32, u32, u32)> {
     let rest = line.strip_prefix("@@ -")?;
     let (old, rest) = rest.split_once(" +")?;
     let (new, _) = rest.split_once(" @@")?;

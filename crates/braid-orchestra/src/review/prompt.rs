@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::Change;
+use super::hunks::hunk_header;
 use super::tools::{RUN_TEST, SUBMIT_REVIEW};
 
 /// How much of the diff goes into the prompt; the reviewer reads the rest of a large change with its tools.
@@ -109,7 +110,7 @@ pub(crate) fn annotated_diff(patch: &str, limit: usize) -> String {
         if line.starts_with("index ") || line.starts_with("GIT binary patch") {
             continue;
         }
-        if let Some((start, old_count, new_count)) = header(line) {
+        if let Some((start, old_count, new_count)) = hunk_header(line) {
             (new_line, old_left, new_left) = (start, old_count, new_count);
         }
         if line.starts_with("diff --git ") && !out.is_empty() {
@@ -119,19 +120,6 @@ pub(crate) fn annotated_diff(patch: &str, limit: usize) -> String {
         out.push('\n');
     }
     out
-}
-
-fn header(line: &str) -> Option<(u32, u32, u32)> {
-    let rest = line.strip_prefix("@@ -")?;
-    let (old, rest) = rest.split_once(" +")?;
-    let (new, _) = rest.split_once(" @@")?;
-    let range = |text: &str| -> Option<(u32, u32)> {
-        match text.split_once(',') {
-            Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
-            None => Some((text.parse().ok()?, 1)),
-        }
-    };
-    Some((range(new)?.0, range(old)?.1, range(new)?.1))
 }
 
 fn cut(text: &str, limit: usize) -> &str {
