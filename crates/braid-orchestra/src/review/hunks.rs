@@ -1,13 +1,16 @@
-//! The lines a change touches, read from its unified diff: the filter that drops findings far from the
-//! change needs them, on the new side of each file (where findings point).
+//! The lines a change touches, read from its unified diff, on the new side of each file (where findings
+//! point): the review's filter drops findings far from them, and a pull request places findings as
+//! comments only inside its hunks.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
-/// For each file the change leaves in place, the new-side lines it added or changed, and for removals
-/// the line that now stands where the removed lines were.
+/// For each file the change leaves in place, the new-side lines it added or changed (for removals the
+/// line that now stands where the removed lines were), and the new-side range of each hunk.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangedLines {
     files: BTreeMap<String, Vec<u32>>,
+    hunks: BTreeMap<String, Vec<RangeInclusive<u32>>>,
 }
 
 impl ChangedLines {
@@ -15,6 +18,7 @@ impl ChangedLines {
     /// they have no new side to point at. Lines that are not part of a diff are skipped.
     pub fn parse(patch: &str) -> ChangedLines {
         let mut files: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut hunks: BTreeMap<String, Vec<RangeInclusive<u32>>> = BTreeMap::new();
         let mut current: Option<String> = None;
         let (mut new_line, mut old_left, mut new_left) = (0u32, 0u32, 0u32);
         for line in patch.lines() {
@@ -48,11 +52,14 @@ impl ChangedLines {
             if line.starts_with("diff --git ") {
                 current = None;
             } else if let Some(path) = line.strip_prefix("+++ ") {
-                current = path.strip_prefix("b/").map(str::to_string);
+                current = new_path(path);
                 if let Some(file) = &current {
                     files.entry(file.clone()).or_default();
                 }
             } else if let Some((start, old_count, new_count)) = hunk_header(line) {
+                if let Some(file) = current.as_ref().filter(|_| new_count > 0) {
+                    hunks.entry(file.clone()).or_default().push(start..=start + new_count - 1);
+                }
                 new_line = start;
                 old_left = old_count;
                 new_left = new_count;
@@ -62,7 +69,12 @@ impl ChangedLines {
             lines.sort_unstable();
             lines.dedup();
         }
-        ChangedLines { files }
+        ChangedLines { files, hunks }
+    }
+
+    /// The new-side line range of every hunk, by file; files whose hunks add no lines are absent.
+    pub fn into_hunks(self) -> BTreeMap<String, Vec<RangeInclusive<u32>>> {
+        self.hunks
     }
 
     /// The files the change leaves in place, in path order.
@@ -86,6 +98,14 @@ impl ChangedLines {
         let first_at_or_after_low = lines.partition_point(|&line| line < low);
         lines.get(first_at_or_after_low).is_some_and(|&line| line <= high)
     }
+}
+
+/// The path of a `+++` line, `None` for `/dev/null`. git quotes paths with unusual characters; those are
+/// unquoted only for the plain cases (no escapes), which is all a finding's path can name reliably.
+fn new_path(text: &str) -> Option<String> {
+    let text = text.trim_end();
+    let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
+    text.strip_prefix("b/").map(str::to_string)
 }
 
 /// Reads `@@ -a,b +c,d @@`: the new side's first line and both sides' line counts (a missing count is 1).
@@ -146,6 +166,10 @@ new file mode 100644
         assert_eq!(changed.files["src/lib.rs"], [4, 5, 22]);
         assert_eq!(changed.files["new.py"], [1, 2]);
         assert!(!changed.touches("old.txt"));
+        let hunks = changed.into_hunks();
+        assert_eq!(hunks.get("src/lib.rs"), Some(&vec![3..=6, 21..=22]));
+        assert_eq!(hunks.get("new.py"), Some(&vec![1..=2]));
+        assert_eq!(hunks.get("old.txt"), None);
     }
 
     #[test]

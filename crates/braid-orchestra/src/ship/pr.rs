@@ -9,7 +9,7 @@ use std::ops::RangeInclusive;
 
 use crate::checks::CheckOutcome;
 use crate::plan::{Plan, SectionKind};
-use crate::review::{Finding, Review};
+use crate::review::{ChangedLines, Finding, Review};
 
 /// The longest title GitHub shows without cutting it; longer first lines are shortened.
 const TITLE_MAX: usize = 120;
@@ -198,43 +198,10 @@ fn line_span(start: u32, end: u32) -> String {
     if start == end { format!("line {start}") } else { format!("lines {start}–{end}") }
 }
 
-/// The new-side line ranges of each file's hunks in a unified diff (`+++ b/<path>` then `@@ -a,b +c,d @@`
-/// headers), by path. Deleted files and binary files have none.
+/// The new-side line ranges of each file's hunks in a unified diff: the lines GitHub accepts review
+/// comments on.
 pub fn hunks(patch: &str) -> BTreeMap<String, Vec<RangeInclusive<u32>>> {
-    let mut map: BTreeMap<String, Vec<RangeInclusive<u32>>> = BTreeMap::new();
-    let mut current: Option<String> = None;
-    for line in patch.lines() {
-        if line.starts_with("diff --git ") {
-            current = None;
-        } else if let Some(path) = line.strip_prefix("+++ ") {
-            current = new_path(path);
-        } else if line.starts_with("@@ ")
-            && let Some(path) = &current
-            && let Some(range) = hunk_new_range(line)
-        {
-            map.entry(path.clone()).or_default().push(range);
-        }
-    }
-    map
-}
-
-/// The path of a `+++` line, `None` for `/dev/null`. git quotes paths with unusual characters; those are
-/// unquoted only for the plain cases (no escapes), which is all a comment's path can name reliably.
-fn new_path(text: &str) -> Option<String> {
-    let text = text.trim_end();
-    let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
-    text.strip_prefix("b/").map(str::to_string)
-}
-
-/// The new side of a hunk header `@@ -a,b +c,d @@`: lines `c..=c+d-1`, or `None` when it has no new lines.
-fn hunk_new_range(header: &str) -> Option<RangeInclusive<u32>> {
-    let plus = header.split_whitespace().find(|part| part.starts_with('+'))?;
-    let spec = plus.trim_start_matches('+');
-    let (start, count) = match spec.split_once(',') {
-        Some((start, count)) => (start.parse::<u32>().ok()?, count.parse::<u32>().ok()?),
-        None => (spec.parse::<u32>().ok()?, 1),
-    };
-    (count > 0).then(|| start..=start + count - 1)
+    ChangedLines::parse(patch).into_hunks()
 }
 
 /// Splits findings into those whose whole line range lies inside one hunk of their file (comments) and
