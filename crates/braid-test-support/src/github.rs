@@ -4,12 +4,9 @@
 //! disk, that each comment's lines are inside the pull request's diff as git computes it from that
 //! repository), answers with GitHub's shapes and statuses, and records every request for assertions.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -17,7 +14,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+use crate::background::Background;
 
 /// One request the fake received and how it answered.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,10 +62,8 @@ fn lock(shared: &SharedState) -> MutexGuard<'_, Shared> {
 /// The fake GitHub. It runs on its own thread with its own runtime and stops when dropped.
 #[derive(Debug)]
 pub struct FakeGithub {
-    addr: SocketAddr,
     shared: SharedState,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: Background,
 }
 
 impl FakeGithub {
@@ -76,9 +72,6 @@ impl FakeGithub {
     ///
     /// Panics when no port can be bound, which only a broken test environment causes.
     pub fn start(bare: &Path, owner: &str, repo: &str, token: &str) -> FakeGithub {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("fake github: cannot bind a port");
-        let addr = listener.local_addr().expect("fake github: bound socket has no address");
-        listener.set_nonblocking(true).expect("fake github: cannot make the listener non-blocking");
         let shared = Arc::new(Mutex::new(Shared {
             bare: bare.to_path_buf(),
             owner: owner.to_string(),
@@ -87,32 +80,14 @@ impl FakeGithub {
             requests: Vec::new(),
             pulls: Vec::new(),
         }));
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("fake github: cannot build a tokio runtime");
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("fake-github-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener =
-                        tokio::net::TcpListener::from_std(listener).expect("fake github: cannot register the listener");
-                    tokio::select! {
-                        _ = axum::serve(listener, app).into_future() => {}
-                        _ = stop => {}
-                    }
-                });
-                runtime.shutdown_timeout(Duration::from_millis(200));
-            })
-            .expect("fake github: cannot spawn its thread");
-        FakeGithub { addr, shared, shutdown: Some(shutdown), thread: Some(thread) }
+        let server = Background::start("fake github", app);
+        FakeGithub { shared, server }
     }
 
     /// The API base to give the client, e.g. `http://127.0.0.1:41234`.
     pub fn api_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// Every request so far, in arrival order, including refused ones.
@@ -138,17 +113,6 @@ impl FakeGithub {
             reviews: Vec::new(),
         });
         number
-    }
-}
-
-impl Drop for FakeGithub {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -24,6 +24,7 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+mod background;
 mod check;
 mod chromium;
 mod fake_agent;

@@ -4,9 +4,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,11 +12,11 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use axum::serve::ListenerExt;
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::background::Background;
 use crate::check::{Entry, problems};
 use crate::request::{RecordedRequest, Wire};
 use crate::script::{Reply, Script};
@@ -62,10 +60,8 @@ fn lock(shared: &SharedState) -> MutexGuard<'_, Shared> {
 /// serves sync tests and async tests alike, and stops when dropped.
 #[derive(Debug)]
 pub struct ScriptedServer {
-    addr: SocketAddr,
     shared: SharedState,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: Background,
 }
 
 impl ScriptedServer {
@@ -84,45 +80,16 @@ impl ScriptedServer {
     }
 
     fn serve(shared: Shared) -> ScriptedServer {
-        let listener =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("scripted server: cannot bind a port on 127.0.0.1");
-        let addr = listener.local_addr().expect("scripted server: bound socket has no address");
-        listener.set_nonblocking(true).expect("scripted server: cannot make the listener non-blocking");
         let shared = Arc::new(Mutex::new(shared));
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("scripted server: cannot build a tokio runtime");
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("scripted-server-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)
-                        .expect("scripted server: cannot register the listener with tokio")
-                        // Events go out as many small writes; without TCP_NODELAY, Nagle's algorithm and
-                        // delayed ACKs add tens of milliseconds per request.
-                        .tap_io(|stream| {
-                            let _ = stream.set_nodelay(true);
-                        });
-                    // Dropping the accept loop on shutdown is enough: the runtime is shut down right after,
-                    // which also ends stalled streams that would otherwise keep a graceful shutdown waiting.
-                    tokio::select! {
-                        _ = axum::serve(listener, app).into_future() => {}
-                        _ = stop => {}
-                    }
-                });
-                runtime.shutdown_timeout(Duration::from_millis(200));
-            })
-            .expect("scripted server: cannot spawn its thread");
-        ScriptedServer { addr, shared, shutdown: Some(shutdown), thread: Some(thread) }
+        let server = Background::start("scripted server", app);
+        ScriptedServer { shared, server }
     }
 
     /// Returns the API root, e.g. `http://127.0.0.1:41234/v1`; clients append `/responses`,
     /// `/chat/completions` or `/messages`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("http://{}/v1", self.server.addr())
     }
 
     /// Returns every request received so far, in arrival order, including 404s and rejected bodies.
@@ -144,17 +111,6 @@ impl ScriptedServer {
         let found = problems(&entries);
         if !found.is_empty() {
             panic!("scripted server: tool calls were not answered exactly once:\n  - {}", found.join("\n  - "));
-        }
-    }
-}
-
-impl Drop for ScriptedServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
