@@ -20,49 +20,29 @@ impl ChangedLines {
         let mut files: BTreeMap<String, Vec<u32>> = BTreeMap::new();
         let mut hunks: BTreeMap<String, Vec<RangeInclusive<u32>>> = BTreeMap::new();
         let mut current: Option<String> = None;
-        let (mut new_line, mut old_left, mut new_left) = (0u32, 0u32, 0u32);
-        for line in patch.lines() {
-            if old_left > 0 || new_left > 0 {
-                // Inside a hunk every line is content, even one that looks like a header.
-                let lines = current.as_ref().and_then(|file| files.get_mut(file));
-                match line.as_bytes().first() {
-                    Some(b'+') => {
-                        if let Some(lines) = lines {
-                            lines.push(new_line);
+        for line in DiffLines::new(patch) {
+            match line {
+                DiffLine::Added { new, .. } | DiffLine::Removed { anchor: new, .. } => {
+                    if let Some(lines) = current.as_ref().and_then(|file| files.get_mut(file)) {
+                        lines.push(new);
+                    }
+                }
+                DiffLine::Context { .. } => {}
+                DiffLine::Hunk { start, count, .. } => {
+                    if let Some(file) = current.as_ref().filter(|_| count > 0) {
+                        hunks.entry(file.clone()).or_default().push(start..=start + count - 1);
+                    }
+                }
+                DiffLine::Meta(text) => {
+                    if text.starts_with("diff --git ") {
+                        current = None;
+                    } else if let Some(path) = text.strip_prefix("+++ ") {
+                        current = new_path(path);
+                        if let Some(file) = &current {
+                            files.entry(file.clone()).or_default();
                         }
-                        new_line += 1;
-                        new_left = new_left.saturating_sub(1);
-                    }
-                    Some(b'-') => {
-                        // A removal is anchored on the line that now follows it (or the last line).
-                        if let Some(lines) = lines {
-                            lines.push(new_line.max(1));
-                        }
-                        old_left = old_left.saturating_sub(1);
-                    }
-                    Some(b'\\') => {}
-                    _ => {
-                        new_line += 1;
-                        old_left = old_left.saturating_sub(1);
-                        new_left = new_left.saturating_sub(1);
                     }
                 }
-                continue;
-            }
-            if line.starts_with("diff --git ") {
-                current = None;
-            } else if let Some(path) = line.strip_prefix("+++ ") {
-                current = new_path(path);
-                if let Some(file) = &current {
-                    files.entry(file.clone()).or_default();
-                }
-            } else if let Some((start, old_count, new_count)) = hunk_header(line) {
-                if let Some(file) = current.as_ref().filter(|_| new_count > 0) {
-                    hunks.entry(file.clone()).or_default().push(start..=start + new_count - 1);
-                }
-                new_line = start;
-                old_left = old_count;
-                new_left = new_count;
             }
         }
         for lines in files.values_mut() {
@@ -100,6 +80,75 @@ impl ChangedLines {
     }
 }
 
+/// One line of a unified diff, as the walk over its hunks sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DiffLine<'a> {
+    /// A line outside any hunk: `diff --git`, `index`, `---`, `+++`, mode and rename lines.
+    Meta(&'a str),
+    /// A hunk header, with the new side's first line and line count.
+    Hunk { text: &'a str, start: u32, count: u32 },
+    /// An unchanged line inside a hunk, with its new-side number.
+    Context { text: &'a str, new: u32 },
+    /// An added line, with its new-side number.
+    Added { text: &'a str, new: u32 },
+    /// A removed line, anchored on the new-side line that now follows it (at least 1).
+    Removed { text: &'a str, anchor: u32 },
+}
+
+/// Walks a unified diff line by line, numbering hunk lines on the new side. Inside a hunk every line is
+/// content, even one that looks like a header, since the header's counts say where the hunk ends;
+/// `\ No newline at end of file` markers are skipped.
+pub(super) struct DiffLines<'a> {
+    lines: std::str::Lines<'a>,
+    new_line: u32,
+    old_left: u32,
+    new_left: u32,
+}
+
+impl<'a> DiffLines<'a> {
+    pub(super) fn new(patch: &'a str) -> DiffLines<'a> {
+        DiffLines { lines: patch.lines(), new_line: 0, old_left: 0, new_left: 0 }
+    }
+}
+
+impl<'a> Iterator for DiffLines<'a> {
+    type Item = DiffLine<'a>;
+
+    fn next(&mut self) -> Option<DiffLine<'a>> {
+        loop {
+            let text = self.lines.next()?;
+            if self.old_left == 0 && self.new_left == 0 {
+                return Some(match hunk_header(text) {
+                    Some((start, old_count, count)) => {
+                        (self.new_line, self.old_left, self.new_left) = (start, old_count, count);
+                        DiffLine::Hunk { text, start, count }
+                    }
+                    None => DiffLine::Meta(text),
+                });
+            }
+            let new = self.new_line;
+            return Some(match text.as_bytes().first() {
+                Some(b'+') => {
+                    self.new_line += 1;
+                    self.new_left = self.new_left.saturating_sub(1);
+                    DiffLine::Added { text, new }
+                }
+                Some(b'-') => {
+                    self.old_left = self.old_left.saturating_sub(1);
+                    DiffLine::Removed { text, anchor: new.max(1) }
+                }
+                Some(b'\\') => continue,
+                _ => {
+                    self.new_line += 1;
+                    self.old_left = self.old_left.saturating_sub(1);
+                    self.new_left = self.new_left.saturating_sub(1);
+                    DiffLine::Context { text, new }
+                }
+            });
+        }
+    }
+}
+
 /// The path of a `+++` line, `None` for `/dev/null`. git quotes paths with unusual characters; those are
 /// unquoted only for the plain cases (no escapes), which is all a finding's path can name reliably.
 fn new_path(text: &str) -> Option<String> {
@@ -109,7 +158,7 @@ fn new_path(text: &str) -> Option<String> {
 }
 
 /// Reads `@@ -a,b +c,d @@`: the new side's first line and both sides' line counts (a missing count is 1).
-pub(super) fn hunk_header(line: &str) -> Option<(u32, u32, u32)> {
+fn hunk_header(line: &str) -> Option<(u32, u32, u32)> {
     let rest = line.strip_prefix("@@ -")?;
     let (old, rest) = rest.split_once(" +")?;
     let (new, _) = rest.split_once(" @@")?;

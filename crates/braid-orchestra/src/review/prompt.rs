@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::Change;
-use super::hunks::hunk_header;
+use super::hunks::{DiffLine, DiffLines};
 use super::tools::{RUN_TEST, SUBMIT_REVIEW};
 
 /// How much of the diff goes into the prompt; the reviewer reads the rest of a large change with its tools.
@@ -80,44 +80,23 @@ fn failure(check: &crate::checks::CheckOutcome) -> String {
 /// `patch` with each context and added line prefixed by its new-side number, cut at `limit` bytes.
 pub(crate) fn annotated_diff(patch: &str, limit: usize) -> String {
     let mut out = String::new();
-    let (mut new_line, mut old_left, mut new_left) = (0u32, 0u32, 0u32);
-    for line in patch.lines() {
+    for line in DiffLines::new(patch) {
         if out.len() > limit {
             out.push_str("[... the rest of the diff is left out: read the changed files with your tools ...]\n");
             break;
         }
-        if old_left > 0 || new_left > 0 {
-            match line.as_bytes().first() {
-                Some(b'+') => {
-                    let _ = writeln!(out, "{new_line:>5} {line}");
-                    new_line += 1;
-                    new_left = new_left.saturating_sub(1);
+        let _ = match line {
+            DiffLine::Added { text, new } | DiffLine::Context { text, new } => writeln!(out, "{new:>5} {text}"),
+            DiffLine::Removed { text, .. } => writeln!(out, "      {text}"),
+            DiffLine::Hunk { text, .. } => writeln!(out, "{text}"),
+            DiffLine::Meta(text) if text.starts_with("index ") || text.starts_with("GIT binary patch") => continue,
+            DiffLine::Meta(text) => {
+                if text.starts_with("diff --git ") && !out.is_empty() {
+                    out.push('\n');
                 }
-                Some(b'-') => {
-                    let _ = writeln!(out, "      {line}");
-                    old_left = old_left.saturating_sub(1);
-                }
-                Some(b'\\') => {}
-                _ => {
-                    let _ = writeln!(out, "{new_line:>5} {line}");
-                    new_line += 1;
-                    old_left = old_left.saturating_sub(1);
-                    new_left = new_left.saturating_sub(1);
-                }
+                writeln!(out, "{text}")
             }
-            continue;
-        }
-        if line.starts_with("index ") || line.starts_with("GIT binary patch") {
-            continue;
-        }
-        if let Some((start, old_count, new_count)) = hunk_header(line) {
-            (new_line, old_left, new_left) = (start, old_count, new_count);
-        }
-        if line.starts_with("diff --git ") && !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(line);
-        out.push('\n');
+        };
     }
     out
 }
