@@ -46,7 +46,7 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
     let plan = args.plan.as_ref().map(|p| cwd.join(p));
     let change = match Change::resolve(&repo, store.as_ref(), target, plan.as_deref()) {
         Ok(change) => change,
-        Err(err @ ReviewError::Empty { .. }) => {
+        Err(err @ (ReviewError::Empty { .. } | ReviewError::NoParent { .. })) => {
             writeln!(std::io::stderr().lock(), "{err}")?;
             return Ok(ExitCode::SUCCESS);
         }

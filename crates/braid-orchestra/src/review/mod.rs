@@ -48,6 +48,10 @@ pub enum ReviewError {
     NoCommit { run: String, n: u32 },
     #[error("there is nothing to review: {what} has no changes")]
     Empty { what: String },
+    #[error(
+        "there is nothing to review: commit {rev} is the first commit, so it has no parent to compare with, and has no changes"
+    )]
+    NoParent { rev: String },
     #[error("cannot read the plan {}: {source}", path.display())]
     Plan { path: PathBuf, source: std::io::Error },
     #[error(
@@ -93,47 +97,41 @@ impl Change {
             ),
             None => None,
         };
-        let (base_commit, head_commit, tree_commit, diff) = match &target {
+        // The base and the reviewed code: a commit, or a snapshot of the uncommitted state.
+        let (target, base_commit, reviewed) = match target {
             ReviewTarget::Uncommitted => {
                 let state = repo.diff_uncommitted()?;
-                (state.head, None, state.snapshot, state.diff)
+                (ReviewTarget::Uncommitted, state.head.clone(), Reviewed::Uncommitted(state))
             }
             ReviewTarget::Base { branch } => {
                 let head = repo.resolve_commit("HEAD")?;
-                let base = repo.merge_base(branch, &head)?;
-                let diff = repo.diff_commits(&base, &head)?;
-                (base, Some(head.clone()), head, diff)
+                let base = repo.merge_base(&branch, &head)?;
+                (ReviewTarget::Base { branch }, base, Reviewed::Commit(head))
             }
             ReviewTarget::Commit { rev } => {
-                let head = repo.resolve_commit(rev)?;
-                let Some(base) = repo.parent(&head)? else {
-                    return Err(ReviewError::Empty {
-                        what: format!("commit {rev} is the first commit, so it has no parent to compare with, and"),
-                    });
-                };
-                let diff = repo.diff_commits(&base, &head)?;
-                (base, Some(head.clone()), head, diff)
+                let head = repo.resolve_commit(&rev)?;
+                let Some(base) = repo.parent(&head)? else { return Err(ReviewError::NoParent { rev }) };
+                (ReviewTarget::Commit { rev }, base, Reviewed::Commit(head))
             }
             ReviewTarget::Range { from, to } => {
-                let (base, head) = (repo.resolve_commit(from)?, repo.resolve_commit(to)?);
-                let diff = repo.diff_commits(&base, &head)?;
-                (base, Some(head.clone()), head, diff)
+                let (base, head) = (repo.resolve_commit(&from)?, repo.resolve_commit(&to)?);
+                (ReviewTarget::Range { from, to }, base, Reviewed::Commit(head))
             }
             ReviewTarget::Attempt { run, n } => {
                 let detail = match store {
-                    Some(store) => store.run(run)?,
+                    Some(store) => store.run(&run)?,
                     None => None,
                 }
-                .ok_or_else(|| ReviewError::NoSuchRun { run: run.clone() })?;
-                let attempt = detail.attempts.iter().find(|a| a.n == *n);
+                .ok_or(ReviewError::NoSuchRun { run })?;
+                let attempt = detail.attempts.iter().find(|a| a.n == n);
                 let Some(head) = attempt.and_then(|a| a.commit.clone()) else {
-                    return Err(ReviewError::NoCommit { run: detail.run.id.clone(), n: *n });
+                    return Err(ReviewError::NoCommit { run: detail.run.id.clone(), n });
                 };
                 if let Some(store) = store {
                     checks = store
                         .checks(&detail.run.id)?
                         .into_iter()
-                        .filter(|c| c.n == *n && c.commit == head)
+                        .filter(|c| c.n == n && c.commit == head)
                         .map(|c| c.outcome)
                         .collect();
                 }
@@ -143,29 +141,28 @@ impl Change {
                     let bytes = repo.file_at(&head, &path.to_string_lossy())?;
                     plan_text = bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
                 }
-                let base = detail.run.base_commit.clone();
-                let diff = repo.diff_commits(&base, &head)?;
-                let target = ReviewTarget::Attempt { run: detail.run.id.clone(), n: *n };
-                return finish(target, base, Some(head.clone()), head, diff, plan_text, checks);
+                // The run as the store names it, not the prefix the user typed.
+                (ReviewTarget::Attempt { run: detail.run.id, n }, detail.run.base_commit, Reviewed::Commit(head))
             }
         };
-        finish(target, base_commit, head_commit, tree_commit, diff, plan_text, checks)
+        let (head_commit, tree_commit, diff) = match reviewed {
+            Reviewed::Uncommitted(state) => (None, state.snapshot, state.diff),
+            Reviewed::Commit(head) => {
+                let diff = repo.diff_commits(&base_commit, &head)?;
+                (Some(head.clone()), head, diff)
+            }
+        };
+        if diff.files.is_empty() {
+            return Err(ReviewError::Empty { what: target.to_string() });
+        }
+        Ok(Change { target, base_commit, head_commit, tree_commit, diff, plan: plan_text, checks })
     }
 }
 
-fn finish(
-    target: ReviewTarget,
-    base_commit: String,
-    head_commit: Option<String>,
-    tree_commit: String,
-    diff: Diff,
-    plan: Option<String>,
-    checks: Vec<CheckOutcome>,
-) -> Result<Change, ReviewError> {
-    if diff.files.is_empty() {
-        return Err(ReviewError::Empty { what: target.to_string() });
-    }
-    Ok(Change { target, base_commit, head_commit, tree_commit, diff, plan, checks })
+/// The code a review reads: a commit, or the uncommitted state of the checkout.
+enum Reviewed {
+    Commit(String),
+    Uncommitted(braid_git::Uncommitted),
 }
 
 /// What the review is asked for, beyond the change.
