@@ -58,7 +58,7 @@ pub fn discover(options: &AgentsOptions<'_>) -> AgentsDoc {
         let section = format!("# Instructions from {}\n\n{}\n\n", path.display(), content);
         let room = options.max_bytes.saturating_sub(doc.text.len());
         if section.len() > room {
-            doc.text.push_str(cut_at_char_boundary(&section, room));
+            doc.text.push_str(crate::context::cut_at_char_boundary(&section, room));
             doc.truncated.push(path.clone());
         } else {
             doc.text.push_str(&section);
@@ -90,14 +90,6 @@ fn pick_file(dir: &Path, fallback_names: &[String]) -> Option<(PathBuf, String)>
         let content = std::fs::read_to_string(&path).ok()?;
         Some((path, content))
     })
-}
-
-fn cut_at_char_boundary(text: &str, max: usize) -> &str {
-    let mut end = max.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

@@ -161,14 +161,26 @@ fn line_boundary_after(text: &str, at: usize) -> usize {
     }
 }
 
-fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+/// The first `max` bytes of `text` at most, cut back to a character boundary.
+pub fn cut_at_char_boundary(text: &str, max: usize) -> &str {
+    &text[..floor_char_boundary(text, max.min(text.len()))]
+}
+
+/// The last `max` bytes of `text` at most, cut forward to a character boundary.
+pub fn tail_at_char_boundary(text: &str, max: usize) -> &str {
+    &text[ceil_char_boundary(text, text.len().saturating_sub(max))..]
+}
+
+/// The largest character boundary of `text` at or before byte `at` (which must be at most its length).
+pub fn floor_char_boundary(text: &str, mut at: usize) -> usize {
     while !text.is_char_boundary(at) {
         at -= 1;
     }
     at
 }
 
-fn ceil_char_boundary(text: &str, mut at: usize) -> usize {
+/// The smallest character boundary of `text` at or after byte `at` (which must be at most its length).
+pub fn ceil_char_boundary(text: &str, mut at: usize) -> usize {
     while !text.is_char_boundary(at) {
         at += 1;
     }

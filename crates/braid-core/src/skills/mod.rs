@@ -241,7 +241,7 @@ pub fn invocation_text(skill: &Skill) -> Result<String, String> {
     let folder = skill.path.parent().unwrap_or(&skill.path);
     let body = front.body.trim();
     let (body, cut) = match body.len() > MAX_INVOKED_BODY_BYTES {
-        true => (cut_at_char_boundary(body, MAX_INVOKED_BODY_BYTES), true),
+        true => (crate::context::cut_at_char_boundary(body, MAX_INVOKED_BODY_BYTES), true),
         false => (body, false),
     };
     let mut out = format!(
@@ -261,14 +261,6 @@ pub fn invocation_text(skill: &Skill) -> Result<String, String> {
     }
     out.push_str("\n</skill>");
     Ok(out)
-}
-
-fn cut_at_char_boundary(text: &str, max: usize) -> &str {
-    let mut end = max.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

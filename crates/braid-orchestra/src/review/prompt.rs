@@ -43,7 +43,7 @@ in the file after the change (the numbers on the diff lines below), its priority
         let _ = write!(
             prompt,
             "\nThe change carries out this plan; a change that misses what the plan requires is a finding:\n<plan>\n{}\n</plan>\n",
-            cut(plan, MAX_PLAN_BYTES)
+            braid_core::context::cut_at_char_boundary(plan, MAX_PLAN_BYTES)
         );
     }
     if !change.checks.is_empty() {
@@ -99,17 +99,6 @@ pub(crate) fn annotated_diff(patch: &str, limit: usize) -> String {
         };
     }
     out
-}
-
-fn cut(text: &str, limit: usize) -> &str {
-    if text.len() <= limit {
-        return text;
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

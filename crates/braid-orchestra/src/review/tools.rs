@@ -324,7 +324,7 @@ impl Tool for RunTestTool {
             return ToolResult::error("braid could not run the test".to_string());
         };
         let log = std::fs::read_to_string(&outcome.log).unwrap_or_default();
-        let output = tail(&log, OUTPUT_TAIL);
+        let output = braid_core::context::tail_at_char_boundary(&log, OUTPUT_TAIL).to_string();
         let evidence = TestEvidence {
             path: relative.to_string_lossy().into_owned(),
             command: args.command,
@@ -377,15 +377,6 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
         }
     }
     (!clean.as_os_str().is_empty()).then_some(clean)
-}
-
-/// The last `limit` bytes of `text`, cut at a character boundary.
-fn tail(text: &str, limit: usize) -> String {
-    let mut start = text.len().saturating_sub(limit);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    text[start..].to_string()
 }
 
 #[cfg(test)]
