@@ -11,7 +11,6 @@ use braid_git::Repo;
 use braid_orchestra::review::{
     Change, DropReason, FilterOptions, Review, ReviewError, ReviewJob, ReviewOptions, ReviewTarget, TestSettings,
 };
-use braid_orchestra::store::Store;
 use braid_sandbox::globs::PathGlobs;
 
 use crate::cli::{GlobalArgs, OutputArgs, ReviewArgs};
@@ -40,7 +39,7 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
     // Only a review of an attempt touches the store: it is what `braid compare` ranks on, and a
     // repository without braid runs should not get a `.braid/` directory from a review.
     let store = match &target {
-        ReviewTarget::Attempt { .. } => Some(Store::open(&repo.root().join(".braid").join("braid.db"))?),
+        ReviewTarget::Attempt { .. } => Some(crate::run_cmd::open_store(&repo)?),
         _ => None,
     };
     let plan = args.plan.as_ref().map(|p| cwd.join(p));

@@ -167,7 +167,7 @@ pub(crate) fn find_attempt(store: &Store, text: &str) -> anyhow::Result<(braid_o
     Ok((detail, n))
 }
 
-fn open_store(repo: &Repo) -> anyhow::Result<Store> {
+pub(crate) fn open_store(repo: &Repo) -> anyhow::Result<Store> {
     Ok(Store::open(&repo.root().join(".braid/braid.db"))?)
 }
 
