@@ -10,8 +10,19 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Without a command, braid opens an interactive session in the current repository.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub interactive: InteractiveArgs,
+}
+
+/// The interactive session's own options (`braid` with no command).
+#[derive(Debug, Args)]
+pub struct InteractiveArgs {
+    /// The first prompt of the session, sent as soon as it opens.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
 }
 
 /// Options every command accepts.
@@ -82,7 +93,31 @@ pub enum Command {
     /// `$BRAID_HOME/skills`).
     #[command(subcommand)]
     Skills(SkillsCommand),
+    /// Work with the MCP servers declared under `[mcp_servers.<name>]` in config.toml.
+    #[command(subcommand)]
+    Mcp(McpCommand),
+    /// Serve braid as an MCP tool server over stdio: `braid_exec`, `braid_run` and `braid_review`.
+    McpServer(McpServerArgs),
 }
+
+/// `braid mcp`.
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// Start every configured MCP server and list it with its state and tools.
+    List(McpListArgs),
+}
+
+/// `braid mcp list`.
+#[derive(Debug, Args)]
+pub struct McpListArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `braid mcp-server`.
+#[derive(Debug, Args)]
+pub struct McpServerArgs {}
 
 /// `braid skills`.
 #[derive(Debug, Subcommand)]

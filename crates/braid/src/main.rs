@@ -7,6 +7,8 @@ mod compare_cmd;
 mod exec;
 mod init_cmd;
 mod local;
+mod mcp_cmd;
+mod mcp_server;
 mod model_cmd;
 mod pick_cmd;
 mod plan_cmd;
@@ -17,6 +19,7 @@ mod run_cmd;
 mod run_view;
 mod sandbox_cmd;
 mod skills_cmd;
+mod tui_cmd;
 
 use std::process::ExitCode;
 
@@ -41,7 +44,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return tui_cmd::run(&cli.global, cli.interactive).await;
+    };
+    match command {
         cli::Command::Exec(args) => exec::run(&cli.global, args).await,
         cli::Command::Resume(args) => exec::run_resume(&cli.global, args).await,
         cli::Command::Fork(args) => exec::run_fork(&cli.global, args).await,
@@ -58,6 +64,8 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Pick(args) => pick_cmd::pick(&cli.global, args).await,
         cli::Command::Restore(args) => pick_cmd::restore(&cli.global, args),
         cli::Command::Skills(cli::SkillsCommand::List(args)) => skills_cmd::list(&cli.global, &args),
+        cli::Command::Mcp(cli::McpCommand::List(args)) => mcp_cmd::list(&cli.global, &args).await,
+        cli::Command::McpServer(args) => mcp_server::serve(&cli.global, &args).await,
     }
 }
 
