@@ -87,12 +87,13 @@ fn test() -> anyhow::Result<()> {
     let root = workspace_root();
     // llama.cpp builds from source, so cmake and libclang must be there before clippy compiles it.
     step("build dependencies", || deps::ensure(deps::BUILD_DEPS))?;
-    // Chromium is for the HTML report's tests only, so failing to install it is a warning: those tests
-    // then say they skip, while with it installed they must run (BRAID_REQUIRE_CHROMIUM).
-    let chromium_ready = match step("test dependencies", || deps::ensure(deps::TEST_DEPS)) {
+    // Chromium, tmux and python3-venv are for a few tests only, so failing to install them is a warning:
+    // those tests then say they skip, while with them installed they must run (BRAID_REQUIRE_CHROMIUM,
+    // BRAID_REQUIRE_TMUX).
+    let test_deps_ready = match step("test dependencies", || deps::ensure(deps::TEST_DEPS)) {
         Ok(()) => true,
         Err(err) => {
-            eprintln!("warning: {err:#}; tests that need Chromium will say they skip");
+            eprintln!("warning: {err:#}; tests that need Chromium, tmux or a Python venv will say they skip");
             false
         }
     };
@@ -102,8 +103,9 @@ fn test() -> anyhow::Result<()> {
     if model_ready {
         required.push("BRAID_REQUIRE_LOCAL_MODEL");
     }
-    if chromium_ready {
+    if test_deps_ready {
         required.push("BRAID_REQUIRE_CHROMIUM");
+        required.push("BRAID_REQUIRE_TMUX");
     }
     let mut totals = TestTotals::default();
     let result = step("cargo test", || {
@@ -221,7 +223,7 @@ fn pull_test_model(root: &Path) -> bool {
 }
 
 /// Runs `cargo test`, echoing its output while counting results. Each variable of `required`
-/// (`BRAID_REQUIRE_LOCAL_MODEL`, `BRAID_REQUIRE_CHROMIUM`) is set to `1`, so that tests needing what
+/// (`BRAID_REQUIRE_LOCAL_MODEL`, `BRAID_REQUIRE_CHROMIUM`, `BRAID_REQUIRE_TMUX`) is set to `1`, so that tests needing what
 /// was just installed fail instead of skipping when they cannot find it.
 fn cargo_test(root: &Path, args: &[&str], required: &[&str], totals: &mut TestTotals) -> anyhow::Result<()> {
     use std::io::BufRead;

@@ -13,6 +13,7 @@ pub mod context;
 pub mod environment;
 pub mod exec_jsonl;
 pub mod git_info;
+pub mod prompt_history;
 pub mod render;
 pub mod rollout;
 pub mod session;

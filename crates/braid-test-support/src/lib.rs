@@ -1,7 +1,7 @@
 //! Test fixtures shared by braid's integration tests: a scripted model server on 127.0.0.1 that speaks the
 //! Responses, Chat Completions and Anthropic Messages wire formats, temporary git repositories, and a
-//! fake external agent CLI (`fake-agent`, playing Codex, Claude Code or a plain agent), and headless Chromium
-//! for tests of HTML output.
+//! fake external agent CLI (`fake-agent`, playing Codex, Claude Code or a plain agent), headless Chromium
+//! for tests of HTML output, and a private tmux pane for tests of the interactive session.
 //!
 //! This crate is only ever a dev-dependency. Panicking on a broken fixture is the right failure here, so
 //! the unwrap/expect lints are allowed; spawning processes (git for temp repos) is allowed too.
@@ -37,6 +37,7 @@ mod server;
 mod snapshot;
 mod stream;
 mod temp_repo;
+mod tmux;
 pub use chromium::{Page, chromium};
 pub use fake_agent::{compile_fake_agent, fake_agent_bin_dir, fake_agent_path};
 pub use gguf::gguf_header;
@@ -48,3 +49,4 @@ pub use script::{Reply, Script, Turn};
 pub use server::{Responder, ScriptedServer};
 pub use snapshot::{TreeSnapshot, tree_snapshot};
 pub use temp_repo::TempRepo;
+pub use tmux::{Tmux, tmux_available};

@@ -4,8 +4,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use anyhow::{Context, bail};
-use braid_core::Session;
+use braid_core::approval::Approver;
+use braid_core::config::Config;
+use braid_core::session::CancellationToken;
+use braid_core::{EventSink, Session};
 use braid_orchestra::author::{AuthorError, Authored, PlanJob, PlanTarget, default_plan_path};
 use braid_orchestra::plan::{self, CheckOptions};
 
@@ -112,22 +117,67 @@ async fn revise(global: &GlobalArgs, args: PlanReviseArgs) -> anyhow::Result<Exi
 /// Runs `job` in a read-only session working in `root` and reports the written plan.
 async fn author(global: &GlobalArgs, root: &Path, job: PlanJob, output: &OutputArgs) -> anyhow::Result<ExitCode> {
     let home = braid_home()?;
-    let mut config = load_config(&home, global)?;
-    // Writing a plan is research: nothing the agent runs may change the repository. braid writes the
-    // plan file itself, through the job's tool.
-    config.sandbox = braid_sandbox::Policy::ReadOnly;
-    let mut prepared = prepare_with(&config, &home, root.to_path_buf(), &Setup { research: true, ..Setup::default() })?;
-    prepared.tools.register(job.tool());
-    let mut session = Session::start(prepared.options, prepared.client, prepared.tools, make_sink(output))?;
-    ask_at_terminal(&mut session, output);
-    match job.run(&mut session, &interrupt_on_ctrl_c()).await {
+    let config = load_config(&home, global)?;
+    let authored = author_with(&config, &home, root, job, make_sink(output), &interrupt_on_ctrl_c(), |session| {
+        ask_at_terminal(session, output)
+    })
+    .await;
+    match authored {
         Ok(authored) => {
             report(&authored, output)?;
             Ok(ExitCode::SUCCESS)
         }
-        Err(AuthorError::Session(braid_core::SessionError::Interrupted)) => Ok(ExitCode::from(130)),
-        Err(err) => Err(err.into()),
+        Err(err)
+            if matches!(
+                err.downcast_ref::<AuthorError>(),
+                Some(AuthorError::Session(braid_core::SessionError::Interrupted))
+            ) =>
+        {
+            Ok(ExitCode::from(130))
+        }
+        Err(err) => Err(err),
     }
+}
+
+/// Writes a new plan for `goal` under `plans/` in the repository holding `cwd`, reporting the session's
+/// events to `sink` and asking `approver` when a call needs consent: `/plan` in the interactive session.
+/// Returns the written file.
+pub(crate) async fn write_plan(
+    config: &Config,
+    home: &Path,
+    cwd: &Path,
+    goal: &str,
+    sink: EventSink,
+    approver: Arc<dyn Approver>,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
+    let root = repo_root(cwd);
+    let job = PlanJob::new_plan(target(&root, default_plan_path(&root, goal)), goal);
+    let authored =
+        author_with(config, home, &root, job, sink, cancel, |session| session.set_approver(approver)).await?;
+    Ok(authored.path)
+}
+
+/// Runs `job` in a read-only research session working in `root`; `configure` sets the session up (its
+/// approver) before the job starts.
+async fn author_with(
+    config: &Config,
+    home: &Path,
+    root: &Path,
+    job: PlanJob,
+    sink: EventSink,
+    cancel: &CancellationToken,
+    configure: impl FnOnce(&mut Session),
+) -> anyhow::Result<Authored> {
+    // Writing a plan is research: nothing the agent runs may change the repository. braid writes the
+    // plan file itself, through the job's tool.
+    let mut config = config.clone();
+    config.sandbox = braid_sandbox::Policy::ReadOnly;
+    let mut prepared = prepare_with(&config, home, root.to_path_buf(), &Setup { research: true, ..Setup::default() })?;
+    prepared.tools.register(job.tool());
+    let mut session = Session::start(prepared.options, prepared.client, prepared.tools, sink)?;
+    configure(&mut session);
+    Ok(job.run(&mut session, cancel).await?)
 }
 
 /// Prints where the plan went (stdout, so scripts can pick it up; stderr under `--json`) and the

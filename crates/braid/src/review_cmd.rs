@@ -5,8 +5,14 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use std::path::Path;
+use std::sync::Arc;
+
 use anyhow::{Context as _, bail};
-use braid_core::Session;
+use braid_core::approval::Approver;
+use braid_core::config::Config;
+use braid_core::session::CancellationToken;
+use braid_core::{EventSink, Session};
 use braid_git::Repo;
 use braid_orchestra::review::{
     Change, DropReason, FilterOptions, Review, ReviewError, ReviewJob, ReviewOptions, ReviewTarget, TestSettings,
@@ -32,7 +38,7 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
         bail!("--min-confidence {} is not between 0 and 1", args.min_confidence);
     }
     let home = braid_home()?;
-    let mut config = load_config(&home, global)?;
+    let config = load_config(&home, global)?;
     let cwd = working_dir(global.cd.as_deref(), None)?;
     let repo = Repo::discover(&cwd)?;
     let target = target(&args)?;
@@ -57,21 +63,11 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
         focus: args.focus.clone(),
         model: String::new(),
     };
-    let mut job = ReviewJob::new(repo.clone(), change, options, tests)?;
-
-    // Reviewing is reading: nothing the reviewer runs may change the code. Its tests run apart, in a
-    // scratch checkout of their own.
-    config.sandbox = braid_sandbox::Policy::ReadOnly;
-    let mut prepared = prepare_with(&config, &home, job.workdir(), &Setup { research: true, ..Setup::default() })?;
-    job.set_model(&prepared.options.model);
-    prepared.options.max_turns = prepared.options.max_turns.min(REVIEW_STEPS);
-    for tool in job.tools() {
-        prepared.tools.register(tool);
-    }
-    // Progress goes to stderr, so that stdout holds only the review.
     let quiet = OutputArgs { json: false, output_last_message: None, skip_git_repo_check: false };
-    let mut session = Session::start(prepared.options, prepared.client, prepared.tools, make_sink(&quiet))?;
-    let review = match job.run(&mut session, &interrupt_on_ctrl_c()).await {
+    let reviewed =
+        run_review(&config, &home, &repo, change, options, tests, make_sink(&quiet), &interrupt_on_ctrl_c(), |_| {})
+            .await?;
+    let review = match reviewed {
         Ok(review) => review,
         Err(ReviewError::Session(braid_core::SessionError::Interrupted)) => return Ok(ExitCode::from(130)),
         Err(err) => {
@@ -79,7 +75,6 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
             return Ok(ExitCode::from(REVIEW_FAILED));
         }
     };
-    drop(job);
     if let (Some(store), ReviewTarget::Attempt { run, n }) = (&store, &review.target) {
         store.save_review(Some((run, *n)), &review)?;
     }
@@ -90,6 +85,61 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
         write!(stdout, "{}", review_text(&review))?;
     }
     Ok(if review.blocks() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Reviews `change` of `repo` in a read-only session whose events go to `sink`; `configure` sets the
+/// session up (its approver) before the reviewer starts. The outer error is a failure to set the review
+/// up; the inner one a review that could not be made.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn run_review(
+    config: &Config,
+    home: &Path,
+    repo: &Repo,
+    change: Change,
+    options: ReviewOptions,
+    tests: Option<TestSettings>,
+    sink: EventSink,
+    cancel: &CancellationToken,
+    configure: impl FnOnce(&mut Session),
+) -> anyhow::Result<Result<Review, ReviewError>> {
+    let mut job = ReviewJob::new(repo.clone(), change, options, tests)?;
+    // Reviewing is reading: nothing the reviewer runs may change the code. Its tests run apart, in a
+    // scratch checkout of their own.
+    let mut config = config.clone();
+    config.sandbox = braid_sandbox::Policy::ReadOnly;
+    let mut prepared = prepare_with(&config, home, job.workdir(), &Setup { research: true, ..Setup::default() })?;
+    job.set_model(&prepared.options.model);
+    prepared.options.max_turns = prepared.options.max_turns.min(REVIEW_STEPS);
+    for tool in job.tools() {
+        prepared.tools.register(tool);
+    }
+    let mut session = Session::start(prepared.options, prepared.client, prepared.tools, sink)?;
+    configure(&mut session);
+    Ok(job.run(&mut session, cancel).await)
+}
+
+/// Reviews the uncommitted changes under `cwd` with the default filters, the reviewer's events going to
+/// `sink` and its approval questions to `approver`: `/review` in the interactive session. `None` when
+/// there is nothing to review.
+pub(crate) async fn review_uncommitted(
+    config: &Config,
+    home: &Path,
+    cwd: &Path,
+    sink: EventSink,
+    approver: Arc<dyn Approver>,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Option<Review>> {
+    let repo = Repo::discover(cwd)?;
+    let change = match Change::resolve(&repo, None, ReviewTarget::Uncommitted, None) {
+        Ok(change) => change,
+        Err(ReviewError::Empty { .. } | ReviewError::NoParent { .. }) => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    let tests = Some(test_settings(config, &repo)?);
+    let options = ReviewOptions { filter: FilterOptions::default(), focus: None, model: String::new() };
+    let review =
+        run_review(config, home, &repo, change, options, tests, sink, cancel, |s| s.set_approver(approver)).await??;
+    Ok(Some(review))
 }
 
 /// What the arguments ask to review.

@@ -393,6 +393,17 @@ impl Session {
         &self.id
     }
 
+    /// The model the next request goes to.
+    pub fn model(&self) -> &str {
+        &self.options.model
+    }
+
+    /// Sends the next requests to `model` on the same provider (`/model` in the interactive session). The
+    /// conversation carries over as it is.
+    pub fn set_model(&mut self, model: &str) {
+        self.options.model = model.to_string();
+    }
+
     /// The tokens used by every turn so far.
     pub fn total_usage(&self) -> Usage {
         self.total_usage

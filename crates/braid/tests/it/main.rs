@@ -20,3 +20,4 @@ mod run;
 mod run_plan;
 mod sandbox;
 mod skills;
+mod tui;
