@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use braid_core::config::Config;
+use braid_core::session::CancellationToken;
 use braid_core::{EventSink, Session};
 use braid_git::Repo;
 use braid_orchestra::agents::{AgentSettings, AgentSpec, expand_mix};
@@ -48,32 +49,38 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         agent_model: global.model.clone(),
         agent_timeout: Duration::from_secs(run_config.agent_timeout_secs.unwrap_or(3600)),
     };
-    let (sink, progress) = sink(args.json);
     let cancel = interrupt_on_ctrl_c();
+    let title = args.task.clone().or_else(|| args.plan.as_ref().map(|p| p.display().to_string()));
+    let (sink, display) = sink(args.json, title.unwrap_or_default(), &cancel)?;
 
-    let outcome = if let Some(run) = &args.resume {
-        // The model is only loaded when braid's own agent has attempts to finish.
-        let detail =
-            store.run(run)?.with_context(|| format!("no run {run} in this repository; `braid runs` lists them"))?;
-        let braid_attempts = detail.attempts.iter().filter(|a| a.state.is_unfinished() && a.agent == "braid").count();
-        let factory = factory(&config, &home, braid_attempts.min(concurrency) as u32)?;
-        braid_orchestra::run::resume(repo, store, run, spec, factory, sink, cancel).await?
-    } else {
-        let (task, plan) = task_and_plan(&args, repo.root())?;
-        spec.task = task;
-        let approaches = approaches(&args, plan.as_deref(), repo.root())?;
-        spec.plan = plan;
-        spec.agents = expand_mix(&args.agent, args.attempts)?;
-        spec.approaches = approaches;
-        spec.base = repo.resolve_commit(args.base.as_deref().unwrap_or("HEAD"))?;
-        spec.base_ref = repo.branch_name(args.base.as_deref())?;
-        let braid_attempts = spec.agents.iter().filter(|a| matches!(a, AgentSpec::Braid)).count();
-        let factory = factory(&config, &home, braid_attempts.min(concurrency) as u32)?;
-        braid_orchestra::run::run(repo, store, spec, factory, sink, cancel).await?
-    };
-    if let Some(progress) = progress {
-        progress.lock().map_err(|_| anyhow::anyhow!("the progress display failed"))?.finish();
+    let outcome: anyhow::Result<braid_orchestra::run::RunOutcome> = async {
+        if let Some(run) = &args.resume {
+            // The model is only loaded when braid's own agent has attempts to finish.
+            let detail =
+                store.run(run)?.with_context(|| format!("no run {run} in this repository; `braid runs` lists them"))?;
+            let braid_attempts =
+                detail.attempts.iter().filter(|a| a.state.is_unfinished() && a.agent == "braid").count();
+            let factory = factory(&config, &home, braid_attempts.min(concurrency) as u32)?;
+            Ok(braid_orchestra::run::resume(repo, store, run, spec, factory, sink, cancel).await?)
+        } else {
+            let (task, plan) = task_and_plan(&args, repo.root())?;
+            spec.task = task;
+            let approaches = approaches(&args, plan.as_deref(), repo.root())?;
+            spec.plan = plan;
+            spec.agents = expand_mix(&args.agent, args.attempts)?;
+            spec.approaches = approaches;
+            spec.base = repo.resolve_commit(args.base.as_deref().unwrap_or("HEAD"))?;
+            spec.base_ref = repo.branch_name(args.base.as_deref())?;
+            let braid_attempts = spec.agents.iter().filter(|a| matches!(a, AgentSpec::Braid)).count();
+            let factory = factory(&config, &home, braid_attempts.min(concurrency) as u32)?;
+            Ok(braid_orchestra::run::run(repo, store, spec, factory, sink, cancel).await?)
+        }
     }
+    .await;
+    // The display ends first either way: the panel must give the terminal back before an error is printed.
+    // The sink, and with it the panel's channel, is gone by now, so the panel returns.
+    display.finish()?;
+    let outcome = outcome?;
     Ok(if outcome.committed > 0 && outcome.failed == 0 && outcome.cancelled == 0 {
         ExitCode::SUCCESS
     } else if outcome.cancelled > 0 {
@@ -265,8 +272,37 @@ impl SessionFactory for Factory {
     }
 }
 
-/// The run's event printer: JSON Lines on stdout with `--json`, else the live progress on stderr.
-fn sink(json: bool) -> (RunSink, Option<Arc<Mutex<Progress>>>) {
+/// Where a run's events are shown.
+enum Display {
+    /// JSON Lines on stdout.
+    Json,
+    /// Progress lines on stderr.
+    Lines(Arc<Mutex<Progress>>),
+    /// The live panel (braid-tui) on its own thread, which returns once it has seen the run finish.
+    Panel(std::thread::JoinHandle<Result<(), braid_tui::TuiError>>),
+}
+
+impl Display {
+    /// Ends the display once the run is over.
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Display::Json => Ok(()),
+            Display::Lines(progress) => {
+                progress.lock().map_err(|_| anyhow::anyhow!("the progress display failed"))?.finish();
+                Ok(())
+            }
+            Display::Panel(panel) => match panel.join() {
+                Ok(result) => Ok(result.context("the live run panel failed")?),
+                Err(_) => bail!("the live run panel panicked; the terminal was restored"),
+            },
+        }
+    }
+}
+
+/// The run's event printer: JSON Lines on stdout with `--json`; the live panel when braid has a terminal
+/// to itself (stdin, stdout and stderr), where Ctrl-C arrives as a key and cancels `cancel`; else
+/// progress lines on stderr, redrawn in place on a terminal.
+fn sink(json: bool, title: String, cancel: &CancellationToken) -> anyhow::Result<(RunSink, Display)> {
     if json {
         let sink: RunSink = Arc::new(|event: RunEvent| {
             if let Ok(text) = serde_json::to_string(&event) {
@@ -275,7 +311,27 @@ fn sink(json: bool) -> (RunSink, Option<Arc<Mutex<Progress>>>) {
                 let _ = stdout.flush();
             }
         });
-        return (sink, None);
+        return Ok((sink, Display::Json));
+    }
+    let interactive =
+        std::io::stdin().is_terminal() && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    if interactive {
+        let (events, updates) = std::sync::mpsc::channel::<RunEvent>();
+        let cancel = cancel.clone();
+        let panel = std::thread::Builder::new()
+            .name("braid-run-panel".into())
+            .spawn(move || {
+                let on_intent: Box<dyn FnMut(braid_tui::RunIntent) + Send> = Box::new(move |intent| match intent {
+                    braid_tui::RunIntent::Cancel => cancel.cancel(),
+                });
+                braid_tui::run_panel(braid_tui::RunView { title }, updates, on_intent)
+            })
+            .context("cannot start the live run panel's thread")?;
+        let sink: RunSink = Arc::new(move |event: RunEvent| {
+            // A panel that has gone away (it failed, and says so when joined) is no reason to stop the run.
+            let _ = events.send(event);
+        });
+        return Ok((sink, Display::Panel(panel)));
     }
     let progress = Arc::new(Mutex::new(Progress::new(std::io::stderr().is_terminal())));
     let shared = Arc::clone(&progress);
@@ -284,5 +340,5 @@ fn sink(json: bool) -> (RunSink, Option<Arc<Mutex<Progress>>>) {
             progress.on(&event);
         }
     });
-    (sink, Some(progress))
+    Ok((sink, Display::Lines(progress)))
 }

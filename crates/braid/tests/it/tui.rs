@@ -94,6 +94,33 @@ fn a_session_in_tmux_approves_shows_the_diff_interrupts_and_restores_the_termina
 }
 
 #[test]
+fn braid_run_on_a_terminal_shows_the_live_panel_and_gives_the_terminal_back() {
+    if !tmux_available() {
+        return;
+    }
+    let repo = TempRepo::new();
+    repo.write("README.md", "demo\n");
+    repo.commit_all("start");
+    let server = ScriptedServer::start(Script::new([]));
+    let env = Env::new(&server, "responses");
+    let home = env.home.path().display().to_string();
+    let agent = "cmd:sh -c 'sleep 2; echo \"attempt $BRAID_ATTEMPT\" > out.txt'";
+    let command = format!(
+        "{} run 'write out.txt' -n 2 --agent {}; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon | tr '\\n' ' '",
+        quote(env!("CARGO_BIN_EXE_braid")),
+        quote(agent)
+    );
+    let pane = Tmux::start(&command, repo.path(), &[("BRAID_HOME", home.as_str())], 100, 30);
+    let screen = pane.wait_for("[exited", WAIT);
+    assert!(screen.contains("[exited 0]"), "the run did not succeed:\n{screen}");
+    assert!(screen.contains("committed"), "the panel's final rows are not in the scrollback:\n{screen}");
+    let modes = screen.lines().rev().find(|line| line.contains("icanon")).unwrap_or_default();
+    assert!(modes.split_whitespace().any(|m| m == "icanon"), "raw mode was left on: {modes:?}\n{screen}");
+    let branches = repo.git(&["branch", "--list", "braid/*"]);
+    assert_eq!(branches.lines().count(), 2, "{branches}");
+}
+
+#[test]
 fn without_a_terminal_braid_says_to_use_exec() {
     let server = ScriptedServer::start(Script::new([]));
     let env = Env::new(&server, "responses");
