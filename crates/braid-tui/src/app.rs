@@ -28,8 +28,13 @@ const QUIT_WINDOW: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 enum Popup {
     /// The `@` file picker; `at` is the byte offset of the `@` in the composer.
-    Files { at: usize, selected: usize },
-    Commands { selected: usize },
+    Files {
+        at: usize,
+        selected: usize,
+    },
+    Commands {
+        selected: usize,
+    },
 }
 
 /// The whole state of the session view.
@@ -171,8 +176,7 @@ impl App {
         if let Some(intents) = self.popup_key(key) {
             return intents;
         }
-        let newline = (key.code == KeyCode::Enter
-            && key.modifiers.intersects(KeyModifiers::SHIFT | KeyModifiers::ALT))
+        let newline = (key.code == KeyCode::Enter && key.modifiers.intersects(KeyModifiers::SHIFT | KeyModifiers::ALT))
             || (ctrl && key.code == KeyCode::Char('j'));
         if newline {
             self.composer.insert_char('\n');
@@ -398,7 +402,13 @@ impl App {
             parts.push(Span::styled(format!(" · {spin} working {secs}s"), palette::accent()));
             Span::styled(" · Ctrl-C to interrupt", palette::dim())
         } else {
-            Span::styled(" · Enter send · Ctrl-J newline · @ files · / commands", palette::dim())
+            // The longest idle hint that fits next to the rest.
+            let used: usize = parts.iter().map(|s| crate::wrap::width(&s.content)).sum();
+            let hint = [" · Enter send · Ctrl-J newline · @ files · / commands", " · Enter send · / commands", ""]
+                .into_iter()
+                .find(|h| used + crate::wrap::width(h) <= width)
+                .unwrap_or("");
+            Span::styled(hint, palette::dim())
         };
         parts.push(hint);
         let text: String = parts.iter().map(|s| s.content.as_ref()).collect();

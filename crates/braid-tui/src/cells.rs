@@ -41,12 +41,26 @@ pub(crate) enum Cell {
     Assistant(String),
     Reasoning(String),
     Command(CommandCell),
-    Files { files: Vec<FileDiff>, success: Option<bool> },
-    Plan { explanation: Option<String>, items: Vec<PlanItem> },
+    Files {
+        files: Vec<FileDiff>,
+        success: Option<bool>,
+    },
+    Plan {
+        explanation: Option<String>,
+        items: Vec<PlanItem>,
+    },
     /// Any other tool call: its name and a short summary of its arguments.
-    Tool { name: String, summary: String, success: Option<bool> },
+    Tool {
+        name: String,
+        summary: String,
+        success: Option<bool>,
+    },
     Notice(Notice, String),
-    Decided { what: String, decision: ApprovalDecision, by_user: bool },
+    Decided {
+        what: String,
+        decision: ApprovalDecision,
+        by_user: bool,
+    },
 }
 
 /// The spinner frame for `elapsed`, so that animation is a pure function of time (and tests see a
@@ -163,7 +177,8 @@ impl Cell {
 /// A command cell's lines. `spinner_at` is set while it runs (the elapsed time drives the spinner).
 pub(crate) fn command_lines(c: &CommandCell, width: usize, spinner_at: Option<Duration>) -> Vec<Line<'static>> {
     let mut out = Vec::new();
-    let head = Line::from(vec![Span::styled("$ ", palette::accent()), Span::styled(c.command.clone(), palette::bold())]);
+    let head =
+        Line::from(vec![Span::styled("$ ", palette::accent()), Span::styled(c.command.clone(), palette::bold())]);
     out.extend(wrap_line(&head, width, &[Span::raw("  ")]));
     let output: Vec<&str> = c.output.trim_end_matches('\n').lines().collect();
     let shown = output.len().saturating_sub(OUTPUT_TAIL);
@@ -290,7 +305,11 @@ mod tests {
     #[test]
     fn one_line_cells() {
         let cells = [
-            Cell::Tool { name: "github__list_issues".to_string(), summary: "repo=braid".to_string(), success: Some(true) },
+            Cell::Tool {
+                name: "github__list_issues".to_string(),
+                summary: "repo=braid".to_string(),
+                success: Some(true),
+            },
             Cell::Notice(Notice::Warning, "retrying".to_string()),
             Cell::Notice(Notice::Error, "the model refused".to_string()),
             Cell::Decided { what: "rm -rf target".to_string(), decision: ApprovalDecision::Deny, by_user: true },

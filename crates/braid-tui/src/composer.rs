@@ -87,7 +87,8 @@ impl Composer {
 
     pub(crate) fn backspace(&mut self) {
         // A paste placeholder goes as a whole: half a placeholder would expand to nothing.
-        if let Some((placeholder, _)) = self.pastes.iter().find(|(p, _)| self.text[..self.cursor].ends_with(p.as_str())) {
+        if let Some((placeholder, _)) = self.pastes.iter().find(|(p, _)| self.text[..self.cursor].ends_with(p.as_str()))
+        {
             let start = self.cursor - placeholder.len();
             self.text.replace_range(start..self.cursor, "");
             self.cursor = start;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use braid_protocol::{
-    AgentEvent, ApprovalDecision, ApprovalReason, ApprovalRequest, AttemptInfo, AttemptSummary, CommandStatus,
-    ContextUsage, DecidedBy, FileChange, FileChangeKind, PlanItem, PlanStatus, RunEvent, ToolEffect, Usage,
+    AgentEvent, ApprovalDecision, ApprovalReason, ApprovalRequest, CommandStatus, ContextUsage, DecidedBy, FileChange,
+    FileChangeKind, PlanItem, PlanStatus, ToolEffect, Usage,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
@@ -17,22 +17,21 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::App;
-use crate::run_panel::RunPanel;
-use crate::{Intent, RunIntent, RunView, SessionView, SlashCommand, Update};
+use crate::{Intent, SessionView, Update};
 
 /// A terminal of `width` x `height` with an inline viewport of `viewport` rows, as the real loop uses.
-struct Screen {
+pub(crate) struct Screen {
     terminal: Terminal<TestBackend>,
 }
 
 impl Screen {
-    fn new(width: u16, height: u16, viewport: u16) -> Self {
+    pub(crate) fn new(width: u16, height: u16, viewport: u16) -> Self {
         let options = TerminalOptions { viewport: Viewport::Inline(viewport) };
         Screen { terminal: Terminal::with_options(TestBackend::new(width, height), options).unwrap() }
     }
 
     /// Does what one turn of the session loop does: history to the scrollback, then a frame.
-    fn step(&mut self, app: &mut App) {
+    pub(crate) fn step(&mut self, app: &mut App) {
         let width = self.terminal.size().unwrap().width;
         let lines = app.take_history(width);
         if !lines.is_empty() {
@@ -44,8 +43,12 @@ impl Screen {
         self.terminal.draw(|f| app.render(f, f.area())).unwrap();
     }
 
+    pub(crate) fn terminal_backend(&self) -> &TestBackend {
+        self.terminal.backend()
+    }
+
     /// Everything on the screen and in the scrollback, as text with trailing blanks trimmed.
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let backend = self.terminal.backend();
         let mut rows = buffer_rows(backend.scrollback());
         rows.extend(buffer_rows(backend.buffer()));
@@ -59,7 +62,7 @@ impl Screen {
     }
 }
 
-fn buffer_rows(buffer: &Buffer) -> Vec<String> {
+pub(crate) fn buffer_rows(buffer: &Buffer) -> Vec<String> {
     let area = buffer.area;
     (0..area.height)
         .map(|y| {
@@ -79,23 +82,23 @@ fn buffer_rows(buffer: &Buffer) -> Vec<String> {
         .collect()
 }
 
-fn key(code: KeyCode) -> KeyEvent {
+pub(crate) fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
-fn ctrl(c: char) -> KeyEvent {
+pub(crate) fn ctrl(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
 }
 
-fn type_text(app: &mut App, text: &str) -> Vec<Intent> {
+pub(crate) fn type_text(app: &mut App, text: &str) -> Vec<Intent> {
     text.chars().flat_map(|c| app.handle_key(key(KeyCode::Char(c)))).collect()
 }
 
-fn new_app(cwd: PathBuf, t0: Instant) -> App {
+pub(crate) fn new_app(cwd: PathBuf, t0: Instant) -> App {
     App::new(SessionView { cwd, history: vec!["earlier prompt".to_string()], model: "gpt-test".to_string() }, t0)
 }
 
-fn usage(input: u64, output: u64) -> Usage {
+pub(crate) fn usage(input: u64, output: u64) -> Usage {
     Usage { input_tokens: input, output_tokens: output, ..Usage::default() }
 }
 
@@ -113,7 +116,7 @@ fn shell(command: &str, output: &str, exit_code: Option<i32>, done: bool) -> Too
     }
 }
 
-fn approval() -> ApprovalRequest {
+pub(crate) fn approval() -> ApprovalRequest {
     ApprovalRequest {
         call_id: "c2".to_string(),
         tool: "shell".to_string(),
@@ -139,15 +142,18 @@ fn run_script(width: u16) -> Vec<(&'static str, String)> {
     let mut shots = Vec::new();
     let ev = |app: &mut App, e: AgentEvent| assert!(app.apply(Update::Agent(e)).is_empty());
 
-    ev(&mut app, AgentEvent::SessionStarted {
-        session_id: "s1".to_string(),
-        model: "gpt-test".to_string(),
-        provider: "responses".to_string(),
-        cwd: "/repo".to_string(),
-        rollout_path: None,
-        resumed: false,
-        forked_from: None,
-    });
+    ev(
+        &mut app,
+        AgentEvent::SessionStarted {
+            session_id: "s1".to_string(),
+            model: "gpt-test".to_string(),
+            provider: "responses".to_string(),
+            cwd: "/repo".to_string(),
+            rollout_path: None,
+            resumed: false,
+            forked_from: None,
+        },
+    );
     assert!(type_text(&mut app, "fix the parser").is_empty());
     app.handle_key(ctrl('j'));
     type_text(&mut app, "and run its tests");
@@ -162,55 +168,81 @@ fn run_script(width: u16) -> Vec<(&'static str, String)> {
 
     ev(&mut app, AgentEvent::AgentMessage { text: "I'll look at `parse` first.".to_string() });
     let begin = shell("rg -n parse src", "", None, false);
-    ev(&mut app, AgentEvent::ToolCallBegin {
-        call_id: "c1".to_string(),
-        name: "shell".to_string(),
-        arguments: r#"{"command":["rg","-n","parse","src"]}"#.to_string(),
-        effect: begin,
-    });
+    ev(
+        &mut app,
+        AgentEvent::ToolCallBegin {
+            call_id: "c1".to_string(),
+            name: "shell".to_string(),
+            arguments: r#"{"command":["rg","-n","parse","src"]}"#.to_string(),
+            effect: begin,
+        },
+    );
     app.now = t0 + Duration::from_millis(3300);
     screen.step(&mut app);
     shots.push(("running command", screen.text()));
 
     let output = (1..=7).map(|i| format!("src/parser.rs:{i}: fn parse")).collect::<Vec<_>>().join("\n");
-    ev(&mut app, AgentEvent::ToolCallEnd {
-        call_id: "c1".to_string(),
-        name: "shell".to_string(),
-        output: output.clone(),
-        success: true,
-        effect: shell("rg -n parse src", &output, Some(0), true),
-        duration_ms: 420,
-    });
+    ev(
+        &mut app,
+        AgentEvent::ToolCallEnd {
+            call_id: "c1".to_string(),
+            name: "shell".to_string(),
+            output: output.clone(),
+            success: true,
+            effect: shell("rg -n parse src", &output, Some(0), true),
+            duration_ms: 420,
+        },
+    );
     ev(&mut app, AgentEvent::ApprovalRequested { request: approval() });
     screen.step(&mut app);
     shots.push(("approval", screen.text()));
 
     assert!(type_text(&mut app, "q").is_empty(), "other keys do not answer an approval");
     let intents = app.handle_key(key(KeyCode::Char('a')));
-    assert_eq!(intents, vec![Intent::Approve { call_id: "c2".to_string(), decision: ApprovalDecision::ApproveForSession }]);
-    ev(&mut app, AgentEvent::ApprovalDecided {
-        call_id: "c2".to_string(),
-        decision: ApprovalDecision::ApproveForSession,
-        decided_by: DecidedBy::User,
-    });
-    ev(&mut app, AgentEvent::ToolCallBegin {
-        call_id: "c3".to_string(),
-        name: "apply_patch".to_string(),
-        arguments: serde_json::json!({ "input": PATCH }).to_string(),
-        effect: ToolEffect::FileChange {
-            changes: vec![FileChange { path: "src/parser.rs".to_string(), kind: FileChangeKind::Update, move_to: None }],
+    assert_eq!(
+        intents,
+        vec![Intent::Approve { call_id: "c2".to_string(), decision: ApprovalDecision::ApproveForSession }]
+    );
+    ev(
+        &mut app,
+        AgentEvent::ApprovalDecided {
+            call_id: "c2".to_string(),
+            decision: ApprovalDecision::ApproveForSession,
+            decided_by: DecidedBy::User,
         },
-    });
-    ev(&mut app, AgentEvent::ToolCallEnd {
-        call_id: "c3".to_string(),
-        name: "apply_patch".to_string(),
-        output: "Success.".to_string(),
-        success: true,
-        effect: ToolEffect::FileChange {
-            changes: vec![FileChange { path: "src/parser.rs".to_string(), kind: FileChangeKind::Update, move_to: None }],
+    );
+    ev(
+        &mut app,
+        AgentEvent::ToolCallBegin {
+            call_id: "c3".to_string(),
+            name: "apply_patch".to_string(),
+            arguments: serde_json::json!({ "input": PATCH }).to_string(),
+            effect: ToolEffect::FileChange {
+                changes: vec![FileChange {
+                    path: "src/parser.rs".to_string(),
+                    kind: FileChangeKind::Update,
+                    move_to: None,
+                }],
+            },
         },
-        duration_ms: 5,
-    });
+    );
+    ev(
+        &mut app,
+        AgentEvent::ToolCallEnd {
+            call_id: "c3".to_string(),
+            name: "apply_patch".to_string(),
+            output: "Success.".to_string(),
+            success: true,
+            effect: ToolEffect::FileChange {
+                changes: vec![FileChange {
+                    path: "src/parser.rs".to_string(),
+                    kind: FileChangeKind::Update,
+                    move_to: None,
+                }],
+            },
+            duration_ms: 5,
+        },
+    );
     let plan = ToolEffect::Plan {
         explanation: None,
         items: vec![
@@ -218,44 +250,62 @@ fn run_script(width: u16) -> Vec<(&'static str, String)> {
             PlanItem { step: "Run the parser tests".to_string(), status: PlanStatus::InProgress },
         ],
     };
-    ev(&mut app, AgentEvent::ToolCallBegin {
-        call_id: "c4".to_string(),
-        name: "update_plan".to_string(),
-        arguments: "{}".to_string(),
-        effect: plan.clone(),
-    });
-    ev(&mut app, AgentEvent::ToolCallEnd {
-        call_id: "c4".to_string(),
-        name: "update_plan".to_string(),
-        output: "ok".to_string(),
-        success: true,
-        effect: plan,
-        duration_ms: 1,
-    });
-    ev(&mut app, AgentEvent::ToolCallBegin {
-        call_id: "c5".to_string(),
-        name: "docs__search".to_string(),
-        arguments: r#"{"query":"empty input"}"#.to_string(),
-        effect: ToolEffect::None,
-    });
-    ev(&mut app, AgentEvent::ToolCallEnd {
-        call_id: "c5".to_string(),
-        name: "docs__search".to_string(),
-        output: "2 hits".to_string(),
-        success: true,
-        effect: ToolEffect::None,
-        duration_ms: 30,
-    });
+    ev(
+        &mut app,
+        AgentEvent::ToolCallBegin {
+            call_id: "c4".to_string(),
+            name: "update_plan".to_string(),
+            arguments: "{}".to_string(),
+            effect: plan.clone(),
+        },
+    );
+    ev(
+        &mut app,
+        AgentEvent::ToolCallEnd {
+            call_id: "c4".to_string(),
+            name: "update_plan".to_string(),
+            output: "ok".to_string(),
+            success: true,
+            effect: plan,
+            duration_ms: 1,
+        },
+    );
+    ev(
+        &mut app,
+        AgentEvent::ToolCallBegin {
+            call_id: "c5".to_string(),
+            name: "docs__search".to_string(),
+            arguments: r#"{"query":"empty input"}"#.to_string(),
+            effect: ToolEffect::None,
+        },
+    );
+    ev(
+        &mut app,
+        AgentEvent::ToolCallEnd {
+            call_id: "c5".to_string(),
+            name: "docs__search".to_string(),
+            output: "2 hits".to_string(),
+            success: true,
+            effect: ToolEffect::None,
+            duration_ms: 30,
+        },
+    );
     ev(&mut app, AgentEvent::Warning { message: "the model's context is filling up".to_string() });
-    ev(&mut app, AgentEvent::AgentMessage {
-        text: "Done. Empty input now returns an empty list.\n\n- fixed `parse`\n- tests pass".to_string(),
-    });
-    ev(&mut app, AgentEvent::TurnCompleted {
-        usage: usage(9000, 500),
-        total_usage: usage(12000, 345),
-        context: ContextUsage { tokens: 30000, window: Some(100000), estimated: false },
-        last_message: None,
-    });
+    ev(
+        &mut app,
+        AgentEvent::AgentMessage {
+            text: "Done. Empty input now returns an empty list.\n\n- fixed `parse`\n- tests pass".to_string(),
+        },
+    );
+    ev(
+        &mut app,
+        AgentEvent::TurnCompleted {
+            usage: usage(9000, 500),
+            total_usage: usage(12000, 345),
+            context: ContextUsage { tokens: 30000, window: Some(100000), estimated: false },
+            last_message: None,
+        },
+    );
     screen.step(&mut app);
     shots.push(("turn done", screen.text()));
     shots
@@ -366,7 +416,7 @@ fn session_at_80_columns() {
 
         ────────────────────────────────────────────────────────────────────────────────
         ›
-        gpt-test · 12.3k tokens · 70% context left · Enter send · Ctrl-J newline · @ fi…
+        gpt-test · 12.3k tokens · 70% context left · Enter send · / commands
     ");
 }
 
@@ -447,7 +497,7 @@ fn session_at_60_columns() {
 
         ────────────────────────────────────────────────────────────
         ›
-        gpt-test · 12.3k tokens · 70% context left · Enter send · C…
+        gpt-test · 12.3k tokens · 70% context left
     ");
 }
 

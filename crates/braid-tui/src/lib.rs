@@ -16,6 +16,10 @@ mod wrap;
 
 #[cfg(test)]
 mod frames;
+#[cfg(test)]
+mod keys_tests;
+#[cfg(test)]
+mod panel_tests;
 
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;

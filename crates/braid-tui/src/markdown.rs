@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use crate::palette;
-use crate::wrap::{wrap_line, width};
+use crate::wrap::{width, wrap_line};
 
 /// Renders `text` as Markdown wrapped to `width` columns. Blocks are separated by one blank line;
 /// there is no trailing blank line.

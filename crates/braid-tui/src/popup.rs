@@ -94,7 +94,12 @@ pub(crate) fn filter_commands(query: &str) -> Vec<(&'static str, &'static str)> 
 
 /// A popup's rows at `width`: each entry on one line, the selected one highlighted, scrolled so the
 /// selection is visible. `empty` is shown when there is nothing to list.
-pub(crate) fn render_list(entries: &[(String, String)], selected: usize, width: usize, empty: &str) -> Vec<Line<'static>> {
+pub(crate) fn render_list(
+    entries: &[(String, String)],
+    selected: usize,
+    width: usize,
+    empty: &str,
+) -> Vec<Line<'static>> {
     if entries.is_empty() {
         return vec![Line::styled(format!("  {empty}"), palette::dim())];
     }

@@ -144,9 +144,8 @@ impl RunPanel {
                 };
             }
             RunEvent::RunFinished { run, committed, failed, cancelled } => {
-                self.summary = Some(format!(
-                    "run {run}: {committed} committed, {failed} failed, {cancelled} cancelled"
-                ));
+                self.summary =
+                    Some(format!("run {run}: {committed} committed, {failed} failed, {cancelled} cancelled"));
             }
         }
     }
@@ -182,7 +181,13 @@ impl RunPanel {
             None => self.title.clone(),
         };
         out.extend(wrap_line(&Line::styled(title, palette::bold()), width, &[]));
-        let agent_width = self.attempts.iter().map(|a| crate::wrap::width(&a.agent)).max().unwrap_or(5).clamp(5, 16);
+        let agent_width = self
+            .attempts
+            .iter()
+            .map(|a| crate::wrap::width(&a.agent))
+            .max()
+            .unwrap_or(5)
+            .clamp(5, if width < 70 { 8 } else { 16 });
         let row = |marker: &str, n: &str, agent: &str, state: &str, turns: &str, tokens: &str, elapsed: &str| {
             format!(
                 "{marker}{n:>3} {agent:<aw$} {state:<10} {turns:>5} {tokens:>7} {elapsed:>7} ",

@@ -2,9 +2,9 @@
 //! (return, error, panic), and the event loops that drive the session view and the run panel.
 
 use std::io::{IsTerminal, Stdout};
+use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event};
@@ -88,7 +88,8 @@ fn enter() -> Result<(Term, Guard), TuiError> {
             previous(info);
         }));
     });
-    let (_, rows) = crossterm::terminal::size().map_err(|e| TuiError::Io { doing: "reading the terminal size", source: e })?;
+    let (_, rows) =
+        crossterm::terminal::size().map_err(|e| TuiError::Io { doing: "reading the terminal size", source: e })?;
     crossterm::terminal::enable_raw_mode().map_err(|e| TuiError::Io { doing: "entering raw mode", source: e })?;
     ACTIVE.store(true, Ordering::SeqCst);
     let guard = Guard;
@@ -174,7 +175,8 @@ fn session_loop(
             return Ok(());
         }
         let wanted = app.desired_height(width(terminal)?);
-        fit_viewport(terminal, wanted, |_| CrosstermBackend::new(std::io::stdout())).map_err(io("sizing the viewport"))?;
+        fit_viewport(terminal, wanted, |_| CrosstermBackend::new(std::io::stdout()))
+            .map_err(io("sizing the viewport"))?;
         terminal.draw(|f| app.render(f, f.area())).map_err(io("drawing"))?;
         let mut timeout = TICK;
         // Handle every event already waiting before drawing again, so a paste or fast typing does
@@ -236,7 +238,8 @@ fn panel_loop(
             return Ok(());
         }
         let wanted = panel.desired_height(width(terminal)?);
-        fit_viewport(terminal, wanted, |_| CrosstermBackend::new(std::io::stdout())).map_err(io("sizing the viewport"))?;
+        fit_viewport(terminal, wanted, |_| CrosstermBackend::new(std::io::stdout()))
+            .map_err(io("sizing the viewport"))?;
         terminal.draw(|f| panel.render(f, f.area())).map_err(io("drawing"))?;
         let mut timeout = TICK;
         while event::poll(timeout).map_err(io("reading the keyboard"))? {

@@ -124,9 +124,8 @@ impl Timeline {
                 self.finished.push(Cell::Notice(Notice::Info, text));
             }
             AgentEvent::CompactionTrimmed { dropped_items, remaining_items, .. } => {
-                let text = format!(
-                    "compaction input trimmed: {dropped_items} oldest items left out, {remaining_items} kept"
-                );
+                let text =
+                    format!("compaction input trimmed: {dropped_items} oldest items left out, {remaining_items} kept");
                 self.finished.push(Cell::Notice(Notice::Warning, text));
             }
             AgentEvent::TurnCompleted { total_usage, context, .. } => {
@@ -225,7 +224,9 @@ fn finished_tool(
             }
             Cell::Files { files, success: Some(success) }
         }
-        ToolEffect::Plan { explanation, items } => Cell::Plan { explanation: explanation.clone(), items: items.clone() },
+        ToolEffect::Plan { explanation, items } => {
+            Cell::Plan { explanation: explanation.clone(), items: items.clone() }
+        }
         ToolEffect::None => {
             let mut summary = summarize_arguments(arguments);
             if !success {
@@ -291,24 +292,36 @@ pub(crate) fn approval_lines(request: &ApprovalRequest, width: usize) -> Vec<Lin
         braid_protocol::ApprovalReason::Escalation => "Run this outside the sandbox?",
         braid_protocol::ApprovalReason::SandboxDenied => "The sandbox refused this. Run it outside the sandbox?",
     };
-    out.extend(wrap_line(&Line::styled(format!("▌ {title}"), palette::warn().add_modifier(Modifier::BOLD)), width, &[
-        Span::styled("▌ ", palette::warn()),
-    ]));
+    out.extend(wrap_line(
+        &Line::styled(format!("▌ {title}"), palette::warn().add_modifier(Modifier::BOLD)),
+        width,
+        &[Span::styled("▌ ", palette::warn())],
+    ));
     let bar = || Span::styled("▌ ", palette::warn());
     let indent = [Span::styled("▌   ", palette::warn())];
     match &request.command {
         Some(command) => {
-            let l = Line::from(vec![bar(), Span::styled("$ ", palette::accent()), Span::styled(command.clone(), palette::bold())]);
+            let l = Line::from(vec![
+                bar(),
+                Span::styled("$ ", palette::accent()),
+                Span::styled(command.clone(), palette::bold()),
+            ]);
             out.extend(wrap_line(&l, width, &indent));
         }
         None => {
             for c in &request.changes {
-                let l = Line::from(vec![bar(), Span::styled(format!("{:?} ", c.kind), palette::bold()), Span::raw(c.path.clone())]);
+                let l = Line::from(vec![
+                    bar(),
+                    Span::styled(format!("{:?} ", c.kind), palette::bold()),
+                    Span::raw(c.path.clone()),
+                ]);
                 out.extend(wrap_line(&l, width, &indent));
             }
         }
     }
-    let field = |label: &str, value: &str| Line::from(vec![bar(), Span::styled(format!("{label}: "), palette::dim()), Span::raw(value.to_string())]);
+    let field = |label: &str, value: &str| {
+        Line::from(vec![bar(), Span::styled(format!("{label}: "), palette::dim()), Span::raw(value.to_string())])
+    };
     out.extend(wrap_line(&field("in", &request.cwd), width, &indent));
     if let Some(j) = &request.justification {
         out.extend(wrap_line(&field("why", j), width, &indent));
