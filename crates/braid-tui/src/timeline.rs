@@ -288,6 +288,7 @@ fn approval_subject(request: &ApprovalRequest) -> String {
 pub(crate) fn approval_lines(request: &ApprovalRequest, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let title = match request.reason {
+        braid_protocol::ApprovalReason::Untrusted if request.command.is_none() => "Apply these edits?",
         braid_protocol::ApprovalReason::Untrusted => "Run this?",
         braid_protocol::ApprovalReason::Escalation => "Run this outside the sandbox?",
         braid_protocol::ApprovalReason::SandboxDenied => "The sandbox refused this. Run it outside the sandbox?",
