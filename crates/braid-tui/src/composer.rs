@@ -186,47 +186,68 @@ impl Composer {
         self.cursor = self.text.len();
     }
 
-    /// The composer's rows at `width` columns (a `› ` prompt, then the text hard-wrapped), and the
-    /// cursor's (column, row) among them.
+    /// The composer's rows at `width` columns (a `› ` prompt, then the text wrapped at spaces, or
+    /// anywhere in a word longer than a row), and the cursor's (column, row) among them.
     pub(crate) fn layout(&self, width: usize) -> (Vec<Line<'static>>, (u16, u16)) {
         let inner = width.saturating_sub(2).max(1);
         let mut rows: Vec<Line<'static>> = Vec::new();
         let mut cursor = (2u16, 0u16);
         let mut offset = 0usize;
         for (i, line) in self.text.split('\n').enumerate() {
-            let prefix = if i == 0 { Span::styled("› ", palette::user()) } else { Span::raw("  ") };
-            let mut row = String::new();
-            let mut col = 0usize;
-            let mut first = true;
-            let flush = |row: &mut String, first: &mut bool, rows: &mut Vec<Line<'static>>| {
-                let p = if *first { prefix.clone() } else { Span::raw("  ") };
-                rows.push(Line::from(vec![p, Span::raw(std::mem::take(row))]));
-                *first = false;
-            };
-            for (b, c) in line.char_indices() {
-                let w = c.width().unwrap_or(0);
-                if col + w > inner {
-                    flush(&mut row, &mut first, &mut rows);
-                    col = 0;
+            let breaks = row_breaks(line, inner);
+            for (r, &(start, end)) in breaks.iter().enumerate() {
+                let prefix = if i == 0 && r == 0 { Span::styled("› ", palette::user()) } else { Span::raw("  ") };
+                let last = r + 1 == breaks.len();
+                let at = self.cursor.checked_sub(offset).filter(|b| *b >= start && (*b < end || (last && *b == end)));
+                if let Some(b) = at {
+                    cursor = ((crate::wrap::width(&line[start..b]) + 2) as u16, rows.len() as u16);
                 }
-                if offset + b == self.cursor {
-                    cursor = ((col + 2) as u16, rows.len() as u16);
-                }
-                row.push(c);
-                col += w;
+                rows.push(Line::from(vec![prefix, Span::raw(line[start..end].to_string())]));
             }
-            if offset + line.len() == self.cursor {
-                if col >= inner {
-                    flush(&mut row, &mut first, &mut rows);
-                    col = 0;
-                }
-                cursor = ((col + 2) as u16, rows.len() as u16);
-            }
-            flush(&mut row, &mut first, &mut rows);
             offset += line.len() + 1;
         }
         (rows, cursor)
     }
+}
+
+/// Splits one line into rows of at most `inner` columns, as byte ranges: after the last space that
+/// fits, or mid-word when a word is longer than a row. A row that ends exactly full gets an empty
+/// row after it only at the end of the line, where the cursor needs somewhere to be.
+fn row_breaks(line: &str, inner: usize) -> Vec<(usize, usize)> {
+    let mut rows = Vec::new();
+    let mut start = 0usize;
+    let mut col = 0usize;
+    let mut last_space: Option<usize> = None;
+    for (b, c) in line.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if col + w > inner && b > start {
+            let end = match last_space {
+                // A space that overflows ends the row itself (drawn past the edge, where it is not seen),
+                // so the next row does not start with it.
+                _ if c == ' ' => b + 1,
+                Some(space) if space > start => space,
+                _ => b,
+            };
+            rows.push((start, end));
+            start = end;
+            last_space = None;
+            if start > b {
+                col = 0;
+                continue;
+            }
+            col = crate::wrap::width(&line[start..b]);
+        }
+        col += w;
+        if c == ' ' {
+            last_space = Some(b + 1);
+        }
+    }
+    if col >= inner && start < line.len() {
+        rows.push((start, line.len()));
+        start = line.len();
+    }
+    rows.push((start, line.len()));
+    rows
 }
 
 /// The byte offset `col` characters after `start`, but not past `end`.
@@ -284,13 +305,24 @@ mod tests {
     fn lays_out_a_multi_line_draft() {
         let c = typed("fix the bug in the parser\nand add a test for it");
         let (rows, cursor) = c.layout(20);
-        let text: Vec<String> = rows.iter().map(plain).collect();
+        let text: Vec<String> = rows.iter().map(|r| plain(r).trim_end().to_string()).collect();
         insta::assert_snapshot!(text.join("\n"), @r"
             › fix the bug in the
-               parser
+              parser
               and add a test for
-               it
+              it
         ");
-        assert_eq!(cursor, (5, 3), "after \"it\" on the fourth row, past the space the hard wrap kept");
+        assert_eq!(cursor, (4, 3), "after \"it\" on the fourth row");
+        for width in [1, 2, 3, 5] {
+            let (rows, _) = typed("a bb ccc dddd 日本語").layout(width);
+            assert!(!rows.is_empty());
+        }
+        let (rows, cursor) = typed("abcd").layout(6);
+        assert_eq!(
+            rows.iter().map(plain).collect::<Vec<_>>(),
+            ["› abcd", "  "],
+            "a full row leaves room for the cursor"
+        );
+        assert_eq!(cursor, (2, 1));
     }
 }

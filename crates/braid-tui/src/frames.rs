@@ -508,3 +508,26 @@ fn session_at_40_columns_does_not_panic() {
         assert_eq!(shots.len(), 4);
     }
 }
+
+#[test]
+fn survives_a_resize_and_history_taller_than_the_screen() {
+    let t0 = Instant::now();
+    let mut app = new_app(PathBuf::from("/nonexistent"), t0);
+    let mut screen = Screen::new(80, 12, 6);
+    let long: String = (1..=30).map(|i| format!("- item {i} of a long answer\n")).collect();
+    app.apply(Update::Agent(AgentEvent::AgentMessage { text: long }));
+    screen.step(&mut app);
+    screen.terminal.backend_mut().resize(60, 12);
+    type_text(&mut app, "a draft long enough to wrap at sixty columns, and then some more words");
+    screen.step(&mut app);
+    let text = screen.text();
+    assert!(text.contains("• item 1 of a long answer"), "the first lines reached the scrollback:\n{text}");
+    assert!(text.contains("• item 30 of a long answer"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    insta::assert_snapshot!(lines[lines.len() - 4..].join("\n"), @r"
+        ────────────────────────────────────────────────────────────
+        › a draft long enough to wrap at sixty columns, and then
+          some more words
+        gpt-test · Enter send · / commands
+    ");
+}

@@ -263,4 +263,21 @@ mod tests {
             assert_eq!(viewport_height(rows), expected, "rows {rows}");
         }
     }
+
+    #[test]
+    fn refuses_to_run_without_a_terminal() {
+        if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+            // Run from a terminal, the views would take it over; this test is for CI and pipes.
+            return;
+        }
+        let view = SessionView { cwd: ".".into(), history: vec![], model: "m".to_string() };
+        let (_tx, rx) = std::sync::mpsc::channel();
+        let err = crate::run_session(view, rx, Box::new(|_| {})).unwrap_err();
+        assert!(matches!(err, TuiError::NotATerminal), "{err}");
+        assert!(err.to_string().contains("braid exec"), "the message says what to do instead: {err}");
+        let (_tx, rx) = std::sync::mpsc::channel();
+        let err = crate::run_panel(RunView::default(), rx, Box::new(|_| {})).unwrap_err();
+        assert!(matches!(err, TuiError::NotATerminal), "{err}");
+        assert!(!ACTIVE.load(Ordering::SeqCst), "nothing was changed, so nothing is left to restore");
+    }
 }

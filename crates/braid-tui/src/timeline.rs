@@ -344,3 +344,111 @@ pub(crate) fn approval_lines(request: &ApprovalRequest, width: usize) -> Vec<Lin
     out.extend(wrap_line(&keys, width, &indent));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wrap::plain;
+
+    /// Applies `events` and returns the finished cells and the live lines as text.
+    fn check(events: &[AgentEvent]) -> String {
+        let t0 = Instant::now();
+        let mut timeline = Timeline::default();
+        for e in events {
+            timeline.apply(e, t0);
+        }
+        let mut out: Vec<String> = timeline.finished.iter().flat_map(|c| c.lines(60)).map(|l| plain(&l)).collect();
+        out.push("-- live --".to_string());
+        out.extend(timeline.live_lines(60, t0 + Duration::from_secs(2)).iter().map(plain));
+        out.join("\n")
+    }
+
+    fn begin(call_id: &str, name: &str, arguments: &str) -> AgentEvent {
+        AgentEvent::ToolCallBegin {
+            call_id: call_id.to_string(),
+            name: name.to_string(),
+            arguments: arguments.to_string(),
+            effect: ToolEffect::None,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_turn_keeps_what_streamed_and_marks_running_calls() {
+        let text = check(&[
+            AgentEvent::TurnStarted,
+            AgentEvent::AgentMessageDelta { delta: "Half an ans".to_string() },
+            begin("c1", "read_file", r#"{"path":"src/lib.rs"}"#),
+            AgentEvent::TurnFailed { message: "turn interrupted".to_string() },
+        ]);
+        insta::assert_snapshot!(text, @r"
+            Half an ans
+            ✗ read_file path=src/lib.rs (interrupted)
+            ✗ turn interrupted
+            -- live --
+        ");
+    }
+
+    #[test]
+    fn a_retry_drops_the_streamed_text() {
+        let text = check(&[
+            AgentEvent::TurnStarted,
+            AgentEvent::ReasoningDelta { delta: "thinking".to_string() },
+            AgentEvent::AgentMessageDelta { delta: "void".to_string() },
+            AgentEvent::StreamRetry { attempt: 1, max_attempts: 5, delay_ms: 1500, reason: "HTTP 503".to_string() },
+            AgentEvent::AgentMessageDelta { delta: "Fresh **start**".to_string() },
+            begin("c1", "github__search_issues", r#"{"query":"parser crash","limit":5}"#),
+        ]);
+        insta::assert_snapshot!(text, @r"
+            ⚠ retrying (1/5) in 1.5s: HTTP 503
+            Fresh start
+            -- live --
+            ⠋ github__search_issues limit=5 query=parser crash
+        ");
+    }
+
+    #[test]
+    fn notices_for_compaction_and_failed_tools() {
+        let text = check(&[
+            AgentEvent::ContextCompacted {
+                trigger: braid_protocol::CompactionTrigger::Auto,
+                tokens_before: 180_000,
+                tokens_after: 9_500,
+                kept_user_messages: 3,
+                summary: "s".to_string(),
+            },
+            AgentEvent::CompactionTrimmed { dropped_items: 4, remaining_items: 20, reason: "too long".to_string() },
+            begin("c2", "read_file", r#"{"path":"missing.rs"}"#),
+            AgentEvent::ToolCallEnd {
+                call_id: "c2".to_string(),
+                name: "read_file".to_string(),
+                output: "no such file: missing.rs\nmore".to_string(),
+                success: false,
+                effect: ToolEffect::None,
+                duration_ms: 1,
+            },
+            AgentEvent::ToolCallEnd {
+                call_id: "never-begun".to_string(),
+                name: "apply_patch".to_string(),
+                output: String::new(),
+                success: false,
+                effect: ToolEffect::FileChange {
+                    changes: vec![braid_protocol::FileChange {
+                        path: "a.rs".to_string(),
+                        kind: braid_protocol::FileChangeKind::Delete,
+                        move_to: None,
+                    }],
+                },
+                duration_ms: 1,
+            },
+        ]);
+        insta::assert_snapshot!(text, @r"
+            • context compacted automatically: 180.0k → 9.5k tokens, 3
+              user messages kept
+            ⚠ compaction input trimmed: 4 oldest items left out, 20 kept
+            ✗ read_file path=missing.rs — no such file: missing.rs
+            ● Delete a.rs
+              ✗ the patch was not applied
+            -- live --
+        ");
+    }
+}
