@@ -148,9 +148,8 @@ impl App {
         if ctrl && key.code == KeyCode::Char('c') {
             return self.ctrl_c();
         }
-        if !(ctrl && key.code == KeyCode::Char('c')) {
-            self.quit_armed = None;
-        }
+        // Any other key disarms the pending quit: "Ctrl-C again" means the very next key.
+        self.quit_armed = None;
         if let Some(request) = &self.timeline.approval {
             let decision = match key.code {
                 KeyCode::Char('y') => Some(ApprovalDecision::Approve),

@@ -200,7 +200,11 @@ impl RunPanel {
         for (i, a) in self.attempts.iter().enumerate() {
             let elapsed = match (a.elapsed, a.started) {
                 (Some(e), _) => human_duration(e),
-                (None, Some(s)) => human_duration(Duration::from_secs(self.now.saturating_duration_since(s).as_secs())),
+                // Whole seconds while running: tenths would flicker on every redraw.
+                (None, Some(s)) => match self.now.saturating_duration_since(s).as_secs() {
+                    secs if secs < 60 => format!("{secs}s"),
+                    secs => human_duration(Duration::from_secs(secs)),
+                },
                 (None, None) => "-".to_string(),
             };
             let turns = a.turns.unwrap_or(a.timeline.turns).to_string();
