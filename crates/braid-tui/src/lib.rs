@@ -2,9 +2,80 @@
 //! and for the live view of a run's attempts. It holds no business logic; it draws events and hands the
 //! user's intents back to its caller.
 
-use std::path::PathBuf;
+mod app;
+mod cells;
+mod composer;
+mod diff;
+mod markdown;
+mod palette;
+mod popup;
+mod run_panel;
+mod terminal;
+mod timeline;
+mod wrap;
 
-use braid_protocol::{AgentEvent, ApprovalDecision};
+#[cfg(test)]
+mod frames;
+#[cfg(test)]
+mod keys_tests;
+#[cfg(test)]
+mod panel_tests;
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+
+use braid_protocol::{AgentEvent, ApprovalDecision, RunEvent};
+
+pub use app::App;
+pub use run_panel::RunPanel;
+
+/// Why the front end could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    /// stdin or stdout is not a terminal (piped, redirected, or run from a script).
+    #[error(
+        "the interactive view needs a terminal, but stdin or stdout is not one; run braid from a terminal, \
+         or use `braid exec` for scripts"
+    )]
+    NotATerminal,
+    /// Reading from or writing to the terminal failed.
+    #[error("terminal error while {doing}: {source}")]
+    Io {
+        /// What the front end was doing, e.g. "entering raw mode".
+        doing: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Runs the interactive session view on the terminal (stdin/stdout) until the user quits or the caller
+/// sends `Update::Exit` (or drops the sender). Blocking: the caller runs it on its own thread. The
+/// terminal is restored on every way out, including a panic (a panic hook restores it, then calls the
+/// hook that was installed before). `Intent::Quit` is sent after the terminal is restored.
+///
+/// Fails with `TuiError::NotATerminal` when stdin or stdout is not a terminal, and with `TuiError::Io`
+/// when the terminal cannot be read or written.
+pub fn run_session(
+    view: SessionView,
+    updates: Receiver<Update>,
+    intents: Box<dyn FnMut(Intent) + Send>,
+) -> Result<(), TuiError> {
+    terminal::run_session(view, updates, intents)
+}
+
+/// Runs the live view of a run: one row per attempt (n, agent, state, turns, tokens, elapsed, last
+/// action), updated from `RunEvent`s. Returns after `RunFinished` (or when `updates` closes), leaving
+/// the final table in the scrollback. Up/Down select a row; Enter opens that attempt's transcript, Esc
+/// goes back; every Ctrl-C sends `RunIntent::Cancel` (the caller decides what a second one means).
+///
+/// Fails like [`run_session`].
+pub fn run_panel(
+    view: RunView,
+    updates: Receiver<RunEvent>,
+    intents: Box<dyn FnMut(RunIntent) + Send>,
+) -> Result<(), TuiError> {
+    terminal::run_panel(view, updates, intents)
+}
 
 /// What the user asked for, handed to the caller, which owns the session.
 #[derive(Debug, Clone, PartialEq)]
