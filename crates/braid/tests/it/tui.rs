@@ -47,6 +47,8 @@ fn a_session_in_tmux_approves_shows_the_diff_interrupts_and_restores_the_termina
     let pane =
         Tmux::start(&command, repo.path(), &[("BRAID_HOME", home.as_str()), ("SCRIPTED_API_KEY", "test-key")], 100, 40);
 
+    // Keys typed before the session owns the terminal would reach the cooked terminal instead.
+    pane.wait_for("Enter send", WAIT);
     pane.type_text("make a file and add a line to the notes");
     pane.press(&["Enter"]);
     pane.wait_for("echo created > made.txt", WAIT);
