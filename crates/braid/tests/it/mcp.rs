@@ -12,6 +12,8 @@ use serde_json::json;
 use crate::harness::Env;
 
 /// The Python test server, or `None` (with the reason printed) when python3 is missing.
+// A skipped test says why, in the test's output.
+#[allow(clippy::print_stdout)]
 fn flaky_server() -> Option<PathBuf> {
     let found = std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("python3").is_file()));
@@ -151,6 +153,7 @@ fn mcp_list_exits_2_on_a_config_error_naming_the_server() {
 
 /// The official filesystem server installed under the target dir (once, reused), or `None` with the
 /// reason printed when npm or the registry is unavailable.
+#[allow(clippy::print_stdout)]
 fn filesystem_server() -> Option<PathBuf> {
     let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("npm-mcp-filesystem");
     let entry = prefix.join("node_modules/@modelcontextprotocol/server-filesystem/dist/index.js");
