@@ -90,9 +90,7 @@ pub struct McpConfigError {
 /// Whether `name` can be part of a tool name: letters, digits, `_` and `-`, and no `__` (which
 /// separates the server from the tool).
 pub fn valid_server_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !name.contains("__")
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && !name.contains("__")
 }
 
 /// Checks every table and returns them in name order.
@@ -106,11 +104,7 @@ pub fn check_servers(servers: &BTreeMap<String, McpServerToml>) -> Result<Vec<Se
 
 /// Checks one `[mcp_servers.<name>]` table; see `check_servers`.
 pub fn check_server(name: &str, table: &McpServerToml) -> Result<ServerConfig, McpConfigError> {
-    let err = |key: &str, message: String| McpConfigError {
-        server: name.to_string(),
-        key: key.to_string(),
-        message,
-    };
+    let err = |key: &str, message: String| McpConfigError { server: name.to_string(), key: key.to_string(), message };
     if !valid_server_name(name) {
         return Err(err(
             "",

@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use braid_sandbox::server::{ServerGuard, ServerSpec, spawn_server};
+use rmcp::ServiceExt as _;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool as McpToolInfo};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::ServiceExt as _;
 use tokio::io::AsyncReadExt as _;
 
 use crate::config::{ServerConfig, Transport};
@@ -119,9 +119,10 @@ impl Connection {
                 self.tool_timeout.as_secs_f64()
             ))),
             Ok(Ok(result)) => Ok(result),
-            Ok(Err(ServiceError::McpError(error))) => {
-                Err(CallError::Failed(format!("MCP server `{}` refused the call of `{tool}`: {}", self.name, error.message)))
-            }
+            Ok(Err(ServiceError::McpError(error))) => Err(CallError::Failed(format!(
+                "MCP server `{}` refused the call of `{tool}`: {}",
+                self.name, error.message
+            ))),
             Ok(Err(ServiceError::Timeout { .. })) => Err(CallError::Failed(format!(
                 "MCP server `{}` did not answer the call of `{tool}` in time",
                 self.name

@@ -98,10 +98,10 @@ impl McpManager {
                             connection: Arc::clone(&connection),
                             offered: name,
                             tool: info.name.to_string(),
-                            description: info
-                                .description
-                                .as_deref()
-                                .map_or_else(|| format!("Tool `{}` of MCP server `{}`.", info.name, server.name), str::to_string),
+                            description: info.description.as_deref().map_or_else(
+                                || format!("Tool `{}` of MCP server `{}`.", info.name, server.name),
+                                str::to_string,
+                            ),
                             schema,
                             read_only: info.annotations.as_ref().and_then(|a| a.read_only_hint).unwrap_or(false),
                         }));

@@ -64,7 +64,9 @@ fn clean(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
             Some(target) if depth < MAX_REF_DEPTH => {
                 let mut resolved = clean(target, defs, depth + 1);
                 // Sibling keywords (a description next to the `$ref`) win over the target's.
-                if let (Some(resolved), Value::Object(siblings)) = (resolved.as_object_mut(), clean_siblings(object, defs, depth)) {
+                if let (Some(resolved), Value::Object(siblings)) =
+                    (resolved.as_object_mut(), clean_siblings(object, defs, depth))
+                {
                     resolved.extend(siblings);
                 }
                 resolved
@@ -128,7 +130,13 @@ fn describe_only(object: &Map<String, Value>) -> Value {
 /// Folds `oneOf`/`anyOf`/`allOf` variants into `out`. Object variants contribute their properties (all
 /// of them optional unless `all` says every variant applies); a single shared `type` is kept, and
 /// variants of different types leave the type open.
-fn merge_variants(out: &mut Map<String, Value>, variants: &[Value], defs: &Map<String, Value>, depth: usize, all: bool) {
+fn merge_variants(
+    out: &mut Map<String, Value>,
+    variants: &[Value],
+    defs: &Map<String, Value>,
+    depth: usize,
+    all: bool,
+) {
     let cleaned: Vec<Value> = variants.iter().map(|v| clean(v, defs, depth)).collect();
     let mut types: Vec<Value> = Vec::new();
     for variant in &cleaned {
@@ -163,7 +171,9 @@ fn merge_variants(out: &mut Map<String, Value>, variants: &[Value], defs: &Map<S
             out.insert("description".into(), description.clone());
         }
         for key in ["enum", "items"] {
-            if cleaned.len() == 1 && let Some(value) = variant.get(key) {
+            if cleaned.len() == 1
+                && let Some(value) = variant.get(key)
+            {
                 out.entry(key).or_insert_with(|| value.clone());
             }
         }

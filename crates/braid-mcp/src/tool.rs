@@ -68,7 +68,11 @@ pub(crate) fn result_to_tool_result(result: &CallToolResult) -> ToolResult {
     }
     let text = parts.join("\n");
     if result.is_error == Some(true) {
-        ToolResult::error(if text.is_empty() { "the tool reported an error without a message".to_string() } else { text })
+        ToolResult::error(if text.is_empty() {
+            "the tool reported an error without a message".to_string()
+        } else {
+            text
+        })
     } else {
         ToolResult::ok(text, ToolEffect::None)
     }

@@ -87,8 +87,10 @@ pub fn spawn_server(spec: &ServerSpec) -> Result<ServerProcess, ExecError> {
     // is withheld from them.
     let inherit_all = crate::EnvPolicy { remove: Vec::new(), inherit_secrets: true, set: Vec::new() };
     prepare_child(command.as_std_mut(), &inherit_all, None, true);
-    let text =
-        std::iter::once(spec.program.as_str()).chain(spec.args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
+    let text = std::iter::once(spec.program.as_str())
+        .chain(spec.args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut child = command.spawn().map_err(|err| spawn_error(&spec.program, &text, err))?;
     let group = child.id().map(GroupGuard);
     let io = |what: &str| ExecError::Io {

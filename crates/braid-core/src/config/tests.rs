@@ -229,8 +229,8 @@ fn mcp_server_tables_are_checked_and_errors_name_the_server() {
     let unknown = parse("[mcp_servers.fs]\ncommand = 'npx'\nstartup_timeout = 5", &[]).unwrap_err().to_string();
     assert!(unknown.contains("unknown field `startup_timeout`"), "{unknown}");
 
-    let config = parse("[mcp_servers.fs]\ncommand = 'npx'\n[mcp_servers.web]\nurl = 'http://127.0.0.1:1/mcp'", &[])
-        .unwrap();
+    let config =
+        parse("[mcp_servers.fs]\ncommand = 'npx'\n[mcp_servers.web]\nurl = 'http://127.0.0.1:1/mcp'", &[]).unwrap();
     let names: Vec<String> = config.mcp_servers().into_iter().map(|s| s.name).collect();
     assert_eq!(names, ["fs", "web"]);
     // `-c` overrides reach the tables too.
