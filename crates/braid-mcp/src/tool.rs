@@ -98,3 +98,34 @@ fn describe(block: &ContentBlock) -> String {
         _ => "[content braid cannot show]".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn check(result: serde_json::Value, expected_output: &str, expected_success: bool) {
+        let parsed: CallToolResult = serde_json::from_value(result.clone()).unwrap();
+        let converted = result_to_tool_result(&parsed);
+        assert_eq!((converted.output.as_str(), converted.success), (expected_output, expected_success), "{result}");
+    }
+
+    #[test]
+    fn results_become_text_for_the_model() {
+        check(json!({"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}), "a\nb", true);
+        check(
+            json!({"content": [{"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"}]}),
+            "[image: image/png, 8 bytes]",
+            true,
+        );
+        check(json!({"content": [{"type": "text", "text": "no such file"}], "isError": true}), "no such file", false);
+        check(json!({"content": [], "isError": true}), "the tool reported an error without a message", false);
+        check(json!({"content": [], "structuredContent": {"n": 1}}), r#"{"n":1}"#, true);
+        check(
+            json!({"content": [{"type": "resource", "resource": {"uri": "file:///a.txt", "text": "inside"}}]}),
+            "inside",
+            true,
+        );
+    }
+}

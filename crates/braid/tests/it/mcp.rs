@@ -129,6 +129,7 @@ fn mcp_list_shows_each_server_with_its_state_and_tools() {
     flaky (stdio): ready
       flaky__echo
       flaky__write_note
+      flaky__sleep
     off (http): disabled
     ");
 
@@ -137,7 +138,7 @@ fn mcp_list_shows_each_server_with_its_state_and_tools() {
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed[1]["name"], "flaky");
     assert_eq!(listed[1]["state"], "ready");
-    assert_eq!(listed[1]["tools"], json!(["flaky__echo", "flaky__write_note"]));
+    assert_eq!(listed[1]["tools"], json!(["flaky__echo", "flaky__write_note", "flaky__sleep"]));
     assert_eq!(listed[0]["state"], "failed");
 }
 
