@@ -63,6 +63,8 @@ pub(crate) struct Approvals {
     confined: bool,
     rules: Vec<Rule>,
     edits_approved: bool,
+    /// MCP tools approved for the session, as (server, tool).
+    external_approved: Vec<(String, String)>,
 }
 
 impl Approvals {
@@ -72,6 +74,7 @@ impl Approvals {
             confined: sandbox != braid_sandbox::Policy::FullAccess,
             rules: Vec::new(),
             edits_approved: false,
+            external_approved: Vec::new(),
         }
     }
 
@@ -83,6 +86,16 @@ impl Approvals {
                 Gate::Ask { reason: ApprovalReason::Untrusted, unconfined: false, justification: None }
             }
             Exposure::Edit => Gate::Run { unconfined: false },
+            // An MCP tool runs in its server, outside braid's sandbox whatever the policy, so there is
+            // nothing to escalate: only `untrusted` asks, and not for tools the server marks read-only.
+            Exposure::External { server, tool, read_only, .. } => {
+                let approved = self.external_approved.iter().any(|(s, t)| s == server && t == tool);
+                if self.policy == ApprovalPolicy::Untrusted && !read_only && !approved {
+                    Gate::Ask { reason: ApprovalReason::Untrusted, unconfined: false, justification: None }
+                } else {
+                    Gate::Run { unconfined: false }
+                }
+            }
             Exposure::Command { argv, escalation, .. } => {
                 let escalate = escalation.is_some() && self.confined;
                 match self.rule_for(argv) {
@@ -114,6 +127,9 @@ impl Approvals {
         match exposure {
             Exposure::ReadOnly => {}
             Exposure::Edit => self.edits_approved = true,
+            Exposure::External { server, tool, .. } => {
+                self.external_approved.push((server.clone(), tool.clone()));
+            }
             Exposure::Command { argv, .. } => {
                 let prefixes = safe_command::simple_commands(argv)
                     .map(|commands| commands.iter().map(|words| session_prefix(words)).collect());
@@ -172,6 +188,7 @@ pub(crate) fn session_scope(exposure: &Exposure) -> String {
     match exposure {
         Exposure::ReadOnly => "nothing".to_string(),
         Exposure::Edit => "file edits in the workspace".to_string(),
+        Exposure::External { server, tool, .. } => format!("every call of tool `{tool}` of MCP server `{server}`"),
         Exposure::Command { argv, .. } => match safe_command::simple_commands(argv) {
             Some(commands) => {
                 let shown: Vec<String> = commands

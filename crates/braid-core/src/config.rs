@@ -197,6 +197,9 @@ pub struct ConfigToml {
     pub skills: Option<crate::skills::SkillsToml>,
     #[serde(default)]
     pub pr: PrToml,
+    /// `[mcp_servers.<name>]`: MCP servers whose tools sessions offer as `<name>__<tool>`.
+    #[serde(default)]
+    pub mcp_servers: BTreeMap<String, braid_mcp::McpServerToml>,
 }
 
 /// The `[pr]` table: where `braid pick --pr` pushes and which GitHub repository it opens the pull
@@ -374,6 +377,14 @@ impl Config {
                 .filter(|d| *d != braid_protocol::ApprovalDecision::ApproveForSession)
                 .ok_or_else(|| invalid("approval_default", format!("is `{name}`; use deny, approve or abort")))?,
         };
+        if let Err(err) = braid_mcp::check_servers(&toml.mcp_servers) {
+            let key = if err.key.is_empty() {
+                format!("mcp_servers.{}", err.server)
+            } else {
+                format!("mcp_servers.{}.{}", err.server, err.key)
+            };
+            return Err(invalid(&key, err.message));
+        }
         Ok(Config {
             sandbox,
             approval_policy,
@@ -405,6 +416,11 @@ impl Config {
         remove.sort();
         remove.dedup();
         braid_sandbox::EnvPolicy { remove, inherit_secrets: self.toml.tools.inherit_secrets, set: Vec::new() }
+    }
+
+    /// The `[mcp_servers]` tables, checked (`Config::parse` already refused bad ones), in name order.
+    pub fn mcp_servers(&self) -> Vec<braid_mcp::ServerConfig> {
+        self.toml.mcp_servers.iter().filter_map(|(name, table)| braid_mcp::check_server(name, table).ok()).collect()
     }
 
     /// Whether braid looks for skills (`skills` in the file; on unless turned off).

@@ -72,3 +72,11 @@ pub fn research_registry(config: &ToolsToml, commands: Commands, local: bool) ->
     }
     registry
 }
+
+/// Starts the configured MCP servers (`[mcp_servers]`) for a session working in `cwd`: all at once,
+/// each within its startup timeout. Servers that fail are in the manager's `warnings`; the session
+/// goes on without them. Register `McpManager::tools` in the session's registry.
+pub async fn start_mcp(config: &crate::config::Config, cwd: &std::path::Path) -> braid_mcp::McpManager {
+    let env = |key: &str| std::env::var(key).ok();
+    braid_mcp::McpManager::start(&config.mcp_servers(), cwd, &env).await
+}

@@ -18,6 +18,7 @@ mod namespace;
 pub mod paths;
 pub mod program;
 pub mod safe_command;
+pub mod server;
 pub mod stream;
 
 pub use confine::{ConfineError, Confinement, Policy, SandboxSpec, looks_denied};

@@ -72,6 +72,18 @@ pub enum Exposure {
     },
     /// Writes files through braid's own edit tools, under the workspace policy.
     Edit,
+    /// Calls a tool of an external (MCP) server, which braid cannot see into or confine.
+    External {
+        /// The server's name in config.
+        server: String,
+        /// The tool's name on the server.
+        tool: String,
+        /// The call's arguments as JSON text, for the approval prompt.
+        arguments: String,
+        /// The server declares the tool read-only (`readOnlyHint`); a hint, trusted only as far as
+        /// the user trusts the server they configured.
+        read_only: bool,
+    },
 }
 
 /// One tool the model may call.

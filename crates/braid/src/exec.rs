@@ -31,7 +31,8 @@ pub async fn run(global: &GlobalArgs, args: ExecArgs) -> anyhow::Result<ExitCode
     let home = braid_home()?;
     let config = load_config(&home, global)?;
     let cwd = working_dir(global.cd.as_deref(), None)?;
-    let (options, client, tools) = prepare(&config, &home, cwd, &PathGlobs::empty())?;
+    let (mut options, client, mut tools) = prepare(&config, &home, cwd, &PathGlobs::empty())?;
+    add_mcp_tools(&config, &mut options, &mut tools).await;
     let output = args.output;
     let sink = make_sink(&output);
     let session = Session::start(options, client, tools, sink)?;
@@ -46,7 +47,9 @@ pub async fn run_resume(global: &GlobalArgs, mut args: ResumeArgs) -> anyhow::Re
     }
     // `--compact` alone only compacts; it does not wait for a prompt on stdin.
     let prompt = if args.compact && args.prompt.is_none() { None } else { Some(read_prompt(args.prompt)?) };
-    let (path, options, client, tools) = recorded(global, if args.last { None } else { args.session.as_deref() })?;
+    let (path, mut options, client, mut tools, config) =
+        recorded(global, if args.last { None } else { args.session.as_deref() })?;
+    add_mcp_tools(&config, &mut options, &mut tools).await;
     let mut session = Session::resume(options, client, tools, make_sink(&args.output), &path)?;
     let cancel = interrupt_on_ctrl_c();
     if args.compact {
@@ -61,7 +64,8 @@ pub async fn run_resume(global: &GlobalArgs, mut args: ResumeArgs) -> anyhow::Re
 /// Runs `braid fork`: a new session from (a prefix of) a saved one, then the prompt if one was given.
 pub async fn run_fork(global: &GlobalArgs, args: ForkArgs) -> anyhow::Result<ExitCode> {
     let prompt = args.prompt.map(|p| read_prompt(Some(p))).transpose()?;
-    let (path, options, client, tools) = recorded(global, Some(&args.session))?;
+    let (path, mut options, client, mut tools, config) = recorded(global, Some(&args.session))?;
+    add_mcp_tools(&config, &mut options, &mut tools).await;
     let session = Session::fork(options, client, tools, make_sink(&args.output), &path, args.at)?;
     match prompt {
         Some(prompt) => drive(session, &prompt, &args.output, &interrupt_on_ctrl_c()).await,
@@ -74,19 +78,29 @@ pub async fn run_fork(global: &GlobalArgs, args: ForkArgs) -> anyhow::Result<Exi
     }
 }
 
-/// The rollout of the session `query` names (the newest with `None`), and the session options, client and
-/// tools for continuing it in the directory it worked in (or `-C`).
-fn recorded(
-    global: &GlobalArgs,
-    query: Option<&str>,
-) -> anyhow::Result<(PathBuf, SessionOptions, Arc<dyn braid_model::ModelClient>, ToolRegistry)> {
+/// Starts the configured MCP servers for a session working in `options.cwd` and adds their tools to
+/// `tools`; servers that fail to start become warnings the session emits once it has started.
+pub(crate) async fn add_mcp_tools(config: &Config, options: &mut SessionOptions, tools: &mut ToolRegistry) {
+    let manager = braid_core::tools::start_mcp(config, &options.cwd).await;
+    for tool in manager.tools() {
+        tools.register(tool);
+    }
+    options.startup_warnings.extend(manager.warnings());
+}
+
+/// What `recorded` returns: the rollout's path and the parts of a session continuing it.
+type Recorded = (PathBuf, SessionOptions, Arc<dyn braid_model::ModelClient>, ToolRegistry, Config);
+
+/// The rollout of the session `query` names (the newest with `None`), and the session options, client,
+/// tools and config for continuing it in the directory it worked in (or `-C`).
+fn recorded(global: &GlobalArgs, query: Option<&str>) -> anyhow::Result<Recorded> {
     let home = braid_home()?;
     let config = load_config(&home, global)?;
     let path = rollout::find(&home, query)?;
     let recorded = rollout::read(&path)?;
     let cwd = working_dir(global.cd.as_deref(), Some(&recorded.meta.cwd))?;
     let (options, client, tools) = prepare(&config, &home, cwd, &PathGlobs::empty())?;
-    Ok((path, options, client, tools))
+    Ok((path, options, client, tools, config))
 }
 
 /// A token cancelled by the first Ctrl-C.

@@ -126,3 +126,29 @@ fn refusals_tell_the_model_who_refused() {
     let text = refusal_output(ApprovalDecision::Abort, DecidedBy::User);
     assert!(text.starts_with("The user stopped the turn"), "{text}");
 }
+
+fn external(tool: &str, read_only: bool) -> Exposure {
+    Exposure::External { server: "fs".into(), tool: tool.into(), arguments: "{}".into(), read_only }
+}
+
+#[test]
+fn mcp_calls_ask_only_under_untrusted_and_not_for_read_only_tools() {
+    let check = |policy: ApprovalPolicy, read_only: bool, expected: Gate| {
+        let approvals = Approvals::new(policy, Policy::WorkspaceWrite);
+        assert_eq!(approvals.gate(&external("write_file", read_only)), expected, "{policy:?} read_only={read_only}");
+    };
+    check(ApprovalPolicy::Untrusted, false, ask(ApprovalReason::Untrusted, false));
+    check(ApprovalPolicy::Untrusted, true, RUN);
+    check(ApprovalPolicy::OnRequest, false, RUN);
+    check(ApprovalPolicy::OnFailure, false, RUN);
+    check(ApprovalPolicy::Never, false, RUN);
+}
+
+#[test]
+fn approving_an_mcp_tool_for_the_session_covers_that_tool_only() {
+    let mut approvals = Approvals::new(ApprovalPolicy::Untrusted, Policy::WorkspaceWrite);
+    approvals.approve_for_session(&external("write_file", false), false);
+    assert_eq!(approvals.gate(&external("write_file", false)), RUN);
+    assert_eq!(approvals.gate(&external("move_file", false)), ask(ApprovalReason::Untrusted, false));
+    assert_eq!(session_scope(&external("write_file", false)), "every call of tool `write_file` of MCP server `fs`");
+}

@@ -207,3 +207,33 @@ fn the_pr_table_is_optional_and_overridable() {
     let err = parse("[pr]\nbranch = \"x\"\n", &[]).unwrap_err().to_string();
     assert!(err.contains("branch"), "{err}");
 }
+
+#[test]
+fn mcp_server_tables_are_checked_and_errors_name_the_server() {
+    let check = |text: &str, expected: &str| {
+        let message = parse(text, &[]).unwrap_err().to_string();
+        assert_eq!(message, expected, "{text}");
+    };
+    check(
+        "[mcp_servers.fs]\ncommand = 'npx'\nurl = 'http://127.0.0.1:1/mcp'",
+        "/home/u/.braid/config.toml: `mcp_servers.fs` gives both `command` (a stdio server) and `url` (an HTTP server); keep one",
+    );
+    check(
+        "[mcp_servers.'my.fs']\ncommand = 'npx'",
+        "/home/u/.braid/config.toml: `mcp_servers.my.fs` the server name `my.fs` cannot be used in tool names (`<server>__<tool>`); use only letters, digits, `_` and `-`, without `__`",
+    );
+    check(
+        "[mcp_servers.fs]\ncommand = 'npx'\ntool_timeout_sec = 0",
+        "/home/u/.braid/config.toml: `mcp_servers.fs.tool_timeout_sec` is 0; give a number of seconds above 0, e.g. 60",
+    );
+    let unknown = parse("[mcp_servers.fs]\ncommand = 'npx'\nstartup_timeout = 5", &[]).unwrap_err().to_string();
+    assert!(unknown.contains("unknown field `startup_timeout`"), "{unknown}");
+
+    let config =
+        parse("[mcp_servers.fs]\ncommand = 'npx'\n[mcp_servers.web]\nurl = 'http://127.0.0.1:1/mcp'", &[]).unwrap();
+    let names: Vec<String> = config.mcp_servers().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["fs", "web"]);
+    // `-c` overrides reach the tables too.
+    let config = parse("[mcp_servers.fs]\ncommand = 'npx'", &["mcp_servers.fs.enabled=false"]).unwrap();
+    assert!(!config.mcp_servers()[0].enabled);
+}

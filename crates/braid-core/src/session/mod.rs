@@ -85,6 +85,9 @@ pub struct SessionOptions {
     pub approval_default: ApprovalDecision,
     /// Whether to look for SKILL.md skills in the repository and braid's home (`crate::skills`).
     pub skills: bool,
+    /// Warnings from setting the session up (an MCP server that failed to start), emitted once the
+    /// session has started.
+    pub startup_warnings: Vec<String>,
 }
 
 impl SessionOptions {
@@ -109,6 +112,7 @@ impl SessionOptions {
             approval_policy: ApprovalPolicy::OnRequest,
             approval_default: ApprovalDecision::Deny,
             skills: true,
+            startup_warnings: Vec::new(),
         }
     }
 }
@@ -208,6 +212,7 @@ impl Session {
         session.load_skills(&repo_root, true)?;
         session.emit_started(false, None);
         session.emit_skill_warnings();
+        session.emit_startup_warnings();
         for path in &doc.truncated {
             session.emit(AgentEvent::Warning {
                 message: format!(
@@ -243,6 +248,7 @@ impl Session {
         session.load_skills(&repo_root, false)?;
         session.emit_started(true, None);
         session.emit_skill_warnings();
+        session.emit_startup_warnings();
         if recorded.dropped_partial_line {
             session.emit(AgentEvent::Warning {
                 message: format!(
@@ -281,6 +287,7 @@ impl Session {
         session.load_skills(&repo_root, false)?;
         session.emit_started(false, Some(recorded.meta.id.clone()));
         session.emit_skill_warnings();
+        session.emit_startup_warnings();
         session.answer_interrupted_calls(&recorded)?;
         session.warn_unknown_window();
         Ok(session)
@@ -639,6 +646,12 @@ impl Session {
             tracing::warn!("{err}");
         }
         self.plan = Some(plan);
+    }
+
+    fn emit_startup_warnings(&mut self) {
+        for message in std::mem::take(&mut self.options.startup_warnings) {
+            self.emit(AgentEvent::Warning { message });
+        }
     }
 
     fn emit_started(&mut self, resumed: bool, forked_from: Option<String>) {

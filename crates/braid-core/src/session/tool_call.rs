@@ -146,6 +146,12 @@ impl Session {
         let (command, cwd) = match (call.effect, call.exposure) {
             (ToolEffect::Command { command, cwd, .. }, _) => (Some(command.clone()), cwd.clone()),
             (_, Exposure::Command { cwd, .. }) => (None, cwd.display().to_string()),
+            // An MCP call has no command line; the request shows the server, the tool and the
+            // arguments in its place, so a person sees exactly what would be sent.
+            (_, Exposure::External { server, tool, arguments, .. }) => (
+                Some(format!("[MCP server `{server}`, tool `{tool}`] {arguments}")),
+                self.tool_ctx.cwd.display().to_string(),
+            ),
             _ => (None, self.tool_ctx.cwd.display().to_string()),
         };
         let changes = match call.effect {
