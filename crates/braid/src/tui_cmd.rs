@@ -21,7 +21,9 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::{GlobalArgs, InteractiveArgs};
-use crate::exec::{ModelChoice, Setup, braid_home, load_config, model_client, session_parts, working_dir};
+use crate::exec::{
+    ModelChoice, Setup, add_mcp_tools, braid_home, load_config, model_client, session_parts, working_dir,
+};
 
 /// Opens the interactive session and returns when the person quits.
 pub async fn run(global: &GlobalArgs, args: InteractiveArgs) -> anyhow::Result<ExitCode> {
@@ -41,7 +43,7 @@ pub async fn run(global: &GlobalArgs, args: InteractiveArgs) -> anyhow::Result<E
     let (intent_tx, intents) = mpsc::unbounded_channel::<Intent>();
     let approver = Arc::new(TuiApprover::default());
     let mut driver = Driver { config, home, cwd: cwd.clone(), model, updates: updates.clone(), approver, history };
-    let session = driver.new_session()?;
+    let session = driver.new_session().await?;
 
     let view = SessionView { cwd, history: driver.history.load(), model: driver.model.model.clone() };
     let ui = std::thread::Builder::new()
@@ -105,18 +107,20 @@ impl Driver {
         })
     }
 
-    /// A fresh session in the working directory.
-    fn new_session(&self) -> anyhow::Result<Session> {
-        let prepared = session_parts(&self.config, &self.home, self.cwd.clone(), &Setup::default(), &self.model)?;
+    /// A fresh session in the working directory, with the configured MCP servers' tools.
+    async fn new_session(&self) -> anyhow::Result<Session> {
+        let mut prepared = session_parts(&self.config, &self.home, self.cwd.clone(), &Setup::default(), &self.model)?;
+        add_mcp_tools(&self.config, &mut prepared.options, &mut prepared.tools).await;
         let mut session = Session::start(prepared.options, prepared.client, prepared.tools, self.sink())?;
         session.set_approver(self.approver.clone());
         Ok(session)
     }
 
     /// The saved session `query` names (the newest with `None`), continued here.
-    fn resumed_session(&self, query: Option<&str>) -> anyhow::Result<Session> {
+    async fn resumed_session(&self, query: Option<&str>) -> anyhow::Result<Session> {
         let path = rollout::find(&self.home, query)?;
-        let prepared = session_parts(&self.config, &self.home, self.cwd.clone(), &Setup::default(), &self.model)?;
+        let mut prepared = session_parts(&self.config, &self.home, self.cwd.clone(), &Setup::default(), &self.model)?;
+        add_mcp_tools(&self.config, &mut prepared.options, &mut prepared.tools).await;
         let mut session = Session::resume(prepared.options, prepared.client, prepared.tools, self.sink(), &path)?;
         session.set_approver(self.approver.clone());
         Ok(session)
@@ -196,11 +200,11 @@ impl Driver {
                 session.set_model(&name);
                 self.show(Update::Info(format!("The next turns use {name}.")));
             }
-            SlashCommand::New => match self.new_session() {
+            SlashCommand::New => match self.new_session().await {
                 Ok(fresh) => *session = fresh,
                 Err(err) => self.show(Update::Error(format!("cannot start a new session: {err:#}"))),
             },
-            SlashCommand::Resume(query) => match self.resumed_session(query.as_deref()) {
+            SlashCommand::Resume(query) => match self.resumed_session(query.as_deref()).await {
                 Ok(resumed) => {
                     *session = resumed;
                     self.show(Update::Info(format!("Resumed session {}.", session.id())));
