@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use braid_core::Session;
+use braid_core::session::CancellationToken;
 use braid_git::Repo;
 use braid_orchestra::review::{
     Change, DropReason, FilterOptions, Review, ReviewError, ReviewJob, ReviewOptions, ReviewTarget, TestSettings,
@@ -28,6 +29,47 @@ const REVIEW_STEPS: u32 = 10;
 
 /// Runs `braid review`.
 pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
+    let review = match review_change(global, &args, &interrupt_on_ctrl_c()).await? {
+        Reviewed::Done(review) => review,
+        Reviewed::Nothing(why) => {
+            writeln!(std::io::stderr().lock(), "{why}")?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Reviewed::Interrupted => return Ok(ExitCode::from(130)),
+        Reviewed::Failed(err) => {
+            writeln!(std::io::stderr().lock(), "error: {err}")?;
+            return Ok(ExitCode::from(REVIEW_FAILED));
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&review)?)?;
+    } else {
+        write!(stdout, "{}", review_text(&review))?;
+    }
+    Ok(if review.blocks() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// What a review came to, when it could be set up.
+pub(crate) enum Reviewed {
+    /// The filtered review (already stored with its attempt when it reviewed one).
+    Done(Review),
+    /// There was nothing to review (no change, or a commit without a parent); the text says why.
+    Nothing(String),
+    /// `cancel` stopped the reviewer.
+    Interrupted,
+    /// The reviewer ran but no review came of it (the model failed, or never submitted one).
+    Failed(ReviewError),
+}
+
+/// Reviews what `args` name in the repository holding `global.cd` (else the current directory), with
+/// the configured model under a read-only sandbox; progress goes to stderr, nothing to stdout. Fails
+/// when the arguments are bad, the change cannot be resolved or the model cannot be set up.
+pub(crate) async fn review_change(
+    global: &GlobalArgs,
+    args: &ReviewArgs,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Reviewed> {
     if !(0.0..=1.0).contains(&args.min_confidence) {
         bail!("--min-confidence {} is not between 0 and 1", args.min_confidence);
     }
@@ -35,7 +77,7 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
     let mut config = load_config(&home, global)?;
     let cwd = working_dir(global.cd.as_deref(), None)?;
     let repo = Repo::discover(&cwd)?;
-    let target = target(&args)?;
+    let target = target(args)?;
     // Only a review of an attempt touches the store: it is what `braid compare` ranks on, and a
     // repository without braid runs should not get a `.braid/` directory from a review.
     let store = match &target {
@@ -46,8 +88,7 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
     let change = match Change::resolve(&repo, store.as_ref(), target, plan.as_deref()) {
         Ok(change) => change,
         Err(err @ (ReviewError::Empty { .. } | ReviewError::NoParent { .. })) => {
-            writeln!(std::io::stderr().lock(), "{err}")?;
-            return Ok(ExitCode::SUCCESS);
+            return Ok(Reviewed::Nothing(err.to_string()));
         }
         Err(err) => return Err(err.into()),
     };
@@ -68,28 +109,19 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
     for tool in job.tools() {
         prepared.tools.register(tool);
     }
-    // Progress goes to stderr, so that stdout holds only the review.
+    // Progress goes to stderr, so that stdout holds only the review (or, under `mcp-server`, only MCP).
     let quiet = OutputArgs { json: false, output_last_message: None, skip_git_repo_check: false };
     let mut session = Session::start(prepared.options, prepared.client, prepared.tools, make_sink(&quiet))?;
-    let review = match job.run(&mut session, &interrupt_on_ctrl_c()).await {
+    let review = match job.run(&mut session, cancel).await {
         Ok(review) => review,
-        Err(ReviewError::Session(braid_core::SessionError::Interrupted)) => return Ok(ExitCode::from(130)),
-        Err(err) => {
-            writeln!(std::io::stderr().lock(), "error: {err}")?;
-            return Ok(ExitCode::from(REVIEW_FAILED));
-        }
+        Err(ReviewError::Session(braid_core::SessionError::Interrupted)) => return Ok(Reviewed::Interrupted),
+        Err(err) => return Ok(Reviewed::Failed(err)),
     };
     drop(job);
     if let (Some(store), ReviewTarget::Attempt { run, n }) = (&store, &review.target) {
         store.save_review(Some((run, *n)), &review)?;
     }
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&review)?)?;
-    } else {
-        write!(stdout, "{}", review_text(&review))?;
-    }
-    Ok(if review.blocks() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(Reviewed::Done(review))
 }
 
 /// What the arguments ask to review.
