@@ -10,6 +10,7 @@ mod exec_e2e;
 mod harness;
 mod init;
 mod long_session;
+mod mcp_server;
 mod model_cli;
 mod pick;
 mod pick_pr;
