@@ -229,3 +229,35 @@ retry_base_delay_ms = 1
     assert_eq!(calls[2]["isError"], true, "{}", calls[2]);
     assert!(text(&calls[2]).contains("ask for 1 to 16 attempts"), "{}", calls[2]);
 }
+
+#[test]
+fn a_cancelled_call_stops_its_session_and_the_server_takes_the_next() {
+    let Some(python) = python_with_mcp() else { return };
+    let repo = TempRepo::new();
+    repo.write("README.md", "# slow\n");
+    repo.commit_all("start");
+    let server = ScriptedServer::start(Script::new([
+        // The first call's command outlives the client's patience; cancelling must stop it.
+        Reply::Turn(Turn::new().tool_call(
+            "call_slow",
+            "shell",
+            json!({"command": ["sh", "-c", "sleep 4; echo late > late.txt"]}),
+        )),
+        Reply::Turn(Turn::new().text("Still here.")),
+    ]));
+    let env = Env::new(&server, "responses");
+    let cwd = repo.path().to_str().unwrap();
+    let started = std::time::Instant::now();
+    let calls = json!([
+        {"name": "braid_exec", "arguments": {"prompt": "be slow", "cwd": cwd}, "cancel_after": 1.5},
+        {"name": "braid_exec", "arguments": {"prompt": "answer", "cwd": cwd}},
+    ]);
+    let out = client(&python, &spec(&env, calls));
+    let calls = out["calls"].as_array().unwrap();
+    assert_eq!(calls[0], json!({"cancelled": true}));
+    assert_eq!(calls[1]["isError"], false, "{}", calls[1]);
+    assert_eq!(calls[1]["structuredContent"]["final_message"], "Still here.");
+    // Had the command run on, it would have written late.txt four seconds in.
+    std::thread::sleep(std::time::Duration::from_secs(6).saturating_sub(started.elapsed()));
+    assert!(!repo.path().join("late.txt").exists(), "the cancelled command ran to the end");
+}
