@@ -1,5 +1,6 @@
 //! The Debian packages braid's build and demo need (llama.cpp wants cmake and libclang; the model store
-//! wants pip; the demo wants git; the report's tests want Chromium), checked with `dpkg-query` and installed with `apt-get` when missing.
+//! wants pip; the demo wants git; the report's tests want Chromium; the MCP server's test wants
+//! python3-venv), checked with `dpkg-query` and installed with `apt-get` when missing.
 
 use std::process::Command;
 
@@ -10,8 +11,9 @@ use crate::cmd;
 /// Debian packages the release build and `cargo xtask demo` need.
 pub const BUILD_DEPS: &[&str] = &["cmake", "clang", "libclang-dev", "python3-pip", "git"];
 
-/// Debian packages only the test suite needs: headless Chromium, which opens the HTML comparison report.
-pub const TEST_DEPS: &[&str] = &["chromium"];
+/// Debian packages only the test suite needs: headless Chromium, which opens the HTML comparison report,
+/// and python3's venv module, for the venv the `braid mcp-server` test installs the Python MCP SDK into.
+pub const TEST_DEPS: &[&str] = &["chromium", "python3-venv"];
 
 /// Checks `packages` and installs the missing ones with `apt-get install -y` (through `sudo` when not
 /// root). Returns `Ok` when all are present afterwards; fails with the command to run by hand when there is

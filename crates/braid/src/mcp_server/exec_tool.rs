@@ -76,12 +76,7 @@ impl Changes {
             return "No files changed.\n".to_string();
         }
         let mut out = match self.source {
-            "git" => format!(
-                "Changed {} file(s), +{} -{} lines:\n",
-                self.files.len(),
-                self.insertions,
-                self.deletions
-            ),
+            "git" => format!("Changed {} file(s), +{} -{} lines:\n", self.files.len(), self.insertions, self.deletions),
             _ => format!("Changed {} file(s):\n", self.files.len()),
         };
         for file in &self.files {

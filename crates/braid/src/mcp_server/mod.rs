@@ -29,8 +29,7 @@ use crate::review_cmd::{Reviewed, review_change, review_text};
 pub async fn serve(global: &GlobalArgs, _args: &McpServerArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let server = BraidServer { defaults: Arc::new(Defaults::from(global)), tool_router: BraidServer::tool_router() };
-    let service =
-        server.serve(rmcp::transport::stdio()).await.context("the MCP handshake on stdin/stdout failed")?;
+    let service = server.serve(rmcp::transport::stdio()).await.context("the MCP handshake on stdin/stdout failed")?;
     service.waiting().await.context("the MCP session ended abnormally")?;
     Ok(ExitCode::SUCCESS)
 }
@@ -81,7 +80,9 @@ impl Defaults {
             return Err("`cwd` is empty; pass the absolute path of the directory to work in".to_string());
         }
         if !Path::new(cwd).is_absolute() {
-            return Err(format!("`cwd` `{cwd}` is a relative path; pass the absolute path of the directory to work in"));
+            return Err(format!(
+                "`cwd` `{cwd}` is a relative path; pass the absolute path of the directory to work in"
+            ));
         }
         let dir = Path::new(cwd);
         if !dir.is_dir() {
@@ -210,9 +211,12 @@ impl BraidServer {
     #[tool(
         description = "Run the braid coding agent on one task in a directory, like `braid exec`, and wait for it to finish. Returns the agent's final message, the files it changed (with +/- line counts when the directory is a git repository), the tokens used and the session id (`braid resume <id>` continues it). Approvals are answered by `approval_default` from braid's config.toml, since nobody can be asked."
     )]
-    async fn braid_exec(&self, Parameters(params): Parameters<ExecParams>, cancel: CancellationToken) -> CallToolResult {
-        let call =
-            CallOptions { model: params.model.as_deref(), sandbox: params.sandbox, approval: params.approval };
+    async fn braid_exec(
+        &self,
+        Parameters(params): Parameters<ExecParams>,
+        cancel: CancellationToken,
+    ) -> CallToolResult {
+        let call = CallOptions { model: params.model.as_deref(), sandbox: params.sandbox, approval: params.approval };
         let global = match self.defaults.for_call(&params.cwd, &call) {
             Ok(global) => global,
             Err(message) => return failure(message),
@@ -256,7 +260,11 @@ impl BraidServer {
     #[tool(
         description = "Review a change with braid's AI reviewer, like `braid review`: the uncommitted changes by default, or a revision range, a branch since it left `base`, one commit, or a run's attempt. Returns the verdict and the prioritised findings (P0 must fix .. P3 nit) as text, and the whole review as structured JSON."
     )]
-    async fn braid_review(&self, Parameters(params): Parameters<ReviewParams>, cancel: CancellationToken) -> CallToolResult {
+    async fn braid_review(
+        &self,
+        Parameters(params): Parameters<ReviewParams>,
+        cancel: CancellationToken,
+    ) -> CallToolResult {
         let global = match self.defaults.for_call(&params.cwd, &CallOptions::default()) {
             Ok(global) => global,
             Err(message) => return failure(message),

@@ -155,7 +155,8 @@ pub(super) async fn run(
     spec.task = task.to_string();
     spec.agents = expand_mix(agent, n)?;
     spec.approaches = vec![None; n as usize];
-    spec.base = repo.resolve_commit("HEAD").with_context(|| format!("{} has no commit to start from", cwd.display()))?;
+    spec.base =
+        repo.resolve_commit("HEAD").with_context(|| format!("{} has no commit to start from", cwd.display()))?;
     spec.base_ref = repo.branch_name(None)?;
     let braid_attempts = spec.agents.iter().filter(|a| matches!(a, AgentSpec::Braid)).count();
     let factory = factory(&config, &home, braid_attempts.min(spec.concurrency) as u32)?;

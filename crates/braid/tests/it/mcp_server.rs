@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::harness::Env;
 
 /// Set to make a missing Python or PyPI a test failure instead of a skip (CI, where both must work).
-const REQUIRE_VAR: &str = "BRAID_TEST_REQUIRE_PYTHON_MCP";
+const REQUIRE_VAR: &str = "BRAID_REQUIRE_PYTHON_MCP";
 
 /// The venv's Python with `mcp` installed, made once per target directory and reused; `None` when
 /// python3, its venv module or pip (PyPI) is unavailable, after saying so on the terminal.
@@ -75,8 +75,9 @@ fn client(python: &Path, spec: &Value) -> Value {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the MCP client failed:\n{stderr}");
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("the client printed no JSON ({e}):\n{}\n{stderr}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("the client printed no JSON ({e}):\n{}\n{stderr}", String::from_utf8_lossy(&out.stdout))
+    })
 }
 
 /// The spec that starts `braid mcp-server` with `env`'s home and makes `calls`.
@@ -160,7 +161,10 @@ fn python_client_lists_tools_and_runs_exec_review_and_run() {
         report["changes"],
         json!({"source": "git", "files": [{"path": "greeting.txt", "status": "added", "insertions": 1, "deletions": 0}], "insertions": 1, "deletions": 0})
     );
-    assert_eq!((report["usage"]["input_tokens"].as_u64(), report["usage"]["output_tokens"].as_u64()), (Some(150), Some(25)));
+    assert_eq!(
+        (report["usage"]["input_tokens"].as_u64(), report["usage"]["output_tokens"].as_u64()),
+        (Some(150), Some(25))
+    );
     assert!(exec_text.contains("Tokens: 175 (150 input, 25 output)"), "{exec_text}");
     let session = report["session_id"].as_str().unwrap();
     assert!(env.sessions().iter().any(|p| p.to_string_lossy().contains(session)), "{session}");
