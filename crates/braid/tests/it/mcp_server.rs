@@ -265,3 +265,79 @@ fn a_cancelled_call_stops_its_session_and_the_server_takes_the_next() {
     std::thread::sleep(std::time::Duration::from_secs(6).saturating_sub(started.elapsed()));
     assert!(!repo.path().join("late.txt").exists(), "the cancelled command ran to the end");
 }
+
+/// Speaks MCP to `braid mcp-server` by hand, one JSON line at a time, so that everything it writes to
+/// stdout is seen (the Python SDK skips lines it cannot parse). Needs no Python.
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn stdout_carries_nothing_but_mcp_messages() {
+    use std::io::{BufRead, BufReader};
+
+    let repo = TempRepo::new();
+    repo.write("README.md", "# raw\n");
+    repo.commit_all("start");
+    let server = ScriptedServer::start(Script::new([
+        Reply::Turn(Turn::new().tool_call("call_ls", "shell", json!({"command": ["ls"]}))),
+        Reply::Turn(Turn::new().text("Listed.")),
+    ]));
+    let env = Env::new(&server, "chat");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_braid"))
+        .arg("mcp-server")
+        .current_dir(repo.path())
+        .env("BRAID_HOME", env.home.path())
+        .env("SCRIPTED_API_KEY", "test-key")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    // Reads lines until the response to request `id`, keeping every line seen.
+    let mut until_response = |id: u64, lines: &mut Vec<String>| -> Value {
+        loop {
+            let mut line = String::new();
+            assert_ne!(stdout.read_line(&mut line).unwrap(), 0, "the server closed stdout; lines so far: {lines:?}");
+            lines.push(line.clone());
+            let message: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            if message["id"] == id {
+                return message;
+            }
+        }
+    };
+    let mut send = |message: Value| writeln!(stdin, "{message}").unwrap();
+    send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw-test", "version": "0"}}}));
+    let init = until_response(1, &mut lines);
+    assert_eq!(init["result"]["serverInfo"]["name"], "braid", "{init}");
+    send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let cwd = repo.path().to_str().unwrap();
+    send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "braid_exec", "arguments": {"prompt": "list the files", "cwd": cwd}}}));
+    let exec = until_response(2, &mut lines);
+    assert_eq!(exec["result"]["isError"], false, "{exec}");
+    assert_eq!(exec["result"]["structuredContent"]["final_message"], "Listed.", "{exec}");
+    assert_eq!(exec["result"]["structuredContent"]["changes"]["files"], json!([]), "{exec}");
+    // Unknown arguments are refused, as a tool error that names them.
+    send(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "braid_exec", "arguments": {"prompt": "x", "cwd": cwd, "colour": "red"}}}));
+    let unknown = until_response(3, &mut lines);
+    assert_eq!(unknown["result"]["isError"], true, "{unknown}");
+    assert!(unknown["result"]["content"][0]["text"].as_str().unwrap().contains("unknown field `colour`"), "{unknown}");
+    drop(send);
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        lines.push(line.to_string());
+    }
+    for line in &lines {
+        let message: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert_eq!(message["jsonrpc"], "2.0", "{line}");
+    }
+    // The session's progress went to stderr instead.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ls"), "{stderr}");
+}
