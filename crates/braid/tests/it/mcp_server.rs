@@ -326,7 +326,6 @@ fn stdout_carries_nothing_but_mcp_messages() {
     let unknown = until_response(3, &mut lines);
     assert_eq!(unknown["result"]["isError"], true, "{unknown}");
     assert!(unknown["result"]["content"][0]["text"].as_str().unwrap().contains("unknown field `colour`"), "{unknown}");
-    drop(send);
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
