@@ -135,7 +135,7 @@ fn python_client_lists_tools_and_runs_exec_review_and_run() {
         {"name": "braid_exec", "arguments": {"prompt": "add a greeting", "cwd": "/nonexistent/braid-mcp-test"}},
         {"name": "braid_exec", "arguments": {"prompt": "add a greeting", "cwd": "relative/dir"}},
         {"name": "braid_review", "arguments": {"cwd": cwd}},
-        {"name": "braid_run", "arguments": {"task": "write attempt.txt", "cwd": cwd, "n": 1}},
+        {"name": "braid_run", "arguments": {"task": "write attempt.txt", "cwd": cwd, "n": 1}, "progress": true},
     ]);
     let out = client(&python, &spec(&env, calls));
     server.assert_every_tool_call_answered_once();
@@ -193,6 +193,8 @@ fn python_client_lists_tools_and_runs_exec_review_and_run() {
     let branch = attempt["branch"].as_str().unwrap();
     assert!(branch.starts_with("braid/"), "{branch}");
     assert_eq!(repo.git(&["show", &format!("{branch}:attempt.txt")]), "attempted\n");
+    let progress: Vec<&str> = run["progress"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+    assert!(progress.iter().any(|m| m.starts_with("attempt 1: ")), "{progress:?}");
     // The user's checkout did not get the attempt's file.
     assert!(!repo.path().join("attempt.txt").exists());
 }
