@@ -1,5 +1,6 @@
 //! The Debian packages braid's build and demo need (llama.cpp wants cmake and libclang; the model store
-//! wants pip; the demo wants git; the report's tests want Chromium, the TUI's tmux and the MCP server's test a Python venv), checked with `dpkg-query` and installed with `apt-get` when missing.
+//! wants pip; the demo wants git; the report's tests want Chromium, the TUI's end-to-end test tmux and
+//! the MCP server's test python3-venv), checked with `dpkg-query` and installed with `apt-get` when missing.
 
 use std::process::Command;
 

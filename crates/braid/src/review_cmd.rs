@@ -3,9 +3,8 @@
 //! review itself failed, so CI can tell "blocked" from "broken".
 
 use std::io::Write as _;
-use std::process::ExitCode;
-
 use std::path::Path;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
@@ -34,6 +33,47 @@ const REVIEW_STEPS: u32 = 10;
 
 /// Runs `braid review`.
 pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
+    let review = match review_change(global, &args, &interrupt_on_ctrl_c()).await? {
+        Reviewed::Done(review) => review,
+        Reviewed::Nothing(why) => {
+            writeln!(std::io::stderr().lock(), "{why}")?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Reviewed::Interrupted => return Ok(ExitCode::from(130)),
+        Reviewed::Failed(err) => {
+            writeln!(std::io::stderr().lock(), "error: {err}")?;
+            return Ok(ExitCode::from(REVIEW_FAILED));
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&review)?)?;
+    } else {
+        write!(stdout, "{}", review_text(&review))?;
+    }
+    Ok(if review.blocks() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// What a review came to, when it could be set up.
+pub(crate) enum Reviewed {
+    /// The filtered review (already stored with its attempt when it reviewed one).
+    Done(Review),
+    /// There was nothing to review (no change, or a commit without a parent); the text says why.
+    Nothing(String),
+    /// `cancel` stopped the reviewer.
+    Interrupted,
+    /// The reviewer ran but no review came of it (the model failed, or never submitted one).
+    Failed(ReviewError),
+}
+
+/// Reviews what `args` name in the repository holding `global.cd` (else the current directory), with
+/// the configured model under a read-only sandbox; progress goes to stderr, nothing to stdout. Fails
+/// when the arguments are bad, the change cannot be resolved or the model cannot be set up.
+pub(crate) async fn review_change(
+    global: &GlobalArgs,
+    args: &ReviewArgs,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Reviewed> {
     if !(0.0..=1.0).contains(&args.min_confidence) {
         bail!("--min-confidence {} is not between 0 and 1", args.min_confidence);
     }
@@ -41,7 +81,7 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
     let config = load_config(&home, global)?;
     let cwd = working_dir(global.cd.as_deref(), None)?;
     let repo = Repo::discover(&cwd)?;
-    let target = target(&args)?;
+    let target = target(args)?;
     // Only a review of an attempt touches the store: it is what `braid compare` ranks on, and a
     // repository without braid runs should not get a `.braid/` directory from a review.
     let store = match &target {
@@ -52,8 +92,7 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
     let change = match Change::resolve(&repo, store.as_ref(), target, plan.as_deref()) {
         Ok(change) => change,
         Err(err @ (ReviewError::Empty { .. } | ReviewError::NoParent { .. })) => {
-            writeln!(std::io::stderr().lock(), "{err}")?;
-            return Ok(ExitCode::SUCCESS);
+            return Ok(Reviewed::Nothing(err.to_string()));
         }
         Err(err) => return Err(err.into()),
     };
@@ -63,28 +102,18 @@ pub async fn review(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<Exi
         focus: args.focus.clone(),
         model: String::new(),
     };
+    // Progress goes to stderr, so that stdout holds only the review (or, under `mcp-server`, only MCP).
     let quiet = OutputArgs { json: false, output_last_message: None, skip_git_repo_check: false };
-    let reviewed =
-        run_review(&config, &home, &repo, change, options, tests, make_sink(&quiet), &interrupt_on_ctrl_c(), |_| {})
-            .await?;
+    let reviewed = run_review(&config, &home, &repo, change, options, tests, make_sink(&quiet), cancel, |_| {}).await?;
     let review = match reviewed {
         Ok(review) => review,
-        Err(ReviewError::Session(braid_core::SessionError::Interrupted)) => return Ok(ExitCode::from(130)),
-        Err(err) => {
-            writeln!(std::io::stderr().lock(), "error: {err}")?;
-            return Ok(ExitCode::from(REVIEW_FAILED));
-        }
+        Err(ReviewError::Session(braid_core::SessionError::Interrupted)) => return Ok(Reviewed::Interrupted),
+        Err(err) => return Ok(Reviewed::Failed(err)),
     };
     if let (Some(store), ReviewTarget::Attempt { run, n }) = (&store, &review.target) {
         store.save_review(Some((run, *n)), &review)?;
     }
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&review)?)?;
-    } else {
-        write!(stdout, "{}", review_text(&review))?;
-    }
-    Ok(if review.blocks() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(Reviewed::Done(review))
 }
 
 /// Reviews `change` of `repo` in a read-only session whose events go to `sink`; `configure` sets the

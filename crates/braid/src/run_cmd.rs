@@ -30,25 +30,8 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let cwd = working_dir(global.cd.as_deref(), None)?;
     let repo = Repo::discover(&cwd)?;
     let store = open_store(&repo)?;
-    let run_config = &config.toml.run;
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let concurrency = args.concurrency.or(run_config.concurrency).unwrap_or(cores).max(1);
-
-    let mut spec = RunSpec {
-        task: String::new(),
-        plan: None,
-        agents: Vec::new(),
-        approaches: Vec::new(),
-        base: String::new(),
-        base_ref: None,
-        concurrency,
-        setup: run_config.setup.clone(),
-        setup_timeout: Duration::from_secs(run_config.setup_timeout_secs.unwrap_or(600)),
-        warm: warm_options(&config)?,
-        agent_settings: AgentSettings::default(),
-        agent_model: global.model.clone(),
-        agent_timeout: Duration::from_secs(run_config.agent_timeout_secs.unwrap_or(3600)),
-    };
+    let mut spec = run_spec(&config, global.model.clone(), args.concurrency)?;
+    let concurrency = spec.concurrency;
     let cancel = interrupt_on_ctrl_c();
     let title = args.task.clone().or_else(|| args.plan.as_ref().map(|p| p.display().to_string()));
     let (sink, display) = sink(args.json, title.unwrap_or_default(), &cancel)?;
@@ -87,6 +70,29 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         ExitCode::from(130)
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// A run's spec from config, with no task, plan, agents, approaches or base yet: `concurrency` (else
+/// `[run] concurrency`, else the number of cores) attempts at a time, the configured setup, warm-up and
+/// timeouts, and `model` for braid's own agent. Fails when `[run] warm` names no warm-up mode.
+pub(crate) fn run_spec(config: &Config, model: Option<String>, concurrency: Option<usize>) -> anyhow::Result<RunSpec> {
+    let run_config = &config.toml.run;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Ok(RunSpec {
+        task: String::new(),
+        plan: None,
+        agents: Vec::new(),
+        approaches: Vec::new(),
+        base: String::new(),
+        base_ref: None,
+        concurrency: concurrency.or(run_config.concurrency).unwrap_or(cores).max(1),
+        setup: run_config.setup.clone(),
+        setup_timeout: Duration::from_secs(run_config.setup_timeout_secs.unwrap_or(600)),
+        warm: warm_options(config)?,
+        agent_settings: AgentSettings::default(),
+        agent_model: model,
+        agent_timeout: Duration::from_secs(run_config.agent_timeout_secs.unwrap_or(3600)),
     })
 }
 
@@ -239,7 +245,8 @@ pub(crate) fn warm_options(config: &Config) -> anyhow::Result<WarmOptions> {
 }
 
 /// braid's own agent for the run's attempts, sharing one model client; `None` when no attempt uses it.
-fn factory(config: &Config, home: &Path, parallel: u32) -> anyhow::Result<Option<Arc<dyn SessionFactory>>> {
+/// Fails when the configured model cannot be set up.
+pub(crate) fn factory(config: &Config, home: &Path, parallel: u32) -> anyhow::Result<Option<Arc<dyn SessionFactory>>> {
     if parallel == 0 {
         return Ok(None);
     }

@@ -11,6 +11,7 @@ mod harness;
 mod init;
 mod long_session;
 mod mcp;
+mod mcp_server;
 mod model_cli;
 mod pick;
 mod pick_pr;
