@@ -156,8 +156,12 @@ fn second_half(tx: Sender<Update>, decision: ApprovalDecision) {
 
 fn main() -> Result<(), braid_tui::TuiError> {
     let (tx, rx) = channel();
-    let view =
-        SessionView { cwd: std::env::current_dir().unwrap_or_default(), history: vec![], model: "demo".to_string() };
+    let view = SessionView {
+        cwd: std::env::current_dir().unwrap_or_default(),
+        history: vec![],
+        model: "demo".to_string(),
+        prompt: None,
+    };
     let intents = Box::new(move |intent: Intent| match intent {
         Intent::Submit { .. } => first_half(tx.clone()),
         Intent::Approve { decision, .. } => second_half(tx.clone(), decision),

@@ -42,6 +42,8 @@ enum Popup {
 pub struct App {
     /// The time the view treats as now; the terminal loop advances it, tests set it.
     pub now: Instant,
+    /// The prompt to send when the view opens (`App::start`).
+    initial: Option<String>,
     model: String,
     cwd: PathBuf,
     timeline: Timeline,
@@ -64,6 +66,7 @@ impl App {
     /// The state for a new session view.
     pub fn new(view: SessionView, now: Instant) -> Self {
         App {
+            initial: view.prompt.filter(|p| !p.trim().is_empty()),
             now,
             model: view.model,
             cwd: view.cwd,
@@ -76,6 +79,14 @@ impl App {
             submitted: false,
             quit_armed: None,
             should_quit: false,
+        }
+    }
+
+    /// Sends the first prompt the view was opened with, once; the caller calls this when the view is up.
+    pub fn start(&mut self) -> Vec<Intent> {
+        match self.initial.take() {
+            Some(text) => self.submit(text),
+            None => Vec::new(),
         }
     }
 

@@ -95,7 +95,10 @@ pub(crate) fn type_text(app: &mut App, text: &str) -> Vec<Intent> {
 }
 
 pub(crate) fn new_app(cwd: PathBuf, t0: Instant) -> App {
-    App::new(SessionView { cwd, history: vec!["earlier prompt".to_string()], model: "gpt-test".to_string() }, t0)
+    App::new(
+        SessionView { cwd, history: vec!["earlier prompt".to_string()], model: "gpt-test".to_string(), prompt: None },
+        t0,
+    )
 }
 
 pub(crate) fn usage(input: u64, output: u64) -> Usage {

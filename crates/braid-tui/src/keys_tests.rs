@@ -276,3 +276,24 @@ fn screen_colours(screen: &Screen) -> Vec<(char, Color)> {
         })
         .collect()
 }
+
+#[test]
+fn the_prompt_the_view_opens_with_is_shown_and_sent_once() {
+    let t0 = Instant::now();
+    let view = crate::SessionView {
+        cwd: PathBuf::from("/nonexistent"),
+        history: vec![],
+        model: "gpt-test".to_string(),
+        prompt: Some("explain the parser".to_string()),
+    };
+    let mut app = App::new(view, t0);
+    assert_eq!(app.start(), vec![Intent::Submit { text: "explain the parser".to_string() }]);
+    assert_eq!(app.start(), vec![]);
+    assert!(frame(&mut app, 60).contains("› explain the parser"), "{}", frame(&mut app, 60));
+    let blank = crate::SessionView { prompt: Some("  ".to_string()), ..new_view() };
+    assert_eq!(App::new(blank, t0).start(), vec![]);
+}
+
+fn new_view() -> crate::SessionView {
+    crate::SessionView { cwd: PathBuf::from("/nonexistent"), history: vec![], model: "m".to_string(), prompt: None }
+}

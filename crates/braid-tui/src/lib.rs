@@ -138,6 +138,8 @@ pub struct SessionView {
     pub history: Vec<String>,
     /// Shown in the header and the status line.
     pub model: String,
+    /// A first prompt (given on the command line), shown and sent as soon as the view opens.
+    pub prompt: Option<String>,
 }
 
 /// How the live view of a run starts.

@@ -137,6 +137,9 @@ pub(crate) fn run_session(
 ) -> Result<(), TuiError> {
     let (mut terminal, guard) = enter()?;
     let mut app = App::new(view, Instant::now());
+    for intent in app.start() {
+        intents(intent);
+    }
     let mut quit = false;
     let result = session_loop(&mut terminal, &mut app, &updates, &mut |i: Intent| {
         // Quit is delivered after the terminal is restored, as `Intent::Quit` promises.
@@ -270,7 +273,7 @@ mod tests {
             // Run from a terminal, the views would take it over; this test is for CI and pipes.
             return;
         }
-        let view = SessionView { cwd: ".".into(), history: vec![], model: "m".to_string() };
+        let view = SessionView { cwd: ".".into(), history: vec![], model: "m".to_string(), prompt: None };
         let (_tx, rx) = std::sync::mpsc::channel();
         let err = crate::run_session(view, rx, Box::new(|_| {})).unwrap_err();
         assert!(matches!(err, TuiError::NotATerminal), "{err}");

@@ -45,7 +45,8 @@ pub async fn run(global: &GlobalArgs, args: InteractiveArgs) -> anyhow::Result<E
     let mut driver = Driver { config, home, cwd: cwd.clone(), model, updates: updates.clone(), approver, history };
     let session = driver.new_session().await?;
 
-    let view = SessionView { cwd, history: driver.history.load(), model: driver.model.model.clone() };
+    let view =
+        SessionView { cwd, history: driver.history.load(), model: driver.model.model.clone(), prompt: args.prompt };
     let ui = std::thread::Builder::new()
         .name("braid-tui".into())
         .spawn(move || {
@@ -57,11 +58,7 @@ pub async fn run(global: &GlobalArgs, args: InteractiveArgs) -> anyhow::Result<E
         })
         .context("cannot start the terminal front end's thread")?;
 
-    let mut queued = VecDeque::new();
-    if let Some(prompt) = args.prompt.filter(|p| !p.trim().is_empty()) {
-        queued.push_back(Intent::Submit { text: prompt });
-    }
-    let served = driver.serve(session, intents, queued).await;
+    let served = driver.serve(session, intents, VecDeque::new()).await;
     let _ = updates.send(Update::Exit);
     let drawn = ui.join();
     served?;
@@ -126,8 +123,7 @@ impl Driver {
         Ok(session)
     }
 
-    /// Reads intents until the person quits or the front end goes away. `queued` holds work asked for
-    /// before the loop started (the prompt given on the command line).
+    /// Reads intents until the person quits or the front end goes away; `queued` holds work to do first.
     async fn serve(
         &mut self,
         mut session: Session,
