@@ -58,7 +58,7 @@ pub async fn run(global: &GlobalArgs, args: InteractiveArgs) -> anyhow::Result<E
         })
         .context("cannot start the terminal front end's thread")?;
 
-    let served = driver.serve(session, intents, VecDeque::new()).await;
+    let served = driver.serve(session, intents).await;
     let _ = updates.send(Update::Exit);
     let drawn = ui.join();
     served?;
@@ -123,13 +123,14 @@ impl Driver {
         Ok(session)
     }
 
-    /// Reads intents until the person quits or the front end goes away; `queued` holds work to do first.
+    /// Reads intents until the person quits or the front end goes away.
     async fn serve(
         &mut self,
         mut session: Session,
         mut intents: mpsc::UnboundedReceiver<Intent>,
-        mut queued: VecDeque<Intent>,
     ) -> anyhow::Result<()> {
+        // Prompts and commands sent while other work ran, in the order they came.
+        let mut queued = VecDeque::new();
         loop {
             let intent = match queued.pop_front() {
                 Some(intent) => intent,
