@@ -13,4 +13,5 @@ pub mod shell;
 pub use fs_tools::{EditFileTool, GrepTool, ListDirTool, ReadFileTool};
 pub use plan::UpdatePlanTool;
 pub use registry::{Exposure, Tool, ToolContext, ToolRegistry, ToolResult};
+pub use braid_sandbox::OutputSink;
 pub use shell::{ShellConfig, ShellTool};
