@@ -50,7 +50,9 @@ impl JsonlMapper {
             }
             AgentEvent::TurnStarted => vec![ThreadEvent::TurnStarted {}],
             // Codex reports a command's output only in its completed item, so live output is not printed.
-            AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. } | AgentEvent::ToolOutputDelta { .. } => {
+            AgentEvent::AgentMessageDelta { .. }
+            | AgentEvent::ReasoningDelta { .. }
+            | AgentEvent::ToolOutputDelta { .. } => {
                 vec![]
             }
             AgentEvent::AgentMessage { text } => {

@@ -46,9 +46,9 @@ pub fn progress_line(event: &AgentEvent) -> Option<String> {
         }
         AgentEvent::TurnStarted => None,
         // The progress log stays one line per call: live output is for the TUI.
-        AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. } | AgentEvent::ToolOutputDelta { .. } => {
-            None
-        }
+        AgentEvent::AgentMessageDelta { .. }
+        | AgentEvent::ReasoningDelta { .. }
+        | AgentEvent::ToolOutputDelta { .. } => None,
         AgentEvent::AgentMessage { text } => Some(format!("assistant: {}", text.trim())),
         AgentEvent::Reasoning { text } => Some(format!("thinking: {}", first_line(text))),
         // Patches and plans are shown once, when they end, with what they did.

@@ -673,7 +673,9 @@ impl Session {
         (self.sink)(&event);
         let is_delta = matches!(
             event,
-            AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. } | AgentEvent::ToolOutputDelta { .. }
+            AgentEvent::AgentMessageDelta { .. }
+                | AgentEvent::ReasoningDelta { .. }
+                | AgentEvent::ToolOutputDelta { .. }
         );
         if let (Some(rollout), false) = (self.rollout.as_mut(), is_delta)
             && let Err(err) = rollout.append(&RolloutLine::Event { timestamp: Utc::now(), event })

@@ -186,7 +186,8 @@ async fn output_reaches_the_sink_while_the_command_runs() {
     // Each piece is recorded with the time it arrived, to show `one` came before the command ended.
     let pieces: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
     let seen = Arc::clone(&pieces);
-    ctx.output = Some(braid_tools::OutputSink::new(move |text| seen.lock().unwrap().push((Instant::now(), text.to_string()))));
+    ctx.output =
+        Some(braid_tools::OutputSink::new(move |text| seen.lock().unwrap().push((Instant::now(), text.to_string()))));
     let result = call(&shell(), &ctx, json!({"command": "echo one; sleep 0.5; echo two"})).await;
     let ended = Instant::now();
     assert!(result.success, "{}", result.output);
