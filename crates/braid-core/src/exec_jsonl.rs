@@ -49,7 +49,12 @@ impl JsonlMapper {
                 vec![ThreadEvent::ThreadStarted { thread_id: session_id.clone() }]
             }
             AgentEvent::TurnStarted => vec![ThreadEvent::TurnStarted {}],
-            AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. } => vec![],
+            // Codex reports a command's output only in its completed item, so live output is not printed.
+            AgentEvent::AgentMessageDelta { .. }
+            | AgentEvent::ReasoningDelta { .. }
+            | AgentEvent::ToolOutputDelta { .. } => {
+                vec![]
+            }
             AgentEvent::AgentMessage { text } => {
                 vec![self.completed(ThreadItemDetails::AgentMessage { text: text.clone() })]
             }

@@ -45,7 +45,10 @@ pub fn progress_line(event: &AgentEvent) -> Option<String> {
             Some(format!("braid {verb} session {session_id}\n  model {model} ({provider}) · {cwd}"))
         }
         AgentEvent::TurnStarted => None,
-        AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. } => None,
+        // The progress log stays one line per call: live output is for the TUI.
+        AgentEvent::AgentMessageDelta { .. }
+        | AgentEvent::ReasoningDelta { .. }
+        | AgentEvent::ToolOutputDelta { .. } => None,
         AgentEvent::AgentMessage { text } => Some(format!("assistant: {}", text.trim())),
         AgentEvent::Reasoning { text } => Some(format!("thinking: {}", first_line(text))),
         // Patches and plans are shown once, when they end, with what they did.

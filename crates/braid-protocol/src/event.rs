@@ -136,6 +136,10 @@ pub enum AgentEvent {
     Reasoning { text: String },
     /// A tool call is about to run. `effect` previews it (the command, the files a patch names).
     ToolCallBegin { call_id: String, name: String, arguments: String, effect: ToolEffect },
+    /// A piece of a running tool call's output, as it is produced (today: a command's stdout and stderr,
+    /// cut at UTF-8 character boundaries, never empty). For live display only: the model receives only
+    /// `ToolCallEnd.output`, and rollouts do not record these.
+    ToolOutputDelta { call_id: String, delta: String },
     /// A tool call finished. `output` is exactly what the model receives.
     ToolCallEnd { call_id: String, name: String, output: String, success: bool, effect: ToolEffect, duration_ms: u64 },
     /// A tool call waits for the user's consent (or the configured default) before it runs.

@@ -74,6 +74,55 @@ impl HeadTail {
     }
 }
 
+/// Turns a byte stream into text pieces that never split a UTF-8 character, for showing a command's
+/// output live: the bytes of a character cut by a read wait for the next read. Bytes that can never be
+/// valid UTF-8 become U+FFFD, as in the final capture.
+#[derive(Debug, Default)]
+pub struct Utf8Pieces {
+    pending: Vec<u8>,
+}
+
+impl Utf8Pieces {
+    /// Appends `bytes` and returns the text that is now complete; `None` when there is none yet.
+    pub fn push(&mut self, bytes: &[u8]) -> Option<String> {
+        self.pending.extend_from_slice(bytes);
+        let mut text = String::new();
+        let mut rest: &[u8] = &self.pending;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(valid) => {
+                    text.push_str(valid);
+                    rest = &[];
+                    break;
+                }
+                Err(err) => {
+                    let (valid, after) = rest.split_at(err.valid_up_to());
+                    text.push_str(&String::from_utf8_lossy(valid));
+                    match err.error_len() {
+                        // An incomplete character at the end: keep its bytes for the next read.
+                        None => {
+                            rest = after;
+                            break;
+                        }
+                        Some(bad) => {
+                            text.push(char::REPLACEMENT_CHARACTER);
+                            rest = &after[bad..];
+                        }
+                    }
+                }
+            }
+        }
+        self.pending = rest.to_vec();
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// The text of bytes still held back at the end of the stream (an incomplete character), decoded
+    /// lossily; `None` when nothing is held back.
+    pub fn finish(self) -> Option<String> {
+        (!self.pending.is_empty()).then(|| String::from_utf8_lossy(&self.pending).into_owned())
+    }
+}
+
 /// The length of the longest prefix of `bytes` that does not end inside a multi-byte UTF-8 character.
 fn char_boundary_back(bytes: &[u8]) -> usize {
     // Look back at most three bytes for the start of the last character.
@@ -143,6 +192,24 @@ mod tests {
         // "é" is two bytes: the head would end, and the tail begin, in the middle of one.
         check(4, &["aé", "xxxx", "éb"], "a\n[... 8 bytes cut ...]\nb", 8);
         check(6, &["€€€€"], "€\n[... 6 bytes cut ...]\n€", 6);
+    }
+
+    fn check_pieces(chunks: &[&[u8]], expected: &[&str]) {
+        let mut pieces = Utf8Pieces::default();
+        let mut got: Vec<String> = chunks.iter().filter_map(|chunk| pieces.push(chunk)).collect();
+        got.extend(pieces.finish());
+        assert_eq!(got, expected, "chunks {chunks:?}");
+    }
+
+    #[test]
+    fn pieces_never_split_a_character() {
+        let e = "é".as_bytes();
+        check_pieces(&[b"one\n", b"two\n"], &["one\n", "two\n"]);
+        check_pieces(&[b"a", &e[..1], &e[1..], b"b"], &["a", "é", "b"]);
+        check_pieces(&[&e[..1]], &["\u{fffd}"]);
+        check_pieces(&[b"", b"x"], &["x"]);
+        check_pieces(&[b"a\xffb"], &["a\u{fffd}b"]);
+        check_pieces(&[b"a\xff", &e[..1], b"", &e[1..]], &["a\u{fffd}", "é"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt as _;
@@ -20,7 +21,7 @@ use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
-use crate::capture::HeadTail;
+use crate::capture::{HeadTail, Utf8Pieces};
 use crate::child::{GroupGuard, prepare_child, spawn_error};
 
 /// How long to keep reading output after the command itself has exited. Anything still holding the pipe
@@ -79,14 +80,47 @@ pub enum ExecError {
     Io { command: String, source: io::Error },
 }
 
-/// Runs `req` to completion, a timeout, or cancellation.
+/// Receives a running command's output as it arrives, for live display: pieces of text that never
+/// split a UTF-8 character and are never empty. It is called from the task running the command, so it
+/// should hand the text on (to a channel, say) rather than block.
+#[derive(Clone)]
+pub struct OutputSink(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl OutputSink {
+    /// A sink that calls `f` with each piece.
+    pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> OutputSink {
+        OutputSink(Arc::new(f))
+    }
+
+    /// Hands `text` to the sink.
+    pub fn send(&self, text: &str) {
+        (self.0)(text);
+    }
+}
+
+impl std::fmt::Debug for OutputSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutputSink")
+    }
+}
+
+/// Runs `req` to completion, a timeout, or cancellation; see `run_with_output`, which this is without a
+/// live output sink.
+///
+/// Fails as `run_with_output` does.
+pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
+    run_with_output(req, None).await
+}
+
+/// Runs `req` to completion, a timeout, or cancellation, handing its output to `live` (when given) as it
+/// is read. What `live` sees is all of the output, uncapped; the returned output is capped as always.
 ///
 /// Returns the exit status and capped output; a non-zero exit or a timeout is reported in `ExecOutput`,
 /// not as an error. Fails when the argv is empty, the working directory is missing, the program cannot
 /// be found or executed, or an IO error occurs while spawning or reading.
 ///
 /// If the returned future is dropped before it completes, the command's process group is killed.
-pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
+pub async fn run_with_output(req: ExecRequest, live: Option<OutputSink>) -> Result<ExecOutput, ExecError> {
     let Some(program) = req.argv.first().cloned() else {
         return Err(ExecError::EmptyArgv);
     };
@@ -103,6 +137,16 @@ pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
     let guard = child.id().map(GroupGuard);
 
     let mut capture = HeadTail::new(req.max_output_bytes);
+    let mut pieces = Utf8Pieces::default();
+    // Every read goes to the capture and, when someone watches, to the live sink.
+    let mut take = |bytes: &[u8]| {
+        capture.push(bytes);
+        if let Some(live) = &live
+            && let Some(text) = pieces.push(bytes)
+        {
+            live.send(&text);
+        }
+    };
     let mut buf = vec![0u8; 16 * 1024];
     let deadline = started + req.timeout;
     let mut status: Option<ExitStatus> = None;
@@ -114,7 +158,7 @@ pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
         tokio::select! {
             read = reader.read(&mut buf), if !eof => match read.map_err(io_err)? {
                 0 => eof = true,
-                n => capture.push(&buf[..n]),
+                n => take(&buf[..n]),
             },
             exited = child.wait() => status = Some(exited.map_err(io_err)?),
             () = tokio::time::sleep_until(deadline) => {
@@ -134,7 +178,7 @@ pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
         tokio::select! {
             read = reader.read(&mut buf) => match read.map_err(io_err)? {
                 0 => eof = true,
-                n => capture.push(&buf[..n]),
+                n => take(&buf[..n]),
             },
             () = tokio::time::sleep_until(drain_until) => break,
         }
@@ -143,6 +187,9 @@ pub async fn run(req: ExecRequest) -> Result<ExecOutput, ExecError> {
     // stray process would otherwise outlive the tool call unseen. The guard does this on drop.
     drop(guard);
 
+    if let (Some(live), Some(text)) = (&live, pieces.finish()) {
+        live.send(&text);
+    }
     let status = status.unwrap_or_default();
     let captured = capture.finish();
     Ok(ExecOutput {

@@ -23,6 +23,6 @@ pub mod stream;
 
 pub use confine::{ConfineError, Confinement, Policy, SandboxSpec, looks_denied};
 pub use env::EnvPolicy;
-pub use exec::{ExecError, ExecOutput, ExecRequest, run};
+pub use exec::{ExecError, ExecOutput, ExecRequest, OutputSink, run, run_with_output};
 pub use forbidden::forbidden_mounts;
 pub use globs::{GlobError, PathGlobs};

@@ -10,6 +10,7 @@ pub mod fs_tools;
 pub mod plan;
 pub mod shell;
 
+pub use braid_sandbox::OutputSink;
 pub use fs_tools::{EditFileTool, GrepTool, ListDirTool, ReadFileTool};
 pub use plan::UpdatePlanTool;
 pub use registry::{Exposure, Tool, ToolContext, ToolRegistry, ToolResult};

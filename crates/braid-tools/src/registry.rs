@@ -20,12 +20,15 @@ pub struct ToolContext {
     /// Run commands outside the sandbox: set only for a call the user (or the configured default)
     /// approved to run unconfined.
     pub unconfined: bool,
+    /// Where a running call's output goes as it is produced, for live display (the shell tool sends a
+    /// command's stdout and stderr here). `None` by default; what the model sees is unaffected.
+    pub output: Option<braid_sandbox::OutputSink>,
 }
 
 impl ToolContext {
     /// A context for `cwd` under `policy`, with no output limit beyond each tool's own.
     pub fn new(cwd: PathBuf, policy: WorkspacePolicy) -> ToolContext {
-        ToolContext { cwd, policy, output_limit: None, unconfined: false }
+        ToolContext { cwd, policy, output_limit: None, unconfined: false, output: None }
     }
 
     /// `own` (a tool's built-in cap) lowered to the caller's limit, when it has one.

@@ -278,7 +278,7 @@ impl Tool for ShellTool {
             env_policy: self.config.env_policy.clone(),
             confinement: if ctx.unconfined { None } else { self.config.confinement.clone() },
         };
-        let out = match exec::run(request).await {
+        let out = match exec::run_with_output(request, ctx.output.clone()).await {
             Ok(out) => out,
             Err(err) => return ToolResult::error(err.to_string()),
         };

@@ -32,6 +32,38 @@ pub(crate) struct CommandCell {
     pub status: CommandStatus,
     /// How long it ran, or has been running.
     pub elapsed: Duration,
+    /// Lines of output that came before `output` and are no longer held (a long-running command's
+    /// live output keeps only its tail); counted with the folded lines.
+    pub earlier_lines: usize,
+}
+
+/// How many bytes of a running command's streamed output are held for display: plenty for the last
+/// few lines, and bounded however much the command prints.
+const LIVE_KEEP: usize = 8 * 1024;
+
+/// The output a running command has streamed so far: its tail, and how many lines came before it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LiveOutput {
+    pub tail: String,
+    pub earlier_lines: usize,
+}
+
+impl LiveOutput {
+    /// Appends a piece of output. Past `LIVE_KEEP` bytes, whole lines are dropped from the front (and
+    /// counted) until half of it is left; a single line longer than that is cut inside.
+    pub(crate) fn push(&mut self, delta: &str) {
+        self.tail.push_str(delta);
+        if self.tail.len() <= LIVE_KEEP {
+            return;
+        }
+        let mut keep_from = self.tail.len() - LIVE_KEEP / 2;
+        while !self.tail.is_char_boundary(keep_from) {
+            keep_from += 1;
+        }
+        let cut = self.tail[..keep_from].rfind('\n').map_or(keep_from, |newline| newline + 1);
+        self.earlier_lines += self.tail[..cut].matches('\n').count();
+        self.tail.drain(..cut);
+    }
 }
 
 /// One block of the transcript.
@@ -182,8 +214,9 @@ pub(crate) fn command_lines(c: &CommandCell, width: usize, spinner_at: Option<Du
     out.extend(wrap_line(&head, width, &[Span::raw("  ")]));
     let output: Vec<&str> = c.output.trim_end_matches('\n').lines().collect();
     let shown = output.len().saturating_sub(OUTPUT_TAIL);
-    if shown > 0 {
-        out.push(Line::styled(format!("  … {shown} earlier lines"), palette::dim()));
+    let folded = shown + c.earlier_lines;
+    if folded > 0 {
+        out.push(Line::styled(format!("  … {folded} earlier lines"), palette::dim()));
     }
     for line in &output[shown..] {
         // Output lines are cut rather than wrapped: a long log line would otherwise fill the screen.
@@ -251,6 +284,7 @@ mod tests {
             exit_code,
             status,
             elapsed: Duration::from_millis(4200),
+            earlier_lines: 0,
         }
     }
 
@@ -262,6 +296,54 @@ mod tests {
             $ cargo test --workspace
               ⠹ running 4.2s
         ");
+    }
+
+    #[test]
+    fn command_cell_running_with_streamed_output() {
+        let mut live = LiveOutput::default();
+        for i in 1..=7 {
+            live.push(&format!("Compiling crate{i}\n"));
+        }
+        live.push("   Running tests");
+        let c = CommandCell {
+            output: live.tail,
+            earlier_lines: live.earlier_lines,
+            ..command("", CommandStatus::InProgress, None)
+        };
+        let text = command_lines(&c, 60, Some(Duration::from_millis(4200))).iter().map(plain).collect::<Vec<_>>();
+        insta::assert_snapshot!(text.join("\n"), @r"
+            $ cargo test --workspace
+              … 3 earlier lines
+              Compiling crate4
+              Compiling crate5
+              Compiling crate6
+              Compiling crate7
+                 Running tests
+              ⠹ running 4.2s
+        ");
+    }
+
+    fn check_live(pieces: &[String], expected_earlier: usize, expected_tail_end: &str) {
+        let mut live = LiveOutput::default();
+        for piece in pieces {
+            live.push(piece);
+        }
+        assert!(live.tail.len() <= LIVE_KEEP, "{} bytes held", live.tail.len());
+        assert_eq!(live.earlier_lines, expected_earlier);
+        assert!(live.tail.ends_with(expected_tail_end), "{:?}", &live.tail[live.tail.len().saturating_sub(40)..]);
+    }
+
+    #[test]
+    fn live_output_holds_a_bounded_tail_and_counts_what_it_dropped() {
+        let lines: Vec<String> = (0..3000).map(|i| format!("{i:09}\n")).collect();
+        // 3000 lines of 10 bytes: the tail keeps the last lines, and together they are all counted.
+        let mut live = LiveOutput::default();
+        lines.iter().for_each(|l| live.push(l));
+        assert_eq!(live.earlier_lines + live.tail.lines().count(), 3000);
+        check_live(&lines, live.earlier_lines, "000002999\n");
+        // One huge line without a newline is cut inside, at a character boundary.
+        check_live(&["é".repeat(10_000)], 0, "éé");
+        check_live(&["short\n".to_string()], 0, "short\n");
     }
 
     #[test]

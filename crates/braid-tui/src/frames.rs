@@ -184,6 +184,17 @@ fn run_script(width: u16) -> Vec<(&'static str, String)> {
     screen.step(&mut app);
     shots.push(("running command", screen.text()));
 
+    // Its output streams in while it runs: the cell shows the last lines, the rest folded above.
+    for i in 1..=6 {
+        ev(
+            &mut app,
+            AgentEvent::ToolOutputDelta { call_id: "c1".to_string(), delta: format!("src/parser.rs:{i}: fn parse\n") },
+        );
+    }
+    ev(&mut app, AgentEvent::ToolOutputDelta { call_id: "c1".to_string(), delta: "src/parser.rs:7: fn".to_string() });
+    screen.step(&mut app);
+    shots.push(("running command with output", screen.text()));
+
     let output = (1..=7).map(|i| format!("src/parser.rs:{i}: fn parse")).collect::<Vec<_>>().join("\n");
     ev(
         &mut app,
@@ -362,6 +373,28 @@ fn session_at_80_columns() {
           src/parser.rs:4: fn parse
           src/parser.rs:5: fn parse
           src/parser.rs:6: fn parse
+          src/parser.rs:7: fn
+          ⠙ running 2.1s
+        ────────────────────────────────────────────────────────────────────────────────
+        ›
+        gpt-test · ⠸ working 3s · Ctrl-C to interrupt
+    ");
+    insta::assert_snapshot!(shots[3].1, @r"
+        • braid · gpt-test · /repo · session s1
+
+        › fix the parser
+          and run its tests
+
+        Reading the parser to find the empty-input case
+
+        I'll look at parse first.
+
+        $ rg -n parse src
+          … 2 earlier lines
+          src/parser.rs:3: fn parse
+          src/parser.rs:4: fn parse
+          src/parser.rs:5: fn parse
+          src/parser.rs:6: fn parse
           src/parser.rs:7: fn parse
           ✓ exit 0 · 420ms
 
@@ -376,7 +409,7 @@ fn session_at_80_columns() {
         ›
         gpt-test · ⠸ working 3s · Ctrl-C to interrupt
     ");
-    insta::assert_snapshot!(shots[3].1, @r"
+    insta::assert_snapshot!(shots[4].1, @r"
         • braid · gpt-test · /repo · session s1
 
         › fix the parser
@@ -442,6 +475,28 @@ fn session_at_60_columns() {
           src/parser.rs:4: fn parse
           src/parser.rs:5: fn parse
           src/parser.rs:6: fn parse
+          src/parser.rs:7: fn
+          ⠙ running 2.1s
+        ────────────────────────────────────────────────────────────
+        ›
+        gpt-test · ⠸ working 3s · Ctrl-C to interrupt
+    ");
+    insta::assert_snapshot!(shots[3].1, @r"
+        • braid · gpt-test · /repo · session s1
+
+        › fix the parser
+          and run its tests
+
+        Reading the parser to find the empty-input case
+
+        I'll look at parse first.
+
+        $ rg -n parse src
+          … 2 earlier lines
+          src/parser.rs:3: fn parse
+          src/parser.rs:4: fn parse
+          src/parser.rs:5: fn parse
+          src/parser.rs:6: fn parse
           src/parser.rs:7: fn parse
           ✓ exit 0 · 420ms
 
@@ -457,7 +512,7 @@ fn session_at_60_columns() {
         ›
         gpt-test · ⠸ working 3s · Ctrl-C to interrupt
     ");
-    insta::assert_snapshot!(shots[3].1, @r"
+    insta::assert_snapshot!(shots[4].1, @r"
         • braid · gpt-test · /repo · session s1
 
         › fix the parser
@@ -508,7 +563,7 @@ fn session_at_60_columns() {
 fn session_at_40_columns_does_not_panic() {
     for width in [40, 20, 8, 1] {
         let shots = run_script(width);
-        assert_eq!(shots.len(), 4);
+        assert_eq!(shots.len(), 5);
     }
 }
 

@@ -9,7 +9,7 @@ use braid_protocol::{AgentEvent, ApprovalRequest, CommandStatus, ContextUsage, T
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
-use crate::cells::{Cell, CommandCell, Notice, command_lines, human_duration, human_tokens, spinner};
+use crate::cells::{Cell, CommandCell, LiveOutput, Notice, command_lines, human_duration, human_tokens, spinner};
 use crate::diff;
 use crate::markdown;
 use crate::palette;
@@ -23,6 +23,8 @@ pub(crate) struct Running {
     pub arguments: String,
     pub effect: ToolEffect,
     pub started: Instant,
+    /// What the call has printed so far (a command's streamed output).
+    pub live: LiveOutput,
 }
 
 /// The transcript of one agent session.
@@ -81,7 +83,13 @@ impl Timeline {
                     arguments: arguments.clone(),
                     effect: effect.clone(),
                     started: now,
+                    live: LiveOutput::default(),
                 });
+            }
+            AgentEvent::ToolOutputDelta { call_id, delta } => {
+                if let Some(running) = self.running.iter_mut().find(|r| &r.call_id == call_id) {
+                    running.live.push(delta);
+                }
             }
             AgentEvent::ToolCallEnd { call_id, name, output, success, effect, duration_ms } => {
                 let begun = self.running.iter().position(|r| &r.call_id == call_id).map(|i| self.running.remove(i));
@@ -176,12 +184,15 @@ impl Timeline {
             let elapsed = now.saturating_duration_since(r.started);
             match &r.effect {
                 ToolEffect::Command { command, aggregated_output, .. } => {
+                    // The streamed output while it runs; `ToolCallEnd` replaces it with the final one.
+                    let output = if r.live.tail.is_empty() { aggregated_output } else { &r.live.tail };
                     let cell = CommandCell {
                         command: command.clone(),
-                        output: aggregated_output.clone(),
+                        output: output.clone(),
                         exit_code: None,
                         status: CommandStatus::InProgress,
                         elapsed,
+                        earlier_lines: r.live.earlier_lines,
                     };
                     out.extend(command_lines(&cell, width, Some(elapsed)));
                 }
@@ -216,6 +227,7 @@ fn finished_tool(
             exit_code: *exit_code,
             status: *status,
             elapsed,
+            earlier_lines: 0,
         }),
         ToolEffect::FileChange { changes } => {
             let mut files = patch_text(arguments).map(|p| diff::parse_patch(&p)).unwrap_or_default();

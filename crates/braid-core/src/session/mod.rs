@@ -671,7 +671,12 @@ impl Session {
     /// recorded instead). A failure to record an event is not worth failing the turn over; items are.
     fn emit(&mut self, event: AgentEvent) {
         (self.sink)(&event);
-        let is_delta = matches!(event, AgentEvent::AgentMessageDelta { .. } | AgentEvent::ReasoningDelta { .. });
+        let is_delta = matches!(
+            event,
+            AgentEvent::AgentMessageDelta { .. }
+                | AgentEvent::ReasoningDelta { .. }
+                | AgentEvent::ToolOutputDelta { .. }
+        );
         if let (Some(rollout), false) = (self.rollout.as_mut(), is_delta)
             && let Err(err) = rollout.append(&RolloutLine::Event { timestamp: Utc::now(), event })
         {

@@ -64,12 +64,12 @@ impl Session {
         let mut abort = false;
         let result = match verdict {
             Ok(unconfined) => {
-                let mut result = self.dispatch(&name, &arguments, unconfined, cancel).await;
+                let mut result = self.dispatch(&call_id, &name, &arguments, unconfined, cancel).await;
                 if result.sandbox_denied && !unconfined && self.approvals.retries_denials() && !cancel.is_cancelled() {
                     let (decision, decided_by) =
                         self.ask(&call, ApprovalReason::SandboxDenied, true, None, cancel).await;
                     if decision.approves() {
-                        let retried = self.dispatch(&name, &arguments, true, cancel).await;
+                        let retried = self.dispatch(&call_id, &name, &arguments, true, cancel).await;
                         result = braid_tools::ToolResult {
                             output: format!(
                                 "The sandbox refused this command, and the user approved running it again outside the sandbox.\n{}",
@@ -116,19 +116,44 @@ impl Session {
     }
 
     /// Runs a call's tool, inside the sandbox unless `unconfined`, until it finishes or the turn is
-    /// interrupted.
+    /// interrupted. Output the tool produces while it runs goes to the front end as `ToolOutputDelta`
+    /// events for `call_id`, all of them before this returns (so before `ToolCallEnd`).
     async fn dispatch(
         &mut self,
+        call_id: &str,
         name: &str,
         arguments: &str,
         unconfined: bool,
         cancel: &CancellationToken,
     ) -> braid_tools::ToolResult {
         self.tool_ctx.unconfined = unconfined;
-        let result = tokio::select! {
-            result = self.tools.dispatch(&self.tool_ctx, name, arguments) => result,
-            _ = cancel.cancelled() => braid_tools::ToolResult::error("the user interrupted this tool call before it finished"),
+        // The tool runs while the session is borrowed, so its output comes back through a channel and is
+        // handed to the sink here, between polls of the tool. Deltas go to the sink directly, not through
+        // `emit`: they are not recorded in the rollout.
+        let (sender, mut pieces) = tokio::sync::mpsc::unbounded_channel::<String>();
+        self.tool_ctx.output = Some(braid_tools::OutputSink::new(move |text| {
+            let _ = sender.send(text.to_string());
+        }));
+        let delta = |delta: String| AgentEvent::ToolOutputDelta { call_id: call_id.to_string(), delta };
+        let result = {
+            let running = self.tools.dispatch(&self.tool_ctx, name, arguments);
+            tokio::pin!(running);
+            loop {
+                tokio::select! {
+                    // Pieces first, so that none waits behind the result.
+                    biased;
+                    Some(text) = pieces.recv() => (self.sink)(&delta(text)),
+                    result = &mut running => break result,
+                    _ = cancel.cancelled() => {
+                        break braid_tools::ToolResult::error("the user interrupted this tool call before it finished")
+                    }
+                }
+            }
         };
+        self.tool_ctx.output = None;
+        while let Ok(text) = pieces.try_recv() {
+            (self.sink)(&delta(text));
+        }
         self.tool_ctx.unconfined = false;
         result
     }

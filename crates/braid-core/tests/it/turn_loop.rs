@@ -183,3 +183,46 @@ async fn a_forbidden_path_is_refused_to_the_model_and_the_turn_goes_on() {
     assert_eq!(repo.read("notes.txt"), "fine\n");
     server.assert_every_tool_call_answered_once();
 }
+
+#[tokio::test]
+async fn a_commands_output_streams_as_deltas_between_its_begin_and_end() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().unwrap();
+    let command = json!({"command": ["bash", "-lc", "echo one; sleep 0.2; echo two >&2; printf three"]});
+    let server = ScriptedServer::start(Script::new([
+        Reply::Turn(Turn::new().tool_call("c1", "shell", command)),
+        Reply::Turn(Turn::new().text("done")),
+    ]));
+    let (mut session, events) = start(&server, WireApi::Responses, repo.path(), Some(home.path()));
+    session.run_turn("count", &CancellationToken::new()).await.unwrap();
+    let all = events.all();
+    let position = |wanted: fn(&AgentEvent) -> bool| all.iter().position(wanted).unwrap();
+    let begin = position(|e| matches!(e, AgentEvent::ToolCallBegin { .. }));
+    let end = position(|e| matches!(e, AgentEvent::ToolCallEnd { .. }));
+    let mut streamed = String::new();
+    for (at, event) in all.iter().enumerate() {
+        if let AgentEvent::ToolOutputDelta { call_id, delta } = event {
+            assert!(begin < at && at < end, "delta at {at} is outside the call ({begin}..{end})");
+            assert_eq!(call_id, "c1");
+            assert!(!delta.is_empty());
+            streamed.push_str(delta);
+        }
+    }
+    assert_eq!(streamed, "one\ntwo\nthree");
+    let AgentEvent::ToolCallEnd { call_id, effect, .. } = &all[end] else { unreachable!() };
+    assert_eq!(call_id, "c1");
+    let braid_protocol::ToolEffect::Command { aggregated_output, .. } = effect else { panic!("{effect:?}") };
+    assert_eq!(aggregated_output, &streamed);
+    // The model gets the output once, as the call's result, and the rollout records no deltas.
+    assert!(server.requests()[1].tool_outputs().iter().any(|(id, o)| id == "c1" && o.contains("one\ntwo\nthree")));
+    let rollout = std::fs::read_to_string(session.rollout_path().unwrap()).unwrap();
+    assert!(rollout.contains("tool_call_end") && !rollout.contains("tool_output_delta"), "{rollout}");
+    // `exec --json` prints the same lines as it would without the deltas.
+    let lines = |events: &[AgentEvent]| {
+        let mut mapper = braid_core::exec_jsonl::JsonlMapper::new();
+        events.iter().flat_map(|e| mapper.map(e)).map(|l| serde_json::to_string(&l).unwrap()).collect::<Vec<_>>()
+    };
+    let without: Vec<AgentEvent> =
+        all.iter().filter(|e| !matches!(e, AgentEvent::ToolOutputDelta { .. })).cloned().collect();
+    assert_eq!(lines(&all), lines(&without));
+}

@@ -222,6 +222,11 @@ async fn braid_agent(
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Logged>();
     let agent_sender = sender.clone();
     let sink: braid_core::EventSink = Box::new(move |event| {
+        // A command's live output would bloat the attempt's log and nothing in a run shows it: the
+        // call's end carries the output.
+        if matches!(event, AgentEvent::ToolOutputDelta { .. }) {
+            return;
+        }
         let _ = agent_sender.send(Logged::Agent(event.clone()));
     });
     let mut log = EventLog::create(log_path)?;

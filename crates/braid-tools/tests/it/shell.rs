@@ -176,3 +176,47 @@ fn exposure_carries_an_escalation_only_when_it_is_offered() {
     assert_eq!(shell().exposure(&ctx, &patch), Exposure::Edit);
     assert_eq!(shell().exposure(&ctx, &json!({"command": 3})), Exposure::ReadOnly);
 }
+
+#[tokio::test]
+async fn output_reaches_the_sink_while_the_command_runs() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    let (_dir, mut ctx) = workspace();
+    // Each piece is recorded with the time it arrived, to show `one` came before the command ended.
+    let pieces: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let seen = Arc::clone(&pieces);
+    ctx.output =
+        Some(braid_tools::OutputSink::new(move |text| seen.lock().unwrap().push((Instant::now(), text.to_string()))));
+    let result = call(&shell(), &ctx, json!({"command": "echo one; sleep 0.5; echo two"})).await;
+    let ended = Instant::now();
+    assert!(result.success, "{}", result.output);
+    let pieces = pieces.lock().unwrap().clone();
+    assert!(pieces.iter().all(|(_, text)| !text.is_empty()), "{pieces:?}");
+    let all: String = pieces.iter().map(|(_, text)| text.as_str()).collect();
+    assert_eq!(all, "one\ntwo\n");
+    // `one` arrives about half a second before the end; a quarter of a second leaves room for a slow
+    // machine without accepting output that only came at exit.
+    let (first_at, first) = &pieces[0];
+    assert!(first.starts_with("one"), "{pieces:?}");
+    assert!(!first.contains("two"), "`one` and `two` arrived together: {pieces:?}");
+    assert!(ended.duration_since(*first_at) >= Duration::from_millis(250), "{pieces:?}");
+    // The model's output is the same as without a sink.
+    assert!(result.output.ends_with("Output:\none\ntwo\n"), "{}", result.output);
+}
+
+#[tokio::test]
+async fn the_sink_sees_all_output_while_the_model_sees_it_capped() {
+    use std::sync::{Arc, Mutex};
+
+    let (_dir, mut ctx) = workspace();
+    let seen: Arc<Mutex<String>> = Arc::default();
+    let sink_seen = Arc::clone(&seen);
+    ctx.output = Some(braid_tools::OutputSink::new(move |text| sink_seen.lock().unwrap().push_str(text)));
+    let tool = ShellTool::new(ShellConfig { max_output_bytes: 100, ..ShellConfig::default() });
+    let result = call(&tool, &ctx, json!({"command": "seq 1 3000"})).await;
+    let expected: String = (1..=3000).map(|n| format!("{n}\n")).collect();
+    assert_eq!(*seen.lock().unwrap(), expected);
+    assert!(result.output.contains("bytes cut ...]"), "{}", result.output);
+    assert!(result.output.len() < 300, "{}", result.output);
+}
