@@ -270,12 +270,19 @@ impl StreamingChild {
     pub async fn wait(&mut self) -> Result<ExitInfo, ExecError> {
         let status =
             self.child.wait().await.map_err(|source| ExecError::Io { command: self.command.clone(), source })?;
+        self.settle_stderr().await;
+        Ok(ExitInfo { code: status.code(), signal: status.signal() })
+    }
+
+    /// Gives the stderr reader a moment (at most `STDERR_GRACE`) to reach the end of the pipe, so that
+    /// `stderr_tail` and the stderr log are complete. `wait` does this itself; a caller that learned of
+    /// the exit from `try_wait` calls it before reading `stderr_tail`.
+    pub async fn settle_stderr(&mut self) {
         if let Some(task) = &mut self.stderr_task
             && tokio::time::timeout(STDERR_GRACE, task).await.is_ok()
         {
             self.stderr_task = None;
         }
-        Ok(ExitInfo { code: status.code(), signal: status.signal() })
     }
 
     /// How the process ended, if it has (without waiting). Callers reading stdout use it to notice that

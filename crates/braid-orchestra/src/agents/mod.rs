@@ -280,7 +280,12 @@ impl ExternalAgent {
         }
         log.flush().await.map_err(log_err(&task.log_path))?;
         let exit = match exited {
-            Some(exit) => exit,
+            // The exit was seen by polling, so nothing has waited for stderr yet: without this the
+            // failure message could miss the stderr that explains it (seen under load in the run tests).
+            Some(exit) => {
+                child.settle_stderr().await;
+                exit
+            }
             None => tokio::select! {
                 () = cancel.cancelled() => return Err(stop(&mut child, AgentError::Cancelled).await),
                 () = &mut deadline => {
