@@ -215,3 +215,66 @@ fn the_official_filesystem_server_reads_a_file_for_the_model() {
     assert!(tools.contains(&"fs__read_text_file".to_string()), "{tools:?}");
     assert_eq!(last_output(&server, 1).trim(), "the answer is 42");
 }
+
+/// A child process killed when the test ends, however it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the official Python SDK's streamable-HTTP server (tests/fixtures/mcp_http_server.py) on a
+/// free port of 127.0.0.1, requiring `token`, and waits until it accepts connections.
+#[allow(clippy::disallowed_methods)]
+fn http_server(python: &Path, token: &str) -> (KillOnDrop, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mcp_http_server.py");
+    let child = std::process::Command::new(python)
+        .arg(script)
+        .arg(port.to_string())
+        .arg(token)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let guard = KillOnDrop(child);
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "the HTTP MCP server never listened");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    (guard, port)
+}
+
+#[test]
+fn a_streamable_http_server_gets_the_bearer_token_and_a_wrong_token_is_a_warning() {
+    let Some(python) = crate::mcp_server::python_with_mcp() else { return };
+    let (_server_process, port) = http_server(&python, "sekrit-token");
+    let table =
+        format!("[mcp_servers.web]\nurl = \"http://127.0.0.1:{port}/mcp\"\nbearer_token_env_var = \"WEB_TOKEN\"\n");
+    let repo = TempRepo::new();
+
+    let server = ScriptedServer::start(Script::new([
+        Reply::Turn(Turn::new().tool_call("c1", "web__echo", json!({ "text": "over http" }))),
+        Reply::Turn(Turn::new().text("It answered.")),
+    ]));
+    let home = env(&server, &table);
+    home.braid(repo.path()).env("WEB_TOKEN", "sekrit-token").args(["exec", "call the web echo"]).assert().success();
+    assert!(server.requests()[0].tool_names().iter().any(|name| name == "web__echo"));
+    let output = last_output(&server, 1);
+    assert!(output.contains("echo: over http"), "{output}");
+    server.assert_every_tool_call_answered_once();
+
+    // The server refuses a wrong token: braid says so and the session goes on without its tools.
+    let server = ScriptedServer::start(Script::new([Reply::Turn(Turn::new().text("No web tools here."))]));
+    let home = env(&server, &table);
+    let out = home.braid(repo.path()).env("WEB_TOKEN", "wrong").args(["exec", "hello"]).assert().success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("MCP server `web` failed to start"), "no warning names the server:\n{stderr}");
+    assert!(stderr.contains("401") || stderr.to_lowercase().contains("unauthorized"), "the reason is lost:\n{stderr}");
+    assert!(!server.requests()[0].tool_names().iter().any(|name| name.starts_with("web__")));
+}

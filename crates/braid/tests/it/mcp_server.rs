@@ -18,7 +18,7 @@ const REQUIRE_VAR: &str = "BRAID_REQUIRE_PYTHON_MCP";
 
 /// The venv's Python with `mcp` installed, made once per target directory and reused; `None` when
 /// python3, its venv module or pip (PyPI) is unavailable, after saying so on the terminal.
-fn python_with_mcp() -> Option<PathBuf> {
+pub(crate) fn python_with_mcp() -> Option<PathBuf> {
     static SETUP: Mutex<()> = Mutex::new(());
     let _one_at_a_time = SETUP.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // target/debug/braid -> target/mcp-python-venv, beside the build, so that it survives between runs.
