@@ -17,9 +17,11 @@ pub(crate) struct FileDiff {
 }
 
 impl FileDiff {
+    /// Lines added and removed. The parsers keep no file headers in `lines`, so every `+` or `-` line is
+    /// a change, also one whose text itself begins with `++` or `--`.
     fn counts(&self) -> (usize, usize) {
-        let added = self.lines.iter().filter(|l| l.starts_with('+') && !l.starts_with("+++")).count();
-        let removed = self.lines.iter().filter(|l| l.starts_with('-') && !l.starts_with("---")).count();
+        let added = self.lines.iter().filter(|l| l.starts_with('+')).count();
+        let removed = self.lines.iter().filter(|l| l.starts_with('-')).count();
         (added, removed)
     }
 }
@@ -47,11 +49,17 @@ pub(crate) fn parse_patch(patch: &str) -> Vec<FileDiff> {
     files
 }
 
-/// Splits a git unified diff into files.
+/// Splits a git unified diff into files. The `index`, `---` and `+++` header lines are dropped only before
+/// a file's first hunk: inside a hunk, `--- x` is a removed line reading `-- x`.
 pub(crate) fn parse_unified(diff: &str) -> Vec<FileDiff> {
     let mut files: Vec<FileDiff> = Vec::new();
+    let mut in_hunk = false;
     for line in diff.lines() {
+        if line.starts_with("@@") {
+            in_hunk = true;
+        }
         if let Some(rest) = line.strip_prefix("diff --git ") {
+            in_hunk = false;
             let path = rest.split(" b/").nth(1).unwrap_or(rest).to_string();
             files.push(FileDiff { verb: "Update".to_string(), path, lines: Vec::new() });
         } else if line.starts_with("new file mode") {
@@ -62,7 +70,7 @@ pub(crate) fn parse_unified(diff: &str) -> Vec<FileDiff> {
             if let Some(f) = files.last_mut() {
                 f.verb = "Delete".to_string();
             }
-        } else if line.starts_with("index ") || line.starts_with("--- ") || line.starts_with("+++ ") {
+        } else if !in_hunk && (line.starts_with("index ") || line.starts_with("--- ") || line.starts_with("+++ ")) {
             continue;
         } else if let Some(f) = files.last_mut() {
             f.lines.push(line.to_string());
@@ -176,5 +184,21 @@ mod tests {
           @@ -0,0 +1 @@
           +hi
         ");
+    }
+
+    #[test]
+    fn changed_lines_that_look_like_headers_are_kept_and_counted() {
+        // A removed SQL comment (`-- note`) and an added `++i;` read `--- note` and `+++i;` in a diff.
+        let diff =
+            "diff --git a/q.sql b/q.sql\n--- a/q.sql\n+++ b/q.sql\n@@ -1,2 +1,2 @@\n--- note\n+++i;\n select 1;\n";
+        insta::assert_snapshot!(text(&render(&parse_unified(diff), 60)), @r"
+        ● Update q.sql (+1 -1)
+          @@ -1,2 +1,2 @@
+          --- note
+          +++i;
+           select 1;
+        ");
+        let patch = "*** Update File: q.sql\n@@\n--- note\n+++i;\n";
+        assert_eq!(parse_patch(patch)[0].counts(), (1, 1));
     }
 }
