@@ -13,7 +13,7 @@ use braid_sandbox::PathGlobs;
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
-use crate::exec::{braid_home, load_config, prepare, working_dir};
+use crate::exec::{add_mcp_tools, braid_home, load_config, prepare, working_dir};
 
 /// What a `braid_exec` call did.
 #[derive(Debug, Serialize)]
@@ -100,7 +100,9 @@ pub(super) async fn exec(global: &GlobalArgs, prompt: &str, cancel: &Cancellatio
     // uncommitted already. Without a repository (or a first commit) the tools' events tell instead.
     let repo = Repo::discover(&cwd).ok();
     let before = repo.as_ref().and_then(|repo| repo.diff_uncommitted().ok()).map(|state| state.snapshot);
-    let (options, client, tools) = prepare(&config, &home, cwd, &PathGlobs::empty())?;
+    let (mut options, client, mut tools) = prepare(&config, &home, cwd, &PathGlobs::empty())?;
+    // Set up as `braid exec` is: the configured MCP servers' tools too.
+    add_mcp_tools(&config, &mut options, &mut tools).await;
     let edits = Arc::new(Mutex::new(Vec::new()));
     // No approver is set: nobody can be asked, so `approval_default` answers, as under `exec --json`.
     let mut session = Session::start(options, client, tools, sink(Arc::clone(&edits)))?;
