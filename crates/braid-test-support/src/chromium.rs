@@ -33,13 +33,7 @@ pub fn chromium() -> Option<PathBuf> {
     }
     let reason = "chromium is not installed (looked for /usr/bin/chromium, and chromium or chromium-browser on PATH); \
                   run `sudo apt-get install -y chromium` or `cargo xtask test`, which installs it";
-    if std::env::var("BRAID_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
-        panic!("{reason}");
-    }
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("skipped: {reason}");
-    }
+    crate::unavailable("BRAID_REQUIRE_CHROMIUM", reason);
     None
 }
 

@@ -50,3 +50,16 @@ pub use server::{Responder, ScriptedServer};
 pub use snapshot::{TreeSnapshot, tree_snapshot};
 pub use temp_repo::TempRepo;
 pub use tmux::{Tmux, tmux_available};
+
+/// Reports that a test cannot run because `reason`: a failure when `require_var` is `1` (set by
+/// `cargo xtask test` after it installed what the test needs), otherwise a skip said on stderr, never a
+/// silent one.
+pub fn unavailable(require_var: &str, reason: &str) {
+    if std::env::var(require_var).is_ok_and(|v| v == "1") {
+        panic!("{reason}");
+    }
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("skipped: {reason}");
+    }
+}

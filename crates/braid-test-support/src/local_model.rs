@@ -34,12 +34,6 @@ pub fn local_model(name: &str) -> Option<PathBuf> {
         "local model {name} is not installed (looked in: {}); run `braid model pull {name}` or `cargo xtask test`, which pulls it",
         searched.join(", ")
     );
-    if std::env::var("BRAID_REQUIRE_LOCAL_MODEL").is_ok_and(|v| v == "1") {
-        panic!("{reason}");
-    }
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("skipped: {reason}");
-    }
+    crate::unavailable("BRAID_REQUIRE_LOCAL_MODEL", &reason);
     None
 }

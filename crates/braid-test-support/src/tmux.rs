@@ -26,13 +26,7 @@ pub fn tmux_available() -> bool {
         return true;
     }
     let reason = "tmux is not installed; run `sudo apt-get install -y tmux` or `cargo xtask test`, which installs it";
-    if std::env::var("BRAID_REQUIRE_TMUX").is_ok_and(|v| v == "1") {
-        panic!("{reason}");
-    }
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("skipped: {reason}");
-    }
+    crate::unavailable("BRAID_REQUIRE_TMUX", reason);
     false
 }
 
