@@ -197,7 +197,7 @@ mod tests {
     }
 
     fn output(id: &str) -> Item {
-        Item::ToolOutput { call_id: id.into(), output: "x".repeat(100), success: true }
+        Item::tool_output(id, "x".repeat(100), true)
     }
 
     fn history() -> Vec<Item> {

@@ -15,6 +15,12 @@ const DEFAULT_BYTES_PER_TOKEN: f64 = 4.0;
 const BYTES_PER_TOKEN_RANGE: (f64, f64) = (1.5, 6.0);
 /// Per-item overhead in bytes: role markers, JSON keys and separators every wire format adds.
 const ITEM_OVERHEAD_BYTES: u64 = 16;
+/// Tokens braid counts for one attached image. Providers count an image by its pixels (Anthropic about
+/// one token per 750 pixels, up to about 1,600 for an image it does not scale down; OpenAI by 512-pixel
+/// tiles), and braid does not decode images, so each is taken at the upper end of the usual size.
+pub const IMAGE_TOKENS: u64 = 1_600;
+/// [`IMAGE_TOKENS`] in the bytes of text braid's estimate counts, at the default ratio.
+const IMAGE_BYTES: u64 = IMAGE_TOKENS * DEFAULT_BYTES_PER_TOKEN as u64;
 
 /// Tracks the size of a session's conversation in tokens.
 #[derive(Debug, Clone)]
@@ -109,7 +115,7 @@ pub fn items_bytes(items: &[Item]) -> u64 {
     items.iter().map(item_bytes).sum()
 }
 
-/// The size braid counts for one item: its text plus a fixed overhead.
+/// The size braid counts for one item: its text, its images at a fixed size each, and a fixed overhead.
 pub fn item_bytes(item: &Item) -> u64 {
     let text = match item {
         Item::Message { text, .. } => text.len(),
@@ -118,7 +124,11 @@ pub fn item_bytes(item: &Item) -> u64 {
         Item::ToolCall { call_id, name, arguments } => call_id.len() + name.len() + arguments.len(),
         Item::ToolOutput { call_id, output, .. } => call_id.len() + output.len(),
     };
-    text as u64 + ITEM_OVERHEAD_BYTES
+    let images = match item {
+        Item::ToolOutput { images, .. } => images.len() as u64 * IMAGE_BYTES,
+        _ => 0,
+    };
+    text as u64 + images + ITEM_OVERHEAD_BYTES
 }
 
 /// `output` cut to at most about `max_bytes`: the head and the tail are kept, on line boundaries where

@@ -222,6 +222,10 @@ impl Decoder {
     }
 }
 
+/// What a local model is told after a tool output that carried images: the output names each one, and
+/// without this line the model might answer as if it had seen them.
+pub(crate) const IMAGES_NOT_SHOWN: &str = "[braid: the images are not shown: this model reads text only]";
+
 /// Translates braid's history into chat messages: instructions become the system turn, tool calls
 /// join the assistant turn they belong to, and tool outputs become tool messages.
 fn to_messages(prompt: &Prompt) -> Vec<ChatMessage> {
@@ -247,8 +251,42 @@ fn to_messages(prompt: &Prompt) -> Vec<ChatMessage> {
                     }),
                 }
             }
+            Item::ToolOutput { output, images, .. } if !images.is_empty() => {
+                messages.push(ChatMessage::new(Role::Tool, format!("{output}\n{IMAGES_NOT_SHOWN}")));
+            }
             Item::ToolOutput { output, .. } => messages.push(ChatMessage::new(Role::Tool, output.clone())),
         }
     }
     messages
+}
+
+#[cfg(test)]
+mod tests {
+    use braid_protocol::ToolImage;
+
+    use super::*;
+
+    #[test]
+    fn a_tool_output_with_images_tells_the_model_it_cannot_see_them() {
+        let image = ToolImage { mime_type: "image/png".into(), data: "UE5H".into() };
+        let prompt = Prompt {
+            input: vec![
+                Item::tool_output("a", "plain", true),
+                Item::ToolOutput {
+                    call_id: "b".into(),
+                    output: "[image 1: image/png, 3 bytes]".into(),
+                    success: true,
+                    images: vec![image],
+                },
+            ],
+            model: "m".into(),
+            instructions: String::new(),
+            tools: Vec::new(),
+            tool_choice: ToolChoice::Auto,
+            reasoning_effort: None,
+            max_output_tokens: None,
+        };
+        let contents: Vec<String> = to_messages(&prompt).into_iter().skip(1).map(|m| m.content).collect();
+        assert_eq!(contents, ["plain".to_string(), format!("[image 1: image/png, 3 bytes]\n{IMAGES_NOT_SHOWN}")]);
+    }
 }

@@ -1,11 +1,12 @@
 //! An MCP server's tool as one of braid's tools: offered under its qualified name with a sanitised
-//! schema, exposed to the approval policy as an external call, and its result turned into the text the
-//! model reads.
+//! schema, exposed to the approval policy as an external call, and its result turned into the text and
+//! images the model reads.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use braid_protocol::{ToolEffect, ToolSpec};
+use braid_protocol::{ToolEffect, ToolImage, ToolSpec};
+use braid_tools::image::check_image;
 use braid_tools::{Exposure, Tool, ToolContext, ToolResult};
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 
@@ -56,18 +57,19 @@ impl Tool for McpTool {
     }
 }
 
-/// The model's view of a call's result: the text blocks joined, other blocks described in a line
-/// each (braid's tool outputs are text only, so an image is described, not shown), structured content
-/// when there is nothing else, and `isError` as a failed call.
+/// The model's view of a call's result: the text blocks joined, each image attached and named in a
+/// line (or only named, with the reason, when providers would refuse it), other blocks described in a
+/// line each, structured content when there is nothing else, and `isError` as a failed call.
 pub(crate) fn result_to_tool_result(result: &CallToolResult) -> ToolResult {
-    let mut parts: Vec<String> = result.content.iter().map(describe).collect();
+    let mut images = Vec::new();
+    let mut parts: Vec<String> = result.content.iter().map(|block| describe(block, &mut images)).collect();
     if parts.is_empty()
         && let Some(structured) = &result.structured_content
     {
         parts.push(structured.to_string());
     }
     let text = parts.join("\n");
-    if result.is_error == Some(true) {
+    let result = if result.is_error == Some(true) {
         ToolResult::error(if text.is_empty() {
             "the tool reported an error without a message".to_string()
         } else {
@@ -75,15 +77,25 @@ pub(crate) fn result_to_tool_result(result: &CallToolResult) -> ToolResult {
         })
     } else {
         ToolResult::ok(text, ToolEffect::None)
-    }
+    };
+    ToolResult { images, ..result }
 }
 
-fn describe(block: &ContentBlock) -> String {
+/// One content block as text for the model; an image that can be attached is pushed onto `images`.
+fn describe(block: &ContentBlock, images: &mut Vec<ToolImage>) -> String {
     // Base64 takes four characters per three bytes.
     let decoded_len = |data: &str| data.trim_end_matches('=').len() * 3 / 4;
     match block {
         ContentBlock::Text(text) => text.text.clone(),
-        ContentBlock::Image(image) => format!("[image: {}, {} bytes]", image.mime_type, decoded_len(&image.data)),
+        ContentBlock::Image(image) => match check_image(&image.mime_type, &image.data) {
+            Ok((checked, len)) => {
+                images.push(checked);
+                format!("[image {}: {}, {len} bytes]", images.len(), image.mime_type)
+            }
+            Err(why) => {
+                format!("[image: {}, {} bytes, not attached: {why}]", image.mime_type, decoded_len(&image.data))
+            }
+        },
         ContentBlock::Audio(audio) => format!("[audio: {}, {} bytes]", audio.mime_type, decoded_len(&audio.data)),
         ContentBlock::Resource(embedded) => match &embedded.resource {
             ResourceContents::TextResourceContents { text, .. } => text.clone(),
@@ -111,14 +123,36 @@ mod tests {
         assert_eq!((converted.output.as_str(), converted.success), (expected_output, expected_success), "{result}");
     }
 
+    /// A 1x1 PNG.
+    const PIXEL: &str =
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+    #[test]
+    fn images_are_attached_and_named_and_those_providers_would_refuse_are_only_named() {
+        let result: CallToolResult = serde_json::from_value(json!({"content": [
+            {"type": "text", "text": "the page:"},
+            {"type": "image", "data": PIXEL, "mimeType": "image/png"},
+            {"type": "image", "data": "aGVsbG8gd29ybGQ=", "mimeType": "image/png"},
+            {"type": "image", "data": PIXEL, "mimeType": "image/tiff"},
+            {"type": "image", "data": PIXEL, "mimeType": "image/png"},
+        ]}))
+        .unwrap();
+        let converted = result_to_tool_result(&result);
+        assert_eq!(
+            converted.output,
+            "the page:\n[image 1: image/png, 70 bytes]\n\
+             [image: image/png, 11 bytes, not attached: its bytes are not image/png data]\n\
+             [image: image/tiff, 70 bytes, not attached: braid attaches PNG, JPEG, GIF and WebP images, not image/tiff]\n\
+             [image 2: image/png, 70 bytes]"
+        );
+        assert_eq!(converted.images.len(), 2);
+        assert_eq!((converted.images[0].mime_type.as_str(), converted.images[0].data.as_str()), ("image/png", PIXEL));
+        assert!(converted.success);
+    }
+
     #[test]
     fn results_become_text_for_the_model() {
         check(json!({"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}), "a\nb", true);
-        check(
-            json!({"content": [{"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"}]}),
-            "[image: image/png, 8 bytes]",
-            true,
-        );
         check(json!({"content": [{"type": "text", "text": "no such file"}], "isError": true}), "no such file", false);
         check(json!({"content": [], "isError": true}), "the tool reported an error without a message", false);
         check(json!({"content": [], "structuredContent": {"n": 1}}), r#"{"n":1}"#, true);

@@ -76,10 +76,27 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
                     serde_json::from_str::<Value>(arguments).ok().filter(Value::is_object).unwrap_or_else(|| json!({}));
                 ("assistant", json!({ "type": "tool_use", "id": call_id, "name": name, "input": input }))
             }
-            Item::ToolOutput { call_id, output, success } => (
+            Item::ToolOutput { call_id, output, success, images } if images.is_empty() => (
                 "user",
                 json!({ "type": "tool_result", "tool_use_id": call_id, "content": output, "is_error": !success }),
             ),
+            // Images go inside the result as image blocks after its text.
+            Item::ToolOutput { call_id, output, success, images } => {
+                let text = (!output.is_empty()).then(|| json!({ "type": "text", "text": output }));
+                let content: Vec<Value> = text
+                    .into_iter()
+                    .chain(images.iter().map(|image| {
+                        json!({
+                            "type": "image",
+                            "source": { "type": "base64", "media_type": image.mime_type, "data": image.data },
+                        })
+                    }))
+                    .collect();
+                (
+                    "user",
+                    json!({ "type": "tool_result", "tool_use_id": call_id, "content": content, "is_error": !success }),
+                )
+            }
         };
         // The API requires turns to alternate, so consecutive blocks of one role share a message.
         match messages.last_mut() {
@@ -286,8 +303,26 @@ fn index(event: &SseEvent, data: &Value) -> Result<u64, TranslateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::tests_support::{feed, prompt_fixture};
+    use crate::wire::tests_support::{feed, image_prompt, prompt_fixture};
     use pretty_assertions::assert_eq;
+
+    #[test]
+    fn tool_images_go_inside_the_result_as_base64_image_blocks_after_the_text() {
+        let body = build_request(&image_prompt());
+        let image = |mime: &str, data: &str| json!({"type": "image", "source": {"type": "base64", "media_type": mime, "data": data}});
+        // Both results share the user turn; the empty text of the second is left out, as the API
+        // refuses empty text blocks.
+        let expected = json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "c1", "is_error": false, "content": [
+                {"type": "text", "text": "[image 1: image/png, 3 bytes]\n[image 2: image/gif, 3 bytes]"},
+                image("image/png", "UE5H"),
+                image("image/gif", "R0lG"),
+            ]},
+            {"type": "tool_result", "tool_use_id": "c2", "is_error": true, "content": [image("image/webp", "UklG")]},
+        ]});
+        assert_eq!(body["messages"][2], expected);
+        assert_eq!(body["messages"][3]["role"], "assistant");
+    }
 
     #[test]
     fn request_merges_turns_and_translates_blocks() {

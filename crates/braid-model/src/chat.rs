@@ -31,13 +31,27 @@ impl WireFormat for Chat {
     }
 }
 
+/// Sends the collected image parts, if any, as one user message.
+fn flush_images(messages: &mut Vec<Value>, images: &mut Vec<Value>) {
+    if !images.is_empty() {
+        messages.push(json!({ "role": "user", "content": std::mem::take(images) }));
+    }
+}
+
 /// The Chat Completions request body for `prompt`.
 pub(crate) fn build_request(prompt: &Prompt) -> Value {
     let mut messages: Vec<Value> = Vec::new();
     if !prompt.instructions.is_empty() {
         messages.push(json!({ "role": "system", "content": prompt.instructions }));
     }
+    // Tool messages take text only, so the images of a run of tool outputs follow it in one user
+    // message. It cannot go between them: every call of an assistant message must be answered by the
+    // tool messages right after it.
+    let mut images: Vec<Value> = Vec::new();
     for item in &prompt.input {
+        if !matches!(item, Item::ToolOutput { .. }) {
+            flush_images(&mut messages, &mut images);
+        }
         match item {
             Item::Message { role: Role::Assistant, text } => {
                 let message = assistant_message(&mut messages);
@@ -63,13 +77,25 @@ pub(crate) fn build_request(prompt: &Prompt) -> Value {
                     None => message["tool_calls"] = json!([call]),
                 }
             }
-            Item::ToolOutput { call_id, output, .. } => {
+            Item::ToolOutput { call_id, output, images: attached, .. } => {
                 messages.push(json!({ "role": "tool", "tool_call_id": call_id, "content": output }));
+                if !attached.is_empty() {
+                    let names = if attached.len() == 1 { "image" } else { "images" };
+                    images.push(
+                        json!({ "type": "text", "text": format!("The {names} the tool call {call_id} returned:") }),
+                    );
+                    images.extend(
+                        attached
+                            .iter()
+                            .map(|image| json!({ "type": "image_url", "image_url": { "url": image.data_url() } })),
+                    );
+                }
             }
             // Chat Completions has no standard way to send reasoning back.
             Item::Reasoning { .. } => {}
         }
     }
+    flush_images(&mut messages, &mut images);
     let mut body = json!({
         "model": prompt.model,
         "messages": messages,
@@ -257,9 +283,32 @@ impl ChatTranslator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::tests_support::{feed, feed_raw, prompt_fixture};
+    use crate::wire::tests_support::{feed, feed_raw, image_prompt, prompt_fixture};
     use braid_protocol::ReasoningEffort;
     use pretty_assertions::assert_eq;
+
+    #[test]
+    fn tool_images_follow_the_run_of_tool_messages_in_one_user_message() {
+        let body = build_request(&image_prompt());
+        let url = |url: &str| json!({"type": "image_url", "image_url": {"url": url}});
+        let messages = body["messages"].as_array().unwrap();
+        let roles: Vec<&str> = messages.iter().map(|m| m["role"].as_str().unwrap()).collect();
+        assert_eq!(roles, ["system", "user", "assistant", "tool", "tool", "user", "assistant"]);
+        assert_eq!(messages[3]["content"], "[image 1: image/png, 3 bytes]\n[image 2: image/gif, 3 bytes]");
+        let expected = json!([
+            {"type": "text", "text": "The images the tool call c1 returned:"},
+            url("data:image/png;base64,UE5H"),
+            url("data:image/gif;base64,R0lG"),
+            {"type": "text", "text": "The image the tool call c2 returned:"},
+            url("data:image/webp;base64,UklG"),
+        ]);
+        assert_eq!(messages[5]["content"], expected);
+        // A history ending in tool outputs still sends their images.
+        let mut ending = image_prompt();
+        ending.input.pop();
+        let body = build_request(&ending);
+        assert_eq!(body["messages"].as_array().unwrap().last().unwrap()["content"], expected);
+    }
 
     #[test]
     fn request_merges_assistant_turns_and_sends_developer_as_user() {

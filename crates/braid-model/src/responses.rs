@@ -110,11 +110,25 @@ fn input_item(item: &Item) -> Option<Value> {
             "name": name,
             "arguments": arguments,
         }),
-        Item::ToolOutput { call_id, output, .. } => json!({
+        Item::ToolOutput { call_id, output, images, .. } if images.is_empty() => json!({
             "type": "function_call_output",
             "call_id": call_id,
             "output": output,
         }),
+        // With images the output is a list of content parts: the text (when there is any), then each
+        // image.
+        Item::ToolOutput { call_id, output, images, .. } => {
+            let text = (!output.is_empty()).then(|| json!({ "type": "input_text", "text": output }));
+            let parts: Vec<Value> = text
+                .into_iter()
+                .chain(
+                    images
+                        .iter()
+                        .map(|image| json!({ "type": "input_image", "image_url": image.data_url(), "detail": "auto" })),
+                )
+                .collect();
+            json!({ "type": "function_call_output", "call_id": call_id, "output": parts })
+        }
     })
 }
 
@@ -243,7 +257,7 @@ fn usage(usage: &Value) -> Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::tests_support::{feed, prompt_fixture};
+    use crate::wire::tests_support::{feed, image_prompt, prompt_fixture};
     use braid_protocol::ReasoningEffort;
     use pretty_assertions::assert_eq;
 
@@ -275,6 +289,22 @@ mod tests {
             "max_output_tokens": 100,
         });
         assert_eq!(build_request(&prompt), expected);
+    }
+
+    #[test]
+    fn tool_images_go_in_the_output_as_input_image_parts_after_the_text() {
+        let body = build_request(&image_prompt());
+        let expected = json!([
+            {"type": "function_call_output", "call_id": "c1", "output": [
+                {"type": "input_text", "text": "[image 1: image/png, 3 bytes]\n[image 2: image/gif, 3 bytes]"},
+                {"type": "input_image", "image_url": "data:image/png;base64,UE5H", "detail": "auto"},
+                {"type": "input_image", "image_url": "data:image/gif;base64,R0lG", "detail": "auto"},
+            ]},
+            {"type": "function_call_output", "call_id": "c2", "output": [
+                {"type": "input_image", "image_url": "data:image/webp;base64,UklG", "detail": "auto"},
+            ]},
+        ]);
+        assert_eq!(body["input"].as_array().unwrap()[3..5], expected.as_array().unwrap()[..]);
     }
 
     #[test]

@@ -173,6 +173,35 @@ pub(crate) mod tests_support {
         Ok(out)
     }
 
+    /// A prompt whose one response made two tool calls, the first returning two images and the
+    /// second one, followed by the assistant's answer.
+    pub fn image_prompt() -> Prompt {
+        let image = |mime: &str, data: &str| braid_protocol::ToolImage { mime_type: mime.into(), data: data.into() };
+        let call = |id: &str| Item::ToolCall { call_id: id.into(), name: "shot".into(), arguments: "{}".into() };
+        Prompt {
+            input: vec![
+                Item::user("look"),
+                call("c1"),
+                call("c2"),
+                Item::ToolOutput {
+                    call_id: "c1".into(),
+                    output: "[image 1: image/png, 3 bytes]\n[image 2: image/gif, 3 bytes]".into(),
+                    success: true,
+                    images: vec![image("image/png", "UE5H"), image("image/gif", "R0lG")],
+                },
+                Item::ToolOutput {
+                    call_id: "c2".into(),
+                    output: String::new(),
+                    success: false,
+                    images: vec![image("image/webp", "UklG")],
+                },
+                Item::assistant("seen"),
+            ],
+            tools: Vec::new(),
+            ..prompt_fixture()
+        }
+    }
+
     /// A prompt with one item of every kind: developer context, a user message, reasoning with and
     /// without an encrypted blob, assistant text, a tool call with its output, and a tool call whose
     /// arguments are not JSON with a failed output.
@@ -187,9 +216,9 @@ pub(crate) mod tests_support {
                 Item::Reasoning { text: "plain".into(), encrypted: None },
                 Item::assistant("looking"),
                 Item::ToolCall { call_id: "c1".into(), name: "shell".into(), arguments: r#"{"cmd":"ls"}"#.into() },
-                Item::ToolOutput { call_id: "c1".into(), output: "a.txt".into(), success: true },
+                Item::tool_output("c1", "a.txt", true),
                 Item::ToolCall { call_id: "c2".into(), name: "shell".into(), arguments: "not json".into() },
-                Item::ToolOutput { call_id: "c2".into(), output: "bad args".into(), success: false },
+                Item::tool_output("c2", "bad args", false),
             ],
             tools: vec![ToolSpec {
                 name: "shell".into(),

@@ -15,7 +15,7 @@ pub use event::{
     AgentEvent, CommandStatus, CompactionTrigger, FileChange, FileChangeKind, ModelEvent, PlanItem, PlanStatus,
     ToolEffect,
 };
-pub use item::{Item, Role};
+pub use item::{Item, Role, ToolImage};
 pub use prompt::{ContextUsage, Prompt, ReasoningEffort, ToolChoice, ToolSpec, Usage};
 pub use run::{AttemptInfo, AttemptSummary, RunEvent};
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use braid_protocol::{ToolEffect, ToolSpec};
+use braid_protocol::{ToolEffect, ToolImage, ToolSpec};
 use braid_sandbox::paths::WorkspacePolicy;
 
 /// Everything a tool call may depend on besides its arguments.
@@ -41,6 +41,9 @@ impl ToolContext {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolResult {
     pub output: String,
+    /// Images that go to the model with `output` (checked with [`crate::image::check_image`]). The
+    /// output names each one in a line, for models that cannot see them.
+    pub images: Vec<ToolImage>,
     pub success: bool,
     pub effect: ToolEffect,
     /// The call failed in a way that looks like the sandbox refused it (the `on-failure` approval
@@ -51,12 +54,18 @@ pub struct ToolResult {
 impl ToolResult {
     /// A successful call.
     pub fn ok(output: impl Into<String>, effect: ToolEffect) -> Self {
-        ToolResult { output: output.into(), success: true, effect, sandbox_denied: false }
+        ToolResult { output: output.into(), images: Vec::new(), success: true, effect, sandbox_denied: false }
     }
 
     /// A failed call whose message goes back to the model so it can correct itself.
     pub fn error(message: impl Into<String>) -> Self {
-        ToolResult { output: message.into(), success: false, effect: ToolEffect::None, sandbox_denied: false }
+        ToolResult {
+            output: message.into(),
+            images: Vec::new(),
+            success: false,
+            effect: ToolEffect::None,
+            sandbox_denied: false,
+        }
     }
 }
 

@@ -299,6 +299,7 @@ impl Tool for ShellTool {
         }
         ToolResult {
             output,
+            images: Vec::new(),
             success,
             effect: ToolEffect::Command {
                 command: display_command(&call.argv),

@@ -366,11 +366,7 @@ impl Session {
                     "the {name} call {call_id} was still running when braid stopped; it is reported to the model as interrupted and was not run again"
                 ),
             });
-            self.record_item(Item::ToolOutput {
-                call_id,
-                output: INTERRUPTED_CALL_OUTPUT.to_string(),
-                success: false,
-            })?;
+            self.record_item(Item::tool_output(call_id, INTERRUPTED_CALL_OUTPUT, false))?;
         }
         Ok(())
     }
@@ -513,11 +509,7 @@ impl Session {
             for (call_id, name, arguments) in calls {
                 if aborted.is_some() {
                     // Every call needs an output, even those the abort kept from running.
-                    self.record_item(Item::ToolOutput {
-                        call_id,
-                        output: NOT_RUN_AFTER_ABORT.to_string(),
-                        success: false,
-                    })?;
+                    self.record_item(Item::tool_output(call_id, NOT_RUN_AFTER_ABORT, false))?;
                     continue;
                 }
                 let cap_tokens = self.tool_output_tokens().min(batch_tokens).max(MIN_TOOL_OUTPUT_TOKENS);

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use braid_protocol::{AgentEvent, ApprovalDecision, ApprovalReason, ApprovalRequest, DecidedBy, Item, ToolEffect};
+use braid_protocol::{
+    AgentEvent, ApprovalDecision, ApprovalReason, ApprovalRequest, DecidedBy, Item, ToolEffect, ToolImage,
+};
 use braid_tools::Exposure;
 
 use super::{CancellationToken, MIN_TOOL_OUTPUT_TOKENS, Session, SessionError};
@@ -108,7 +110,8 @@ impl Session {
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
         let spent = self.meter.tokens_for_bytes(output.len() as u64);
-        self.record_item(Item::ToolOutput { call_id: call_id.clone(), output, success: result.success })?;
+        let (images, output, spent) = fit_images(result.images, output, spent, cap_tokens);
+        self.record_item(Item::ToolOutput { call_id: call_id.clone(), output, success: result.success, images })?;
         if abort {
             return Err(SessionError::Aborted { tool: name, call_id });
         }
@@ -227,5 +230,60 @@ fn not_run(effect: ToolEffect) -> ToolEffect {
             status: braid_protocol::CommandStatus::Declined,
         },
         _ => ToolEffect::None,
+    }
+}
+
+/// The images that fit in the call's budget beside its text, whichever come first, with the output
+/// told about those left out, and the tokens the whole output takes. Each image is counted at
+/// [`context::IMAGE_TOKENS`], because providers bill images by their pixels, which braid does not read.
+fn fit_images(
+    mut images: Vec<ToolImage>,
+    mut output: String,
+    spent: u64,
+    cap_tokens: u64,
+) -> (Vec<ToolImage>, String, u64) {
+    let room = cap_tokens.saturating_sub(spent) / context::IMAGE_TOKENS;
+    let fits = usize::try_from(room).unwrap_or(usize::MAX).min(images.len());
+    let left_out = images.len() - fits;
+    images.truncate(fits);
+    if left_out > 0 {
+        let (what, pronoun) = if left_out == 1 {
+            ("the last image was".to_string(), "it")
+        } else {
+            (format!("the last {left_out} images were"), "they")
+        };
+        output.push_str(&format!(
+            "\n[braid: {what} not attached: {pronoun} would take more than this call's share of the context window]"
+        ));
+    }
+    let spent = spent + fits as u64 * context::IMAGE_TOKENS;
+    (images, output, spent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn images(n: usize) -> Vec<ToolImage> {
+        (0..n).map(|i| ToolImage { mime_type: "image/png".into(), data: format!("{i}") }).collect()
+    }
+
+    #[test]
+    fn images_are_attached_while_they_fit_and_the_rest_are_named_as_left_out() {
+        let cap = 3 * context::IMAGE_TOKENS + 100;
+        let (kept, output, spent) = fit_images(images(2), "text".into(), 100, cap);
+        assert_eq!((kept.len(), output.as_str(), spent), (2, "text", 100 + 2 * context::IMAGE_TOKENS));
+
+        let (kept, output, spent) = fit_images(images(5), "text".into(), 100, cap);
+        assert_eq!(kept, images(3), "the first ones are kept");
+        assert_eq!(
+            output,
+            "text\n[braid: the last 2 images were not attached: they would take more than this call's share of the context window]"
+        );
+        assert_eq!(spent, cap);
+
+        let (kept, output, _) = fit_images(images(1), "text".into(), cap, cap);
+        assert!(kept.is_empty());
+        assert!(output.ends_with("[braid: the last image was not attached: it would take more than this call's share of the context window]"), "{output}");
     }
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::wire::ToolChoice;
+use crate::client::IMAGES_NOT_SHOWN;
 use crate::template::{ChatMessage, Role, ToolCallMessage, ToolSchema};
 
 #[derive(Debug, Deserialize)]
@@ -141,7 +142,7 @@ fn add_item(messages: &mut Vec<ChatMessage>, index: usize, item: &Value) -> Resu
                 }
                 None => return Err(format!("input[{index}] is a message without a `role`")),
             };
-            let content = text_of(item.get("content"), &format!("input[{index}].content"))?;
+            let content = text_of(item.get("content"), &format!("input[{index}].content"), Images::Refuse)?;
             messages.push(ChatMessage::new(role, content));
         }
         "function_call" => {
@@ -163,7 +164,9 @@ fn add_item(messages: &mut Vec<ChatMessage>, index: usize, item: &Value) -> Resu
             }
         }
         "function_call_output" => {
-            let output = text_of(item.get("output"), &format!("input[{index}].output"))?;
+            // A tool's image (an MCP screenshot) is the tool's doing, not something the user asked the
+            // model to look at, so it is named instead of failing the request.
+            let output = text_of(item.get("output"), &format!("input[{index}].output"), Images::Describe)?;
             messages.push(ChatMessage::new(Role::Tool, output));
         }
         // Reasoning items carry a hosted model's (encrypted) thoughts; a local model has none to
@@ -179,18 +182,38 @@ fn add_item(messages: &mut Vec<ChatMessage>, index: usize, item: &Value) -> Resu
     Ok(())
 }
 
+/// What `text_of` does with an image part.
+#[derive(Clone, Copy, PartialEq)]
+enum Images {
+    /// Fail the request, naming the part.
+    Refuse,
+    /// Say in the text that the image is not shown.
+    Describe,
+}
+
 /// The text of a message's content or a call's output: a string, or text parts joined. `at` names
-/// the field for errors, which name the first part that is not text (an image, a file).
-fn text_of(content: Option<&Value>, at: &str) -> Result<String, String> {
+/// the field for errors, which name the first part that is not text (an image, a file); image parts
+/// are only described when `images` says so.
+fn text_of(content: Option<&Value>, at: &str, images: Images) -> Result<String, String> {
     match content {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(text)) => Ok(text.clone()),
         Some(Value::Array(parts)) => {
             let mut text = String::new();
+            let mut described = false;
             for (index, part) in parts.iter().enumerate() {
                 match part.get("type").and_then(Value::as_str) {
                     Some("input_text" | "output_text" | "text") => {
                         text.push_str(part.get("text").and_then(Value::as_str).unwrap_or_default());
+                    }
+                    Some("input_image") if images == Images::Describe => {
+                        if !described {
+                            if !text.is_empty() {
+                                text.push('\n');
+                            }
+                            text.push_str(IMAGES_NOT_SHOWN);
+                            described = true;
+                        }
                     }
                     Some(kind) => {
                         return Err(format!(
@@ -254,6 +277,30 @@ mod tests {
     }
 
     #[test]
+    fn images_in_a_tool_output_are_named_as_not_shown_and_in_a_user_message_refused() {
+        let image = json!({"type": "input_image", "image_url": "data:image/png;base64,UE5H"});
+        let text = json!({"type": "input_text", "text": "[image 1: image/png, 3 bytes]"});
+        check(
+            json!({}),
+            json!([
+                {"type": "function_call", "call_id": "c", "name": "shot", "arguments": "{}"},
+                {"type": "function_call_output", "call_id": "c", "output": [text, image, image]},
+                {"type": "function_call_output", "call_id": "d", "output": [image]},
+            ]),
+            Ok(json!([
+                ["Assistant", "", ["c:shot:{}"]],
+                ["Tool", format!("[image 1: image/png, 3 bytes]\n{IMAGES_NOT_SHOWN}"), []],
+                ["Tool", IMAGES_NOT_SHOWN, []],
+            ])),
+        );
+        check(
+            json!({}),
+            json!([{"role": "user", "content": [image]}]),
+            Err("input[0].content[0] is an `input_image` part"),
+        );
+    }
+
+    #[test]
     fn input_items_become_chat_messages() {
         let none = json!({});
         check(none.clone(), json!("hello"), Ok(json!([["User", "hello", []]])));
@@ -304,8 +351,8 @@ mod tests {
         );
         check(
             none.clone(),
-            json!([{"type": "function_call_output", "call_id": "c", "output": [{"type": "input_image"}]}]),
-            Err("input[0].output[0] is an `input_image` part"),
+            json!([{"type": "function_call_output", "call_id": "c", "output": [{"type": "input_file"}]}]),
+            Err("input[0].output[0] is an `input_file` part"),
         );
         check(none.clone(), json!([{"role": "robot", "content": "hi"}]), Err("input[0].role `robot`"));
         check(json!({"previous_response_id": "resp_1"}), json!("go on"), Err("previous_response_id `resp_1`"));

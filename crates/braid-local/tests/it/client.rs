@@ -103,11 +103,7 @@ async fn a_forced_tool_is_called_even_where_the_model_may_answer_in_text() {
         name: "read_file".into(),
         arguments: r#"{"path":"README.md"}"#.into(),
     });
-    forced.input.push(Item::ToolOutput {
-        call_id: "c1".into(),
-        output: "# demo\nA tiny project.".into(),
-        success: true,
-    });
+    forced.input.push(Item::tool_output("c1", "# demo\nA tiny project.", true));
     forced.max_output_tokens = Some(64);
     let (items, _) = run(&client, forced).await.unwrap();
     let note = items.iter().find_map(|item| match item {

@@ -52,7 +52,7 @@ async fn tools_are_offered_filtered_and_the_server_is_killed_when_the_last_handl
     );
     let manager = McpManager::start(&[server], dir.path(), &no_env).await;
     assert_eq!(manager.statuses()[0].state, ServerState::Ready);
-    assert_eq!(manager.statuses()[0].tools, ["flaky__echo", "flaky__write_note", "flaky__sleep"]);
+    assert_eq!(manager.statuses()[0].tools, ["flaky__echo", "flaky__write_note", "flaky__sleep", "flaky__screenshot"]);
     let tools = manager.tools();
     drop(manager);
 

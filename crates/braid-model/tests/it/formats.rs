@@ -97,7 +97,7 @@ async fn tool_outputs_go_back_once_per_call_in_every_format() {
         let first = run(provider(wire, &server)).await;
         let mut next = crate::prompt();
         next.input.extend(first.final_items());
-        next.input.push(Item::ToolOutput { call_id: "c1".into(), output: "a.txt\nb.txt".into(), success: true });
+        next.input.push(Item::tool_output("c1", "a.txt\nb.txt", true));
         let second = crate::run_prompt(provider(wire, &server), next).await;
         assert_eq!(second.final_items(), vec![Item::assistant("done")], "{wire:?}");
         let requests = server.requests();

@@ -73,6 +73,98 @@ fn a_server_that_crashes_mid_session_gives_the_model_a_clear_error_and_the_sessi
     assert!(!String::from_utf8_lossy(&out.stderr).contains("fell over"));
 }
 
+/// The image part of the tool output in `body`, in each wire format's own place for it.
+fn sent_images(wire: &str, body: &serde_json::Value) -> Vec<String> {
+    let strings =
+        |values: Vec<&serde_json::Value>| values.into_iter().filter_map(|v| v.as_str()).map(str::to_owned).collect();
+    match wire {
+        "responses" => {
+            let items = body["input"].as_array().unwrap();
+            let output = items.iter().find(|i| i["type"] == "function_call_output").unwrap();
+            let parts = output["output"].as_array().unwrap();
+            strings(parts.iter().filter(|p| p["type"] == "input_image").map(|p| &p["image_url"]).collect())
+        }
+        "chat" => {
+            let messages = body["messages"].as_array().unwrap();
+            let tool = messages.iter().position(|m| m["role"] == "tool").unwrap();
+            // Tool messages take text only; the images follow in a user message.
+            assert!(messages[tool]["content"].is_string(), "{body}");
+            let parts = messages[tool + 1]["content"].as_array().unwrap();
+            strings(parts.iter().filter(|p| p["type"] == "image_url").map(|p| &p["image_url"]["url"]).collect())
+        }
+        _ => {
+            let messages = body["messages"].as_array().unwrap();
+            let result = messages
+                .iter()
+                .flat_map(|m| m["content"].as_array().into_iter().flatten())
+                .find(|b| b["type"] == "tool_result")
+                .unwrap();
+            let blocks = result["content"].as_array().unwrap();
+            blocks
+                .iter()
+                .filter(|b| b["type"] == "image")
+                .map(|b| {
+                    format!(
+                        "data:{};base64,{}",
+                        b["source"]["media_type"].as_str().unwrap(),
+                        b["source"]["data"].as_str().unwrap()
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+#[test]
+fn an_image_a_tool_returns_reaches_the_model_as_an_attachment_in_every_wire_format() {
+    let Some(script) = flaky_server() else { return };
+    // The PNG the server draws, read from the server itself so the test checks what was sent.
+    let expected_png = {
+        #[allow(clippy::disallowed_methods)]
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(format!(
+                "import runpy,base64,sys; sys.argv=['x']; sys.stdin=open('/dev/null'); \
+                 m=runpy.run_path('{}'); print(base64.b64encode(m['png'](4, 3, (200, 30, 30))).decode())",
+                script.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    for wire in ["responses", "chat", "anthropic"] {
+        let repo = TempRepo::new();
+        let server = ScriptedServer::start(Script::new([
+            Reply::Turn(Turn::new().tool_call("c1", "flaky__screenshot", json!({}))),
+            Reply::Turn(Turn::new().text("a red box")),
+            Reply::Turn(Turn::new().text("still red")),
+        ]));
+        let env = Env::new(&server, wire);
+        let config = env.home.path().join("config.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, format!("{text}\n{}", flaky_table(&script))).unwrap();
+        let out = env.braid(repo.path()).args(["exec", "what does the page look like?"]).output().unwrap();
+        assert!(out.status.success(), "{wire}: {}", String::from_utf8_lossy(&out.stderr));
+
+        let requests = server.requests();
+        let (_, output) = requests[1].tool_outputs().into_iter().next().unwrap();
+        // The text names each image, and says why the one that is not a PNG stayed behind.
+        assert_eq!(
+            output,
+            "the page, rendered:\n[image 1: image/png, 73 bytes]\n\
+             [image: image/png, 13 bytes, not attached: its bytes are not image/png data]",
+            "{wire}"
+        );
+        assert_eq!(sent_images(wire, &requests[1].body), [format!("data:image/png;base64,{expected_png}")], "{wire}");
+
+        // The image is part of the recorded history: a resumed session sends it again.
+        let out = env.braid(repo.path()).args(["exec", "resume", "--last", "and now?"]).output().unwrap();
+        assert!(out.status.success(), "{wire}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(sent_images(wire, &server.requests()[2].body).len(), 1, "{wire}");
+    }
+}
+
 #[test]
 fn a_server_that_cannot_start_is_one_warning_and_the_session_goes_on() {
     let repo = TempRepo::new();
@@ -130,6 +222,7 @@ fn mcp_list_shows_each_server_with_its_state_and_tools() {
       flaky__echo
       flaky__write_note
       flaky__sleep
+      flaky__screenshot
     off (http): disabled
     ");
 
@@ -138,7 +231,7 @@ fn mcp_list_shows_each_server_with_its_state_and_tools() {
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed[1]["name"], "flaky");
     assert_eq!(listed[1]["state"], "ready");
-    assert_eq!(listed[1]["tools"], json!(["flaky__echo", "flaky__write_note", "flaky__sleep"]));
+    assert_eq!(listed[1]["tools"], json!(["flaky__echo", "flaky__write_note", "flaky__sleep", "flaky__screenshot"]));
     assert_eq!(listed[0]["state"], "failed");
 }
 
