@@ -1,4 +1,5 @@
-//! Coloured diffs: apply_patch's patches (`*** Update File:` sections) and git's unified diffs (`/diff`),
+//! Coloured diffs: apply_patch's patches (`*** Update File:` sections), edit_file's replacements and git's
+//! unified diffs (`/diff`),
 //! each file with a header and its +/- counts, added lines green, removed red, hunk headers cyan.
 
 use braid_protocol::{FileChange, FileChangeKind};
@@ -100,6 +101,22 @@ pub(crate) fn from_changes(changes: &[FileChange]) -> Vec<FileDiff> {
             FileDiff { verb: verb.to_string(), path, lines: Vec::new() }
         })
         .collect()
+}
+
+/// The diff of an edit given as a replacement (edit_file's `old_text` and `new_text`): the lines both
+/// share as context, the others removed and added, under one hunk header. The tool's arguments hold
+/// no line numbers, so the header has none.
+pub(crate) fn from_replacement(path: &str, old: &str, new: &str) -> FileDiff {
+    let mut lines = vec!["@@".to_string()];
+    for change in similar::TextDiff::from_lines(old, new).iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Equal => ' ',
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Insert => '+',
+        };
+        lines.push(format!("{sign}{}", change.value().trim_end_matches(['\n', '\r'])));
+    }
+    FileDiff { verb: "Update".to_string(), path: path.to_string(), lines }
 }
 
 /// Renders files as coloured lines wrapped to `width`: a header per file, then its lines.

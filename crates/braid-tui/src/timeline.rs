@@ -232,6 +232,9 @@ fn finished_tool(
         ToolEffect::FileChange { changes } => {
             let mut files = patch_text(arguments).map(|p| diff::parse_patch(&p)).unwrap_or_default();
             if files.is_empty() {
+                files = replacement(arguments).into_iter().collect();
+            }
+            if files.is_empty() {
                 files = diff::from_changes(changes);
             }
             Cell::Files { files, success: Some(success) }
@@ -262,6 +265,13 @@ fn patch_text(arguments: &str) -> Option<String> {
     }
     let value: serde_json::Value = serde_json::from_str(arguments).ok()?;
     find(&value)
+}
+
+/// The diff of an edit_file call, read from its arguments (`path`, `old_text`, `new_text`).
+fn replacement(arguments: &str) -> Option<diff::FileDiff> {
+    let value: serde_json::Value = serde_json::from_str(arguments).ok()?;
+    let field = |key: &str| value.get(key).and_then(serde_json::Value::as_str);
+    Some(diff::from_replacement(field("path")?, field("old_text")?, field("new_text")?))
 }
 
 /// A short `key=value` summary of a tool call's JSON arguments, for one-line cells.
@@ -415,6 +425,42 @@ mod tests {
             Fresh start
             -- live --
             ⠋ github__search_issues limit=5 query=parser crash
+        ");
+    }
+
+    #[test]
+    fn an_edit_file_call_shows_its_replacement_as_a_diff() {
+        let arguments = serde_json::json!({
+            "path": "src/lib.rs",
+            "old_text": "fn a() {\n    1\n}\n",
+            "new_text": "fn a() {\n    2\n}\n",
+        })
+        .to_string();
+        let text = check(&[
+            begin("c1", "edit_file", &arguments),
+            AgentEvent::ToolCallEnd {
+                call_id: "c1".to_string(),
+                name: "edit_file".to_string(),
+                output: "edited src/lib.rs".to_string(),
+                success: true,
+                effect: ToolEffect::FileChange {
+                    changes: vec![braid_protocol::FileChange {
+                        path: "src/lib.rs".to_string(),
+                        kind: braid_protocol::FileChangeKind::Update,
+                        move_to: None,
+                    }],
+                },
+                duration_ms: 1,
+            },
+        ]);
+        insta::assert_snapshot!(text, @r"
+            ● Update src/lib.rs (+1 -1)
+              @@
+               fn a() {
+              -    1
+              +    2
+               }
+            -- live --
         ");
     }
 
