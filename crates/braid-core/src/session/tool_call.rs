@@ -98,6 +98,9 @@ impl Session {
             }
         };
         let output = context::cap_output(&result.output, cap_bytes, &self.meter);
+        let spent = self.meter.tokens_for_bytes(output.len() as u64);
+        // Before the event, so that the event's output says which images were left out, as the model's does.
+        let (images, output, spent) = fit_images(result.images, output, spent, cap_tokens);
         if let (ToolEffect::Plan { explanation, items }, true) = (&result.effect, result.success) {
             self.plan = Some(PlanState { explanation: explanation.clone(), items: items.clone() });
         }
@@ -109,8 +112,6 @@ impl Session {
             effect: result.effect,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
-        let spent = self.meter.tokens_for_bytes(output.len() as u64);
-        let (images, output, spent) = fit_images(result.images, output, spent, cap_tokens);
         self.record_item(Item::ToolOutput { call_id: call_id.clone(), output, success: result.success, images })?;
         if abort {
             return Err(SessionError::Aborted { tool: name, call_id });

@@ -166,6 +166,34 @@ fn an_image_a_tool_returns_reaches_the_model_as_an_attachment_in_every_wire_form
 }
 
 #[test]
+fn an_image_that_does_not_fit_the_calls_budget_is_left_out_and_the_model_is_told() {
+    let Some(script) = flaky_server() else { return };
+    let repo = TempRepo::new();
+    let server = ScriptedServer::start(Script::new([
+        Reply::Turn(Turn::new().tool_call("c1", "flaky__screenshot", json!({}))),
+        Reply::Turn(Turn::new().text("no picture")),
+    ]));
+    // A 4,000-token window gives a tool output 400 tokens, less than one image takes.
+    let env = Env::with_config(&format!(
+        "model = \"m\"\nmodel_provider = \"lab\"\nmodel_context_window = 4000\n\
+         [model_providers.lab]\nbase_url = \"{}\"\nwire_api = \"responses\"\nenv_key = \"SCRIPTED_API_KEY\"\n{}",
+        server.base_url(),
+        flaky_table(&script)
+    ));
+    let out = env.braid(repo.path()).args(["exec", "--json", "look"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let note =
+        "[braid: the last image was not attached: it would take more than this call's share of the context window]";
+    let sent = last_output(&server, 1);
+    assert!(sent.ends_with(note), "{sent}");
+    let input = server.requests()[1].body["input"].as_array().unwrap().clone();
+    let output = input.iter().find(|i| i["type"] == "function_call_output").unwrap();
+    assert!(output["output"].is_string(), "no image parts: {output}");
+    // The event front ends see says the same as what the model read.
+    assert!(String::from_utf8_lossy(&out.stdout).contains(note), "the JSONL event carries the note");
+}
+
+#[test]
 fn a_server_that_cannot_start_is_one_warning_and_the_session_goes_on() {
     let repo = TempRepo::new();
     let server = ScriptedServer::start(Script::new([Reply::Turn(Turn::new().text("done"))]));
