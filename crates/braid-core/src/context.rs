@@ -20,7 +20,7 @@ const ITEM_OVERHEAD_BYTES: u64 = 16;
 /// tiles), and braid does not decode images, so each is taken at the upper end of the usual size.
 pub const IMAGE_TOKENS: u64 = 1_600;
 /// [`IMAGE_TOKENS`] in the bytes of text braid's estimate counts, at the default ratio.
-const IMAGE_BYTES: u64 = IMAGE_TOKENS * DEFAULT_BYTES_PER_TOKEN as u64;
+const IMAGE_BYTES: usize = IMAGE_TOKENS as usize * DEFAULT_BYTES_PER_TOKEN as usize;
 
 /// Tracks the size of a session's conversation in tokens.
 #[derive(Debug, Clone)]
@@ -115,20 +115,17 @@ pub fn items_bytes(items: &[Item]) -> u64 {
     items.iter().map(item_bytes).sum()
 }
 
-/// The size braid counts for one item: its text, its images at a fixed size each, and a fixed overhead.
+/// The size braid counts for one item: its text (each image counted as `IMAGE_BYTES` of it) plus a fixed
+/// overhead.
 pub fn item_bytes(item: &Item) -> u64 {
     let text = match item {
         Item::Message { text, .. } => text.len(),
         // Encrypted reasoning is sent back but is opaque; its length is a fair guess of its weight.
         Item::Reasoning { text, encrypted } => text.len() + encrypted.as_ref().map_or(0, String::len),
         Item::ToolCall { call_id, name, arguments } => call_id.len() + name.len() + arguments.len(),
-        Item::ToolOutput { call_id, output, .. } => call_id.len() + output.len(),
+        Item::ToolOutput { call_id, output, images, .. } => call_id.len() + output.len() + images.len() * IMAGE_BYTES,
     };
-    let images = match item {
-        Item::ToolOutput { images, .. } => images.len() as u64 * IMAGE_BYTES,
-        _ => 0,
-    };
-    text as u64 + images + ITEM_OVERHEAD_BYTES
+    text as u64 + ITEM_OVERHEAD_BYTES
 }
 
 /// `output` cut to at most about `max_bytes`: the head and the tail are kept, on line boundaries where
@@ -200,6 +197,20 @@ pub fn ceil_char_boundary(text: &str, mut at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_image_counts_as_a_fixed_share_of_its_output() {
+        let image = braid_protocol::ToolImage { mime_type: "image/png".into(), data: "UE5H".repeat(1000) };
+        let plain = Item::tool_output("c1", "seen", true);
+        let with = Item::ToolOutput {
+            call_id: "c1".into(),
+            output: "seen".into(),
+            success: true,
+            images: vec![image.clone(), image],
+        };
+        assert_eq!(item_bytes(&plain), 6 + ITEM_OVERHEAD_BYTES);
+        assert_eq!(item_bytes(&with), 6 + 2 * 6_400 + ITEM_OVERHEAD_BYTES, "the image data's length does not count");
+    }
 
     fn usage(input: u64, output: u64, reasoning: u64) -> Option<Usage> {
         Some(Usage {
