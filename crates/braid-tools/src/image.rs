@@ -51,11 +51,11 @@ pub fn check_image(mime_type: &str, data: &str) -> Result<(ToolImage, usize), Im
         return Err(ImageRejected::TooLarge);
     }
     let bytes = LENIENT.decode(&compact).map_err(|_| ImageRejected::NotBase64)?;
-    if sniff(&bytes) != Some(mime_type.as_str()) {
+    let Some(kind) = sniff(&bytes).filter(|kind| *kind == mime_type) else {
         return Err(ImageRejected::Mismatch { declared: mime_type });
-    }
+    };
     // A header too short to give the size is a broken file, which providers refuse too.
-    let Some((width, height)) = dimensions(&bytes) else {
+    let Some((width, height)) = dimensions(kind, &bytes) else {
         return Err(ImageRejected::Mismatch { declared: mime_type });
     };
     if width > MAX_SIDE || height > MAX_SIDE {
@@ -80,34 +80,29 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The width and height in pixels from the header of a file `sniff` recognised, or `None` when the
-/// header is cut short.
-fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
-    let le16 = |at: usize| Some(u32::from(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?)));
-    let be32 = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
-    let le24 = |at: usize| {
-        let b = bytes.get(at..at + 3)?;
-        Some(u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16)
-    };
-    match sniff(bytes)? {
+/// The width and height in pixels from the header of a file of `kind` (as `sniff` named it), or `None`
+/// when the header is cut short.
+fn dimensions(kind: &str, bytes: &[u8]) -> Option<(u32, u32)> {
+    match kind {
         // The first chunk is IHDR: width and height as 32-bit big-endian numbers.
         "image/png" => match bytes.get(12..16)? {
-            b"IHDR" => Some((be32(16)?, be32(20)?)),
+            b"IHDR" => Some((be32(bytes, 16)?, be32(bytes, 20)?)),
             _ => None,
         },
         // The logical screen descriptor follows the six-byte signature.
-        "image/gif" => Some((le16(6)?, le16(8)?)),
+        "image/gif" => Some((le16(bytes, 6)?, le16(bytes, 8)?)),
         "image/jpeg" => jpeg_dimensions(bytes),
         // The first chunk after the RIFF header says which of the three encodings follows.
-        _ => match bytes.get(12..16)? {
-            b"VP8 " => Some((le16(26)? & 0x3fff, le16(28)? & 0x3fff)),
+        "image/webp" => match bytes.get(12..16)? {
+            b"VP8 " => Some((le16(bytes, 26)? & 0x3fff, le16(bytes, 28)? & 0x3fff)),
             b"VP8L" => {
                 let bits = u32::from_le_bytes(bytes.get(21..25)?.try_into().ok()?);
                 Some(((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1))
             }
-            b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
+            b"VP8X" => Some((le24(bytes, 24)? + 1, le24(bytes, 27)? + 1)),
             _ => None,
         },
+        _ => None,
     }
 }
 
@@ -126,15 +121,29 @@ fn jpeg_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
             0x01 | 0xd0..=0xd7 => at += 2,
             // Start of frame, in any of its codings (C4, C8 and CC are other segments).
             0xc0..=0xcf if !matches!(marker, 0xc4 | 0xc8 | 0xcc) => {
-                let read = |at: usize| Some(u32::from(u16::from_be_bytes(bytes.get(at..at + 2)?.try_into().ok()?)));
-                return Some((read(at + 7)?, read(at + 5)?));
+                return Some((be16(bytes, at + 7)?, be16(bytes, at + 5)?));
             }
-            _ => {
-                let length = usize::from(u16::from_be_bytes(bytes.get(at + 2..at + 4)?.try_into().ok()?));
-                at += 2 + length;
-            }
+            _ => at += 2 + usize::try_from(be16(bytes, at + 2)?).ok()?,
         }
     }
+}
+
+/// The header fields image formats use, read at `at`, or `None` past the end.
+fn be16(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from(u16::from_be_bytes(bytes.get(at..at + 2)?.try_into().ok()?)))
+}
+
+fn le16(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?)))
+}
+
+fn le24(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at + 3)?;
+    Some(u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16)
+}
+
+fn be32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
 #[cfg(test)]
@@ -177,20 +186,20 @@ mod tests {
             bytes.extend(height.to_be_bytes());
             bytes
         };
-        assert_eq!(dimensions(&STANDARD.decode(PIXEL).unwrap()), Some((1, 1)));
-        assert_eq!(dimensions(&png(8000, 20)), Some((8000, 20)));
-        assert_eq!(dimensions(&png(8000, 20)[..22]), None, "cut short");
-        assert_eq!(dimensions(b"GIF89a\x40\x01\xf0\x00"), Some((320, 240)));
+        assert_eq!(dimensions("image/png", &STANDARD.decode(PIXEL).unwrap()), Some((1, 1)));
+        assert_eq!(dimensions("image/png", &png(8000, 20)), Some((8000, 20)));
+        assert_eq!(dimensions("image/png", &png(8000, 20)[..22]), None, "cut short");
+        assert_eq!(dimensions("image/gif", b"GIF89a\x40\x01\xf0\x00"), Some((320, 240)));
         // A JPEG with an APP0 segment and a fill byte before its baseline frame header.
         let jpeg = b"\xff\xd8\xff\xe0\x00\x04JF\xff\xff\xc0\x00\x11\x08\x01\xe0\x02\x80";
-        assert_eq!(dimensions(jpeg), Some((640, 480)));
-        assert_eq!(dimensions(&jpeg[..12]), None);
+        assert_eq!(dimensions("image/jpeg", jpeg), Some((640, 480)));
+        assert_eq!(dimensions("image/jpeg", &jpeg[..12]), None);
         let webp = |chunk: &[u8], rest: &[u8]| [b"RIFF\0\0\0\0WEBP".as_slice(), chunk, rest].concat();
-        assert_eq!(dimensions(&webp(b"VP8X", b"\0\0\0\0\0\0\0\0\x3f\x01\0\xef\0\0")), Some((320, 240)));
-        assert_eq!(dimensions(&webp(b"VP8L", b"\0\0\0\0\x2f\x3f\xc1\x3b\0")), Some((320, 240)));
+        assert_eq!(dimensions("image/webp", &webp(b"VP8X", b"\0\0\0\0\0\0\0\0\x3f\x01\0\xef\0\0")), Some((320, 240)));
+        assert_eq!(dimensions("image/webp", &webp(b"VP8L", b"\0\0\0\0\x2f\x3f\xc1\x3b\0")), Some((320, 240)));
         // The chunk's size and the frame tag (seven bytes), then the start code, width and height.
         let lossy = [&[0u8; 7][..], b"\x9d\x01\x2a\x40\x01\xf0\x00"].concat();
-        assert_eq!(dimensions(&webp(b"VP8 ", &lossy)), Some((320, 240)));
+        assert_eq!(dimensions("image/webp", &webp(b"VP8 ", &lossy)), Some((320, 240)));
 
         let wide = STANDARD.encode(png(8001, 10));
         assert_eq!(check_image("image/png", &wide), Err(ImageRejected::TooWide { width: 8001, height: 10 }));
