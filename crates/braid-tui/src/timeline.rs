@@ -230,13 +230,13 @@ fn finished_tool(
             earlier_lines: 0,
         }),
         ToolEffect::FileChange { changes } => {
-            let mut files = patch_text(arguments).map(|p| diff::parse_patch(&p)).unwrap_or_default();
-            if files.is_empty() {
-                files = replacement(arguments).into_iter().collect();
-            }
-            if files.is_empty() {
-                files = diff::from_changes(changes);
-            }
+            // The patch an apply_patch call carries, else an edit_file call's replacement, else the
+            // bare list of files the effect names.
+            let files = patch_text(arguments)
+                .map(|patch| diff::parse_patch(&patch))
+                .filter(|files| !files.is_empty())
+                .or_else(|| replacement(arguments).map(|file| vec![file]))
+                .unwrap_or_else(|| diff::from_changes(changes));
             Cell::Files { files, success: Some(success) }
         }
         ToolEffect::Plan { explanation, items } => {
@@ -371,6 +371,7 @@ pub(crate) fn approval_lines(request: &ApprovalRequest, width: usize) -> Vec<Lin
 mod tests {
     use super::*;
     use crate::wrap::plain;
+    use braid_protocol::FileChangeKind;
 
     /// Applies `events` and returns the finished cells and the live lines as text.
     fn check(events: &[AgentEvent]) -> String {
@@ -383,6 +384,20 @@ mod tests {
         out.push("-- live --".to_string());
         out.extend(timeline.live_lines(60, t0 + Duration::from_secs(2)).iter().map(plain));
         out.join("\n")
+    }
+
+    /// A finished call that changed one file.
+    fn edited(call_id: &str, name: &str, output: &str, success: bool, path: &str, kind: FileChangeKind) -> AgentEvent {
+        AgentEvent::ToolCallEnd {
+            call_id: call_id.to_string(),
+            name: name.to_string(),
+            output: output.to_string(),
+            success,
+            effect: ToolEffect::FileChange {
+                changes: vec![braid_protocol::FileChange { path: path.to_string(), kind, move_to: None }],
+            },
+            duration_ms: 1,
+        }
     }
 
     fn begin(call_id: &str, name: &str, arguments: &str) -> AgentEvent {
@@ -438,20 +453,7 @@ mod tests {
         .to_string();
         let text = check(&[
             begin("c1", "edit_file", &arguments),
-            AgentEvent::ToolCallEnd {
-                call_id: "c1".to_string(),
-                name: "edit_file".to_string(),
-                output: "edited src/lib.rs".to_string(),
-                success: true,
-                effect: ToolEffect::FileChange {
-                    changes: vec![braid_protocol::FileChange {
-                        path: "src/lib.rs".to_string(),
-                        kind: braid_protocol::FileChangeKind::Update,
-                        move_to: None,
-                    }],
-                },
-                duration_ms: 1,
-            },
+            edited("c1", "edit_file", "edited src/lib.rs", true, "src/lib.rs", FileChangeKind::Update),
         ]);
         insta::assert_snapshot!(text, @r"
             ● Update src/lib.rs (+1 -1)
@@ -484,20 +486,7 @@ mod tests {
                 effect: ToolEffect::None,
                 duration_ms: 1,
             },
-            AgentEvent::ToolCallEnd {
-                call_id: "never-begun".to_string(),
-                name: "apply_patch".to_string(),
-                output: String::new(),
-                success: false,
-                effect: ToolEffect::FileChange {
-                    changes: vec![braid_protocol::FileChange {
-                        path: "a.rs".to_string(),
-                        kind: braid_protocol::FileChangeKind::Delete,
-                        move_to: None,
-                    }],
-                },
-                duration_ms: 1,
-            },
+            edited("never-begun", "apply_patch", "", false, "a.rs", FileChangeKind::Delete),
         ]);
         insta::assert_snapshot!(text, @r"
             • context compacted automatically: 180.0k → 9.5k tokens, 3
